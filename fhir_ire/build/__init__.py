@@ -1,0 +1,1 @@
+"""Facts to FHIR R4 resources, and the bundle writer."""
