@@ -1,12 +1,74 @@
-"""`fhir-ire build` (placeholder)."""
+"""`fhir-ire build`: read the documents, check the facts, write transaction bundles, QA outcome and facts."""
+
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from fhir_ire.build.bundle import diff_tree, write_atomically
+from fhir_ire.build.context import MAPPING_POLICIES
+from fhir_ire.build.pipeline import build
+from fhir_ire.codesets.nucc import read_nucc
+from fhir_ire.errors import BuildError
+from fhir_ire.uris import DEFAULT_BASE
 
 
 def add_arguments(p):
-    p.add_argument("--seeds", default="seeds")
-    p.add_argument("--out", default="bundles")
-    p.add_argument("--nucc")
-    p.add_argument("--check", action="store_true")
+    p.add_argument("--seeds", default="seeds", help="folder of source documents (default: seeds)")
+    p.add_argument("--out", default="bundles", help="output folder (default: bundles)")
+    p.add_argument("--nucc", help="NUCC taxonomy CSV (from nucc.org); without it taxonomy checks are skipped")
+    p.add_argument("--check", action="store_true", help="exit 1 when --out differs from a fresh build")
+    p.add_argument("--mapping-policy", choices=sorted(MAPPING_POLICIES), default="correct",
+                   help="how codes that contradict a code set are published (default: correct)")
+    p.add_argument("--base", default=DEFAULT_BASE, help=f"canonical base URL (default: {DEFAULT_BASE})")
+    p.add_argument("--as-of", type=date.fromisoformat, default=None,
+                   help="date that payment figures are judged stale against (default: today)")
 
 
-def run(args):
-    raise NotImplementedError
+def output_files(seeds, nucc_csv=None, *, as_of=None, base=DEFAULT_BASE, mapping_policy="correct"):
+    """(relative path -> JSON data, documents, findings) of a build, nothing written."""
+    nucc = read_nucc(nucc_csv) if nucc_csv else None
+    bundles, outcome, documents, findings = build(Path(seeds), nucc, as_of or date.today(), base, mapping_policy)
+    files = {f"{name}.json": b for name, b in bundles.items()}
+    files["qa-outcome.json"] = outcome
+    files.update({f"facts/{d.file.rsplit('.', 1)[0]}.json": d.to_json() for d in documents})
+    return files, documents, findings
+
+
+def build_to(seeds, out, nucc_csv=None, **options):
+    """Build into out (atomically). Raises BuildError on bad input, leaving out untouched."""
+    files, documents, findings = output_files(seeds, nucc_csv, **options)
+    write_atomically(Path(out), files)
+    return files, documents, findings
+
+
+def summarize(files, documents, findings) -> str:
+    kinds = Counter(d.kind for d in documents)
+    lines = [f"read {len(documents)} documents ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), "
+             f"{sum(len(d.facts) for d in documents)} facts"]
+    sev = Counter(f.severity for f in findings)
+    lines.append(f"checks: {sev['error']} errors, {sev['warning']} warnings, {sev['information']} information")
+    lines += ["  " + f.line() for f in findings]
+    resources = Counter(e["resource"]["resourceType"] for name, b in files.items() if name.endswith(".json")
+                        and isinstance(b, dict) and b.get("resourceType") == "Bundle" for e in b["entry"])
+    lines.append(f"resources: {', '.join(f'{n} {t}' for t, n in sorted(resources.items()))}")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    options = {"as_of": args.as_of, "base": args.base, "mapping_policy": args.mapping_policy}
+    if args.check:
+        files, documents, findings = output_files(args.seeds, args.nucc, **options)
+        changed = diff_tree(Path(args.out), files)
+        if changed:
+            print(f"fhir-ire build --check: {args.out} differs from a fresh build: {', '.join(changed[:10])}"
+                  + (" ..." if len(changed) > 10 else ""), file=sys.stderr)
+            return 1
+        print(f"fhir-ire build --check: {args.out} is up to date ({len(files)} files)")
+        return 0
+    if not Path(args.seeds).is_dir():
+        raise BuildError("source folder not found", args.seeds)
+    files, documents, findings = build_to(args.seeds, args.out, args.nucc, **options)
+    print(summarize(files, documents, findings))
+    print(f"wrote {len(files)} files to {args.out}/ (QA outcome: {args.out}/qa-outcome.json)")
+    return 0

@@ -1,0 +1,83 @@
+"""What every resource builder shares: the documents, findings, options, ids, and the sources of each resource."""
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from importlib import resources as pkg
+
+from fhir_ire.codesets.nucc import NuccTable
+from fhir_ire.facts import DocumentFacts, Source
+
+MAPPING_POLICIES = {
+    "correct": "a taxonomy code whose NUCC meaning differs from the specialty named is replaced by the NUCC code "
+               "for that specialty; ICD-10-CM displays are the official titles; category codes are kept with a comment",
+    "annotate": "source codes are kept as written, with the official display and a comment that says what is wrong",
+    "omit": "mappings whose code contradicts the code set (wrong taxonomy, non-billable ICD-10-CM) are left out",
+}
+
+
+@lru_cache(maxsize=None)
+def load_data(name: str) -> dict:
+    return json.loads(pkg.files("fhir_ire.data").joinpath(name).read_text(encoding="utf-8"))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
+
+
+@dataclass
+class BuildContext:
+    documents: list[DocumentFacts]
+    base: str
+    nucc: NuccTable | None
+    mapping_policy: str
+    as_of: date
+    findings: list = field(default_factory=list)
+    sources: dict[str, list[Source]] = field(default_factory=lambda: defaultdict(list))
+
+    def doc_id(self, file: str) -> str:
+        return "doc-" + slug(file.rsplit(".", 1)[0])
+
+    def doc(self, file: str) -> DocumentFacts:
+        return next(d for d in self.documents if d.file == file)
+
+    def cite(self, resource: dict, *sources: Source) -> None:
+        """Record that a resource was derived from these quoted sources (Provenance is built from this)."""
+        key = f"{resource['resourceType']}/{resource['id']}"
+        for s in sources:
+            if s not in self.sources[key]:
+                self.sources[key].append(s)
+
+    def url(self, rtype: str, rid: str) -> str:
+        return f"{self.base}/{rtype}/{rid}"
+
+    def facts(self, cls, kind: str | None = None):
+        """(document, fact) pairs of one fact class across all documents, in file order."""
+        return [(d, f) for d in self.documents if kind in (None, d.kind) for f in d.facts if isinstance(f, cls)]
+
+    def findings_for(self, code: str, value: str | None = None) -> list:
+        return [f for f in self.findings if f.code == code and (value is None or f.value == value)]
+
+    def recorded(self) -> str:
+        """A deterministic 'recorded' instant: the newest date any document states."""
+        dates = [f.value for d in self.documents for f in d.facts
+                 if getattr(f, "name", "").endswith("date") and re.fullmatch(r"\d{4}-\d{2}-\d{2}", getattr(f, "value", ""))]
+        return (max(dates) if dates else "1970-01-01") + "T00:00:00Z"
+
+
+def citation(ctx: BuildContext, src: Source, label: str | None = None) -> dict:
+    """A RelatedArtifact citing a quoted sentence of a source document."""
+    doc = ctx.doc(src.file)
+    return {"type": "citation", "label": label or src.cite(), "display": f"{doc.title} ({src.cite()})",
+            "citation": src.quote, "document": {"url": f"DocumentReference/{ctx.doc_id(src.file)}",
+                                                "title": doc.title, "contentType": "text/plain"}}
+
+
+def concept_ref(system: str, code: str, display: str | None = None) -> dict:
+    coding = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    return coding

@@ -1,0 +1,138 @@
+"""Payer coverage rules: one PlanDefinition per payer policy, and one per government fee-for-service program whose
+pricing and coverage the documents describe (contractor-priced codes with no national coverage determination)."""
+
+from fhir_ire.build.context import BuildContext, slug
+from fhir_ire.build.payers import lines_of_business, program_line
+from fhir_ire.build.rules import action, has_code, one_of, plan_definition, starts_with
+from fhir_ire.checks.findings import Finding
+from fhir_ire.facts import (CodeDescription, CoverageStatement, Criterion, DocumentFacts, GovernedCode, PolicyField,
+                            PriorAuthorization, Statement)
+from fhir_ire.sources.patterns import cpt_category
+from fhir_ire.uris import CPT, HCPCS, ICD10CM
+
+PHRASES = {"not-covered": "not covered", "investigational": "not covered (experimental/investigational)",
+           "covered-with-criteria": "covered when policy criteria are met", "covered": "covered"}
+
+
+def _field(doc: DocumentFacts, name: str):
+    return next((f for f in doc.of(PolicyField) if f.name == name), None)
+
+
+def _order_codes(codes: list[GovernedCode]) -> str:
+    return " or ".join(has_code("%orderCodes", s, [c.code for c in codes if c.system == s])
+                       for s in (CPT, HCPCS) if any(c.system == s for c in codes))
+
+
+def _determination(category: str, pa: PriorAuthorization | None, reason: str) -> list[tuple[str, str]]:
+    if category in ("not-covered", "investigational"):
+        return [("covered", "not-covered"), ("reason", reason)]
+    det = [("covered", "conditional" if category == "covered-with-criteria" else "covered")]
+    if pa is not None and pa.required:
+        det += [("pa-needed", "auth-needed"), ("doc-needed", "clinical"), ("doc-purpose", "withpa")]
+        det += [("requirement", item) for item in pa.items]
+    elif pa is not None:
+        det += [("pa-needed", "no-auth")]
+    else:
+        det += [("pa-needed", "conditional")]
+        reason += " The policy does not say whether prior authorization is required."
+    if any(v == "conditional" for _, v in det):
+        det.append(("info-needed", "OTH"))
+    return det + [("reason", reason)]
+
+
+def _detail(doc, statement, number, criteria, pa) -> str:
+    lines = [f"**{doc.title}**" + (f", policy {number}" if number else ""), "", f"> {statement.text}"]
+    if criteria:
+        lines += ["", "Criteria:"] + [f"- {c.text}" for c in criteria]
+    if pa is not None and pa.required:
+        lines += ["", f"> {pa.text}"] + [f"- {item}" for item in pa.items]
+    return "\n".join(lines)
+
+
+def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict) -> dict | None:
+    payer_field = _field(doc, "payer")
+    payer = payers[slug(payer_field.value)]
+    codes = [c for c in doc.of(GovernedCode) if c.system in (CPT, HCPCS)]
+    if not codes:
+        ctx.findings.append(Finding("warning", "policy-no-codes", "payer policy lists no procedure codes; no rule built",
+                                    payer_field.source))
+        return None
+    statements = [s for s in doc.of(CoverageStatement)]
+    main = next((s for c in ("covered-with-criteria", "investigational", "not-covered", "covered")
+                 for s in statements if s.scope == "all" and s.category == c), statements[0])
+    pa = next(iter(doc.of(PriorAuthorization)), None)
+    criteria = doc.of(Criterion) if main.category == "covered-with-criteria" else []
+    number = getattr(_field(doc, "number"), "value", "")
+    label = payer["aliases"][0] if payer["aliases"] else payer["name"]
+    lob_fields = [f for f in (_field(doc, "line-of-business"), _field(doc, "product")) if f]
+    lines = lines_of_business(*[f.value for f in lob_fields])
+    conditions = [f"%payerId = '{payer['id']}'", _order_codes(codes)]
+    if lines:
+        conditions.append(f"(%linesOfBusiness.empty() or {one_of('%linesOfBusiness', [l['code'] for l in lines])})")
+    phrase = PHRASES[main.category] + ("; prior authorization required" if pa and pa.required and
+                                       main.category.startswith("covered") else "")
+    title = f"{label}: {doc.title} {phrase}" + (f" (policy {number})" if number else "")
+    reason = f"{payer['name']} policy {number or doc.title}: {main.text}"
+    sources = [main.source] + ([pa.source] if pa else []) + [c.source for c in criteria]
+    actions = []
+    dx = [c.code for c in doc.of(GovernedCode) if c.system == ICD10CM]
+    other = next((s for s in statements if s.scope == "other-indications" and s.category != main.category), None)
+    if main.category == "covered-with-criteria" and dx and other:
+        matched = starts_with("%reasonCodes", ICD10CM, dx)
+        actions.append(action(ctx, "other-indications", f"{label}: {doc.title} {PHRASES[other.category]} for this "
+                              "diagnosis" + (f" (policy {number})" if number else ""), f"> {other.text}",
+                              "coverage-info", "warning",
+                              conditions + [f"%reasonCodes.where(system = '{ICD10CM}').exists() and "
+                                            f"{matched}.empty()"], [other.source],
+                              _determination(other.category, None, f"{payer['name']} policy {number}: {other.text}")))
+        conditions = conditions + [f"(%reasonCodes.where(system = '{ICD10CM}').empty() or {matched}.exists())"]
+    indicator = "warning" if main.category in ("not-covered", "investigational") else "info"
+    actions.insert(0, action(ctx, slug(main.category), title, _detail(doc, main, number, criteria, pa),
+                             "coverage-info", indicator, conditions, sources, _determination(main.category, pa, reason)))
+    start = getattr(_field(doc, "effective-date"), "value", None)
+    return plan_definition(ctx, f"coverage-{payer['id']}-{slug(number or doc.title)}",
+                           f"{payer['name']} coverage policy: {doc.title}" + (f" ({number})" if number else ""),
+                           f"{doc.title}: {main.text}", payer["name"],
+                           [{"system": c.system, "code": c.code} for c in codes], actions, payer=payer, lines=lines,
+                           effective=start if start and start[:4].isdigit() else None, documents=[doc.file])
+
+
+def program_rules(ctx: BuildContext, payers: dict) -> list[dict]:
+    """A fee-for-service program payer (e.g. the one named in code reports) for Category III codes its contractors
+    price, where a document states there is no national/local coverage determination: coverage is decided by the
+    contractor on the claim, no prior authorization, clinical documentation with the claim."""
+    priced = [(d, s) for d, s in ctx.facts(Statement) if s.topic == "contractor-priced"]
+    no_ncd = [(d, s) for d, s in ctx.facts(Statement) if s.topic == "no-ncd"]
+    documentation = [s for _, s in ctx.facts(Statement) if s.topic == "documentation"]
+    if not priced or not no_ncd:
+        return []
+    codes = {}
+    for doc, _ in no_ncd:
+        for c in doc.of(GovernedCode):
+            if c.system == CPT and cpt_category(c.code) == "category-iii":
+                codes.setdefault(c.code, c)
+    priced_codes = {f.code for d, _ in priced for f in d.of(CodeDescription)}
+    codes = {c: g for c, g in codes.items() if c in priced_codes}
+    out = []
+    for pid, p in sorted(payers.items()):
+        line = program_line(p["name"])
+        if not line or not codes:
+            continue
+        src = [priced[0][1].source, no_ncd[0][1].source] + [s.source for s in documentation]
+        reason = (f"{p['name']}: contractor-priced Category III code with no national or local coverage determination; "
+                  f"the contractor decides coverage on the claim and its documentation.")
+        det = [("covered", "conditional"), ("pa-needed", "no-auth"), ("doc-needed", "clinical"),
+               ("doc-purpose", "withclaim"), ("info-needed", "OTH"), ("reason", reason)]
+        det += [("requirement", item) for s in documentation for item in s.items]
+        detail = "\n".join([f"> {priced[0][1].text}", f"> {no_ncd[0][1].text}", "", "Documentation contractors request:"]
+                           + [f"- {s.text}" for s in documentation])
+        act = action(ctx, "contractor-priced",
+                     f"{p['name']}: covered if the contractor finds it reasonable and necessary; no prior auth, "
+                     f"send clinical documentation with the claim", detail, "coverage-info", "info",
+                     [f"%payerId = '{pid}'", has_code("%orderCodes", CPT, codes)], src, det)
+        out.append(plan_definition(
+            ctx, f"coverage-{pid}-contractor-priced", f"{p['name']} ({line['display']}): contractor-priced Category III "
+            "codes", reason, p["name"], [{"system": CPT, "code": c} for c in sorted(codes)], [act], payer=p,
+            lines=[{"code": line["code"], "display": line["display"]}],
+            documents=sorted({s.file for s in src})))
+    return out

@@ -1,0 +1,58 @@
+"""The build: documents -> facts -> checks -> resources -> bundles, as plain data (no files written here)."""
+
+from datetime import date
+from pathlib import Path
+
+from fhir_ire.build import codesystem, conceptmap, coverage, guidance, payment, provenance, valueset
+from fhir_ire.build.bundle import transaction
+from fhir_ire.build.context import BuildContext
+from fhir_ire.build.payers import build_organizations, collect_payers
+from fhir_ire.checks import codes, consistency
+from fhir_ire.checks.findings import Finding, to_operation_outcome
+from fhir_ire.codesets.nucc import NuccTable
+from fhir_ire.facts import DocumentFacts
+from fhir_ire.sources import read_sources
+from fhir_ire.uris import DEFAULT_BASE
+
+STALE_YEARS = 2
+
+
+def check(documents: list[DocumentFacts], nucc: NuccTable | None, as_of: date) -> list[Finding]:
+    return (codes.check_codes(documents, nucc) + consistency.check_descriptors(documents)
+            + consistency.check_payments(documents, as_of, STALE_YEARS) + consistency.check_gaps(documents))
+
+
+def build_resources(ctx: BuildContext) -> dict[str, list[dict]]:
+    """Resources grouped by the bundle they go in."""
+    maps = conceptmap.build_conceptmaps(ctx, {c: codesystem.display_of(e)
+                                              for c, e in codesystem.collect_codes(ctx).items()})
+    nucc_map = next((m for m in maps if m["id"] == "cpt-to-nucc"), None)
+    nucc_targets = {t["code"]: t.get("display") for g in (nucc_map or {}).get("group", [])
+                    for e in g["element"] for t in e["target"]}
+    icd = conceptmap.icd_targets(ctx)
+    terminology = (codesystem.build_codesystems(ctx, nucc_targets) + valueset.modality_valuesets(ctx)
+                   + valueset.diagnosis_valuesets(ctx, icd) + valueset.contraindication_valuesets(ctx) + maps)
+    payers = collect_payers(ctx)
+    rules = [r for doc in ctx.documents if doc.kind == "payer-policy"
+             for r in [coverage.policy_rule(ctx, doc, payers)] if r]
+    rules += coverage.program_rules(ctx, payers)
+    rules += [r for r in (guidance.category_iii_rule(ctx), guidance.not_reported_with_rule(ctx),
+                          guidance.diagnosis_rule(ctx, icd)) if r]
+    rules += guidance.contraindication_rules(ctx)
+    rules_bundle = build_organizations(ctx, payers) + rules + payment.build_charge_items(ctx)
+    sources = [provenance.build_document_reference(ctx, d) for d in ctx.documents]
+    return {"01-sources": sources, "02-terminology": terminology, "03-coverage": rules_bundle,
+            "04-provenance": provenance.build_provenance(ctx, terminology + rules_bundle)}
+
+
+def build(seeds: Path, nucc: NuccTable | None, as_of: date, base: str = DEFAULT_BASE,
+          mapping_policy: str = "correct") -> tuple[dict[str, dict], dict, list[DocumentFacts], list[Finding]]:
+    """(bundles by file stem, QA OperationOutcome, documents, findings)."""
+    documents = read_sources(seeds)
+    findings = check(documents, nucc, as_of)
+    ctx = BuildContext(documents=documents, base=base, nucc=nucc, mapping_policy=mapping_policy, as_of=as_of,
+                       findings=findings)
+    groups = build_resources(ctx)
+    findings = sorted(set(ctx.findings), key=Finding.sort_key)
+    bundles = {name: transaction(name, resources, base) for name, resources in groups.items()}
+    return bundles, to_operation_outcome(findings, base), documents, findings

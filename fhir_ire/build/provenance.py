@@ -1,0 +1,44 @@
+"""DocumentReference per source document, and Provenance linking each derived resource to the quotes it came from."""
+
+import base64
+
+from fhir_ire.build.context import BuildContext
+from fhir_ire.facts import DocumentFacts
+
+KINDS = {"code-report": "Code report", "reimbursement-guide": "Reimbursement guide", "payer-policy": "Payer coverage policy"}
+
+
+def _ni_sha256(hex_digest: str) -> str:
+    """RFC 6920 named-information URI of a SHA-256 digest."""
+    return "ni:///sha-256;" + base64.urlsafe_b64encode(bytes.fromhex(hex_digest)).decode().rstrip("=")
+
+
+def build_document_reference(ctx: BuildContext, doc: DocumentFacts) -> dict:
+    return {"resourceType": "DocumentReference", "id": ctx.doc_id(doc.file), "status": "current",
+            "identifier": [{"system": "urn:ietf:rfc:6920", "value": _ni_sha256(doc.sha256)}],
+            "type": {"text": KINDS[doc.kind]}, "description": doc.title,
+            "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "url": f"seeds/{doc.file}",
+                                        "size": doc.size, "title": doc.title}}]}
+
+
+def build_provenance(ctx: BuildContext, resources: list[dict]) -> list[dict]:
+    out = []
+    for res in resources:
+        key = f"{res['resourceType']}/{res['id']}"
+        sources = ctx.sources.get(key)
+        if not sources:
+            continue
+        entities = []
+        for s in sorted(set(sources), key=lambda s: (s.file, s.line, s.end_line, s.quote)):
+            entities.append({"role": "source", "what": {
+                "reference": f"DocumentReference/{ctx.doc_id(s.file)}",
+                "display": f"{s.cite()}: \"{s.quote[:900]}\""}})
+        out.append({"resourceType": "Provenance", "id": f"prov-{res['resourceType'].lower()}-{res['id']}"[:64],
+                    "target": [{"reference": key}], "recorded": ctx.recorded(),
+                    "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                                             "code": "CREATE"}]},
+                    "agent": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                                                    "code": "assembler"}]},
+                               "who": {"display": "fhir-ire build"}}],
+                    "entity": entities})
+    return out
