@@ -37,6 +37,7 @@ def write_atomically(out: Path, files: dict[str, object]) -> None:
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the output is for everyone to read
     try:
         write_tree(tmp, files)
         old = None

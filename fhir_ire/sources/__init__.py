@@ -26,9 +26,14 @@ def detect_kind(doc) -> str:
 def read_source(path: Path) -> DocumentFacts:
     """Read one document with the reader its content calls for."""
     doc = read_document(path)
-    kind = detect_kind(doc)
-    read = next(r for k, _, r in READERS if k == kind)
-    title, facts = read(doc)
+    try:
+        kind = detect_kind(doc)
+        read = next(r for k, _, r in READERS if k == kind)
+        title, facts = read(doc)
+    except BuildError as e:
+        if e.file == doc.name:  # readers know the file by name; the user gave a path
+            raise BuildError(e.message, str(path), e.line) from None
+        raise
     return DocumentFacts(file=doc.name, kind=kind, title=title, sha256=doc.sha256, size=doc.size, facts=facts)
 
 

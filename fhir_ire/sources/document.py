@@ -48,7 +48,8 @@ class Document:
 
     def source_of_line(self, n: int, end: int | None = None) -> Source:
         end = end or n
-        quote = " ".join(_SPACE.sub(" ", self.lines[i - 1]).strip() for i in range(n, end + 1)).strip()
+        parts = (_SPACE.sub(" ", self.lines[i - 1]).strip() for i in range(n, end + 1))
+        quote = " ".join(p for p in parts if p)
         return Source(self.name, n, end, quote)
 
     def sentences(self, within_lines: bool = False):
