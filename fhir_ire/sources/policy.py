@@ -114,11 +114,12 @@ def _statements(doc: Document) -> list:
     facts = []
     for start, end in doc.sentences(within_lines=True):
         text = re.sub(r"\*\*|__", "", doc.flow[start:end]).strip()
-        if "](" in text or len(text.split()) < 5:
+        if "](" in text or len(text.split()) < 3:
             continue  # links and fragments are not statements
         src = doc.source_of_span(start, end)
         for category, pattern in _STATEMENTS:
-            if pattern.search(text) and not re.search(r"\b(?:may|might|could)\s+result\b", text, re.I):
+            if (pattern.search(text) and len(text.split()) >= 5
+                    and not re.search(r"\b(?:may|might|could)\s+result\b", text, re.I)):
                 scope = "other-indications" if _OTHER_INDICATIONS.search(text) else "all"
                 facts.append(CoverageStatement(source=src, category=category, text=text, scope=scope))
                 break
