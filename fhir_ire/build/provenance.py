@@ -1,6 +1,7 @@
 """DocumentReference per source document, and Provenance linking each derived resource to the quotes it came from."""
 
 import base64
+import hashlib
 
 from fhir_ire.build.context import BuildContext
 from fhir_ire.facts import DocumentFacts
@@ -11,6 +12,11 @@ KINDS = {"code-report": "Code report", "reimbursement-guide": "Reimbursement gui
 def _ni_sha256(hex_digest: str) -> str:
     """RFC 6920 named-information URI of a SHA-256 digest."""
     return "ni:///sha-256;" + base64.urlsafe_b64encode(bytes.fromhex(hex_digest)).decode().rstrip("=")
+
+
+def fhir_id(text: str) -> str:
+    """FHIR ids are at most 64 characters: long ones keep a readable head and a hash of the whole."""
+    return text if len(text) <= 64 else f"{text[:55].rstrip('-')}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
 def build_document_reference(ctx: BuildContext, doc: DocumentFacts) -> dict:
@@ -33,7 +39,7 @@ def build_provenance(ctx: BuildContext, resources: list[dict]) -> list[dict]:
             entities.append({"role": "source", "what": {
                 "reference": f"DocumentReference/{ctx.doc_id(s.file)}",
                 "display": f"{s.cite()}: \"{s.quote[:900]}\""}})
-        out.append({"resourceType": "Provenance", "id": f"prov-{res['resourceType'].lower()}-{res['id']}"[:64],
+        out.append({"resourceType": "Provenance", "id": fhir_id(f"prov-{res['resourceType'].lower()}-{res['id']}"),
                     "target": [{"reference": key}], "recorded": ctx.recorded(),
                     "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
                                              "code": "CREATE"}]},
