@@ -3,7 +3,8 @@
 import re
 
 from fhir_ire.build.context import BuildContext
-from fhir_ire.facts import CodeAttribute, CodeDescription, GovernedCode, ModifierRow, NotReportedWith, RelatedCodeRow
+from fhir_ire.facts import (CodeAttribute, CodeDescription, GovernedCode, ModifierRow, NotReportedWith, RelatedCodeRow,
+                            TaxonomyRow)
 from fhir_ire.sources.patterns import cpt_category, is_cpt
 from fhir_ire.uris import CPT, CS_CPT_PROPERTY, HCPCS, NUCC
 
@@ -126,8 +127,10 @@ def build_codesystems(ctx: BuildContext, nucc_targets: dict[str, str]) -> list[d
     if nucc_targets:
         concepts = [{"code": c, "display": d} if d else {"code": c} for c, d in sorted(nucc_targets.items())]
         extra = {"version": ctx.nucc.version} if ctx.nucc else {}
-        out.append(_fragment(ctx, "nucc-provider-taxonomy", NUCC, "NUCCProviderTaxonomy",
-                             "NUCC provider taxonomy codes used by the CPT-to-NUCC map", concepts,
-                             copyright="The NUCC Health Care Provider Taxonomy code set is maintained by the National "
-                                       "Uniform Claim Committee.", **extra))
+        cs = _fragment(ctx, "nucc-provider-taxonomy", NUCC, "NUCCProviderTaxonomy",
+                       "NUCC provider taxonomy codes used by the CPT-to-NUCC map", concepts,
+                       copyright="The NUCC Health Care Provider Taxonomy code set is maintained by the National "
+                                 "Uniform Claim Committee.", **extra)
+        ctx.cite(cs, *[f.source for _, f in ctx.facts(TaxonomyRow)])
+        out.append(cs)
     return out
