@@ -37,7 +37,7 @@ def looks_like(doc: Document) -> int:
 
 def _is_heading(line: str) -> bool:
     text = line.strip()
-    return (3 <= len(text) <= 60 and "|" not in text and ":" not in text and not text.endswith((".", ","))
+    return (3 <= len(text) <= 60 and not _TITLE.match(text) and "|" not in text and ":" not in text and not text.endswith((".", ","))
             and text[0].isupper() and sum(ch.isalpha() for ch in text) >= 3)
 
 

@@ -21,6 +21,7 @@ _TOPICS = (
                                  r"|\b(?:documentation|documents)\b[^.]*\brequest", re.I)),
 )
 _ITEMS = re.compile(r"^.*\b(?:include|includes|including|requests|request)\b\s*(.+)$", re.I)
+_LEADING_VALUES = re.compile(r"(?:(?:\$?[\d,.]+|\([A-Z0-9]{1,2}\))\s+)+")
 _DEVICE = re.compile(r"\b(?:using|use of|with)\s+the\s+((?:[A-Z][\w-]*\s+)*?[A-Z][\w-]*\s+[Ss]ystem)\b")
 _WARNING_HEADINGS = (("contraindication", re.compile(r"^\s*contraindications?\s*$", re.I)),
                      ("adverse-effect", re.compile(r"^\s*(?:potential\s+)?adverse\s+(?:effects|events)\s*$", re.I)))
@@ -119,6 +120,8 @@ def _read_table(doc: Document, year) -> list:
 def _read_statements(doc: Document) -> list[Statement]:
     facts = []
     for start, end in doc.sentences():
+        lead = _LEADING_VALUES.match(doc.flow, start, end)
+        start = lead.end() if lead else start  # table values left before a sentence by PDF extraction
         text = strip_footnotes(doc.flow[start:end])
         for topic, pattern in _TOPICS:
             if pattern.search(text):
