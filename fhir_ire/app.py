@@ -28,6 +28,7 @@ def mount(app: Flask, config: dict | None = None, prefix: str = "") -> None:
     app.extensions["fhir_ire.index"] = index
     app.extensions["fhir_ire.config"] = config
     fhir.init(app, index, config, prefix=prefix + "/fhir")
+    fhir.route_errors(app, prefix + "/fhir")
     cds.init(app, index, config, prefix=prefix + "/cds-services")
 
     @app.get(prefix + "/health", endpoint="fhir_ire_health")

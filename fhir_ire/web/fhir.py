@@ -1,8 +1,138 @@
-"""FHIR REST API under /fhir (placeholder until the terminology service lands)."""
+"""FHIR REST API under /fhir: metadata, read, search, and the terminology operations (GET and POST)."""
 
-from flask import Blueprint
+import json
+import logging
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
+
+from fhir_ire.codesets.nucc import read_nucc
+from fhir_ire.errors import FhirError, InvalidRequest, NotFound
+from fhir_ire.terminology import capabilities
+from fhir_ire.terminology.expand import expand, resolve_valueset
+from fhir_ire.terminology.lookup import lookup, subsumes
+from fhir_ire.terminology.outcome import error_outcome, issue, outcome
+from fhir_ire.terminology.params import Params
+from fhir_ire.terminology.registry import Registry
+from fhir_ire.terminology.translate import translate
+from fhir_ire.terminology.validate import validate_code
+
+log = logging.getLogger("fhir_ire.fhir")
+FHIR_JSON = "application/fhir+json"
+OPERATIONS = {
+    ("CodeSystem", "$lookup"): lookup,
+    ("CodeSystem", "$subsumes"): subsumes,
+    ("CodeSystem", "$validate-code"): lambda s, p, i=None: validate_code(s, p, "CodeSystem", i),
+    ("ValueSet", "$validate-code"): lambda s, p, i=None: validate_code(s, p, "ValueSet", i),
+    ("ValueSet", "$expand"): lambda s, p, i=None: expand(s, resolve_valueset(s, p, i), p),
+    ("ConceptMap", "$translate"): translate,
+}
+
+
+def fhir_response(data: dict, status: int = 200) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False), status=status, mimetype=FHIR_JSON)
+
+
+def _params() -> Params:
+    if request.method == "POST":
+        raw = request.get_data(cache=True)
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                raise InvalidRequest(f"The request body is not valid JSON: {e}") from None
+            params = Params.from_resource(body)
+            query = Params.from_query(request.args)
+            return Params(query.items + params.items,
+                          {i + len(query.items): k for i, k in params.types.items()})
+    return Params.from_query(request.args)
+
+
+def route_errors(app, prefix: str) -> None:
+    """werkzeug's 404/405 for paths under the FHIR base become OperationOutcomes too."""
+    def handle(err):
+        if request.path.startswith(prefix + "/") or request.path == prefix:
+            code = "not-found" if err.code == 404 else "not-supported"
+            return fhir_response(outcome([issue("error", code, None, err.description or err.name)]), err.code)
+        return err
+
+    app.register_error_handler(404, handle)
+    app.register_error_handler(405, handle)
 
 
 def init(app, index, config, prefix="/fhir"):
+    nucc = read_nucc(config["NUCC"]) if config.get("NUCC") else None
+    registry = Registry(index, nucc)
+    app.extensions["fhir_ire.registry"] = registry
     bp = Blueprint("fhir", __name__)
+
+    def base() -> str:
+        return (config.get("BASE_URL") or request.host_url.rstrip("/")) + prefix
+
+    @bp.errorhandler(FhirError)
+    def on_fhir_error(err):
+        return fhir_response(error_outcome(err), err.status)
+
+    @bp.errorhandler(HTTPException)
+    def on_http_error(err):
+        code = {404: "not-found", 405: "not-supported", 413: "too-long", 415: "not-supported"}.get(err.code, "invalid")
+        return fhir_response(outcome([issue("error", code, None, err.description or err.name)]), err.code)
+
+    @bp.errorhandler(Exception)
+    def on_unexpected(err):  # never a stack trace or an HTML page
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return fhir_response(outcome([issue("error", "exception", None, "Internal error; see server log")]), 500)
+
+    @bp.get("/metadata")
+    def metadata():
+        if request.args.get("mode") == "terminology":
+            return fhir_response(capabilities.terminology_capabilities(registry.codesystems))
+        return fhir_response(capabilities.capability_statement(base(), index.types()))
+
+    @bp.route("/$versions", methods=["GET", "POST"])
+    def versions():
+        return fhir_response({"resourceType": "Parameters", "parameter": [
+            {"name": "version", "valueString": "4.0"}, {"name": "default", "valueString": "4.0"}]})
+
+    @bp.route("/<rtype>/<op>", methods=["GET", "POST"])
+    def type_level(rtype, op):
+        if op.startswith("$"):
+            return _operate(rtype, op, None)
+        if request.method != "GET":
+            raise FhirError(f"{request.method} is not supported on {rtype}/{op}", status=405, code="not-supported")
+        return _read(rtype, op)
+
+    @bp.route("/<rtype>/<rid>/<op>", methods=["GET", "POST"])
+    def instance_level(rtype, rid, op):
+        if not op.startswith("$"):
+            raise NotFound(f"Unknown path {rtype}/{rid}/{op}")
+        return _operate(rtype, op, _resource(rtype, rid))
+
+    @bp.get("/<rtype>")
+    def search(rtype):
+        _check_type(rtype)
+        return fhir_response(capabilities.search(index.all(rtype), request.args, base(), rtype))
+
+    def _check_type(rtype):
+        if not rtype[:1].isupper() or not rtype.isalpha():
+            raise NotFound(f"Unknown resource type '{rtype}'")
+
+    def _resource(rtype, rid):
+        _check_type(rtype)
+        res = index.get(rtype, rid)
+        if res is None:
+            raise NotFound(f"{rtype}/{rid} is not known", tx_issue_type="not-found")
+        return res
+
+    def _read(rtype, rid):
+        return fhir_response(_resource(rtype, rid))
+
+    def _operate(rtype, op, instance):
+        func = OPERATIONS.get((rtype, op))
+        if func is None:
+            raise NotFound(f"Operation {op} is not supported on {rtype}", code="not-supported")
+        params = _params()
+        scope = registry.scope(params.resources("tx-resource"))
+        return fhir_response(func(scope, params, instance) if instance is not None else func(scope, params))
+
     app.register_blueprint(bp, url_prefix=prefix)

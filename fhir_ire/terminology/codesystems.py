@@ -1,0 +1,185 @@
+"""Code systems the server answers for: any CodeSystem resource, and the full ICD-10-CM and NUCC code sets."""
+
+from dataclasses import dataclass, field
+
+from fhir_ire.codesets import icd10cm
+from fhir_ire.uris import ICD10CM, NUCC
+
+INACTIVE_STATUSES = {"retired", "inactive", "deprecated"}
+
+
+@dataclass
+class Concept:
+    code: str
+    display: str | None = None
+    definition: str | None = None
+    designations: list = field(default_factory=list)
+    properties: list = field(default_factory=list)  # [{"code": .., "value<Type>": ..}]
+    parents: list = field(default_factory=list)
+    children: list = field(default_factory=list)
+    abstract: bool = False
+    inactive: bool = False
+    status: str | None = None
+
+
+class CodeSystem:
+    """The interface the operations use: lookup, hierarchy, and all concepts in hierarchy order."""
+    url: str
+    version: str | None = None
+    name: str | None = None
+    title: str | None = None
+    content: str = "complete"
+    case_sensitive: bool = True
+    property_defs: list = []
+    resource: dict | None = None
+    size: int = 0
+
+    def get(self, code: str) -> Concept | None:
+        raise NotImplementedError
+
+    def find(self, code: str) -> Concept | None:
+        """The concept for code, ignoring case when the code system is case-insensitive."""
+        c = self.get(code)
+        if c is None and not self.case_sensitive:
+            c = self._lower().get(code.lower())
+        return c
+
+    def _lower(self) -> dict:
+        return {}
+
+    def concepts(self):
+        raise NotImplementedError
+
+    def descendants(self, code: str) -> list[str]:
+        out, stack = [], list(reversed(self.get(code).children)) if self.get(code) else []
+        seen = set()
+        while stack:
+            c = stack.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            out.append(c)
+            stack.extend(reversed(self.get(c).children if self.get(c) else []))
+        return out
+
+    def is_a(self, code: str, ancestor: str) -> bool:
+        """code is ancestor or one of its descendants."""
+        seen, stack = set(), [code]
+        while stack:
+            c = stack.pop()
+            if c == ancestor:
+                return True
+            if c in seen:
+                continue
+            seen.add(c)
+            concept = self.get(c)
+            stack.extend(concept.parents if concept else [])
+        return False
+
+
+def _value(prop: dict):
+    return next((v for k, v in prop.items() if k.startswith("value")), None)
+
+
+class ResourceCodeSystem(CodeSystem):
+    """A FHIR CodeSystem resource, nested concepts flattened with parent and child links."""
+
+    def __init__(self, resource: dict):
+        self.resource = resource
+        self.url = resource.get("url")
+        self.version = resource.get("version")
+        self.name = resource.get("name")
+        self.title = resource.get("title")
+        self.content = resource.get("content", "complete")
+        self.case_sensitive = resource.get("caseSensitive", True) is not False
+        self.property_defs = resource.get("property", [])
+        self._concepts: dict[str, Concept] = {}
+        self._walk(resource.get("concept") or [], None)
+        for c in self._concepts.values():  # parent/child expressed as properties
+            for p in c.properties:
+                if p.get("code") == "parent" and _value(p) in self._concepts and _value(p) not in c.parents:
+                    c.parents.append(_value(p))
+                    self._concepts[_value(p)].children.append(c.code)
+        self.size = len(self._concepts)
+        self._lowered = None
+
+    def _walk(self, concepts, parent):
+        for raw in concepts:
+            if not isinstance(raw, dict) or not isinstance(raw.get("code"), str):
+                continue
+            props = raw.get("property") or []
+            status = next((_value(p) for p in props if p.get("code") == "status"), None)
+            inactive = any(p.get("code") == "inactive" and _value(p) is True for p in props) or \
+                (status in INACTIVE_STATUSES)
+            abstract = any(p.get("code") == "notSelectable" and _value(p) is True for p in props)
+            c = self._concepts.get(raw["code"]) or Concept(
+                code=raw["code"], display=raw.get("display"), definition=raw.get("definition"),
+                designations=raw.get("designation") or [], properties=props, abstract=abstract, inactive=inactive,
+                status=status)
+            self._concepts[c.code] = c
+            if parent:
+                c.parents.append(parent)
+                self._concepts[parent].children.append(c.code)
+            self._walk(raw.get("concept") or [], c.code)
+
+    def get(self, code):
+        return self._concepts.get(code)
+
+    def _lower(self):
+        if self._lowered is None:
+            self._lowered = {k.lower(): v for k, v in self._concepts.items()}
+        return self._lowered
+
+    def concepts(self):
+        return iter(self._concepts.values())
+
+
+class Icd10cmCodeSystem(CodeSystem):
+    """ICD-10-CM from simple-icd-10-cm, with its hierarchy of categories and subcategories."""
+    url, name, title, content = ICD10CM, "ICD10CM", "International Classification of Diseases, 10th Revision, " \
+                                                    "Clinical Modification", "complete"
+    property_defs = [{"code": "parent", "type": "code"}, {"code": "child", "type": "code"}]
+
+    def __init__(self):
+        self.version = icd10cm.version()
+        self.size = len(icd10cm.all_codes())
+
+    def get(self, code):
+        code = code.upper() if code else code
+        if not code or not icd10cm.is_code(code):
+            return None
+        p = icd10cm.parent(code)
+        return Concept(code=code, display=icd10cm.display(code), parents=[p] if p else [],
+                       children=icd10cm.children(code), abstract=not icd10cm.is_billable(code))
+
+    def concepts(self):
+        return (self.get(c) for c in icd10cm.all_codes())
+
+    def descendants(self, code):
+        return icd10cm.descendants(code)
+
+    def is_a(self, code, ancestor):
+        return code == ancestor or icd10cm.is_ancestor(ancestor, code)
+
+
+class NuccCodeSystem(CodeSystem):
+    """The NUCC provider taxonomy read from the official CSV."""
+    url, name, title, content = NUCC, "NUCCProviderTaxonomy", "NUCC Health Care Provider Taxonomy", "complete"
+    property_defs = [{"code": "grouping", "type": "string"}, {"code": "classification", "type": "string"},
+                     {"code": "specialization", "type": "string"}]
+
+    def __init__(self, table):
+        self.table = table
+        self.version = table.version
+        self.size = len(table.codes)
+
+    def get(self, code):
+        t = self.table.get(code)
+        if t is None:
+            return None
+        props = [{"code": k, "valueString": v} for k, v in (("grouping", t.grouping), ("classification",
+                 t.classification), ("specialization", t.specialization)) if v]
+        return Concept(code=t.code, display=t.display, definition=t.definition or None, properties=props)
+
+    def concepts(self):
+        return (self.get(c) for c in sorted(self.table.codes))

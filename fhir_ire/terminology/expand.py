@@ -1,0 +1,209 @@
+"""ValueSet/$expand: the compose rules evaluated into a flat expansion, with paging, text filter and echoes."""
+
+import hashlib
+import uuid
+
+from fhir_ire.errors import InvalidRequest, NotFound, TooCostly
+from fhir_ire.terminology.compose import check_filters, include_concepts, include_has
+from fhir_ire.terminology.outcome import TxError
+from fhir_ire.terminology.params import Params
+from fhir_ire.terminology.registry import Scope
+
+MAX_EXPANSION = 10000
+ECHO = ("activeOnly", "check-system-version", "count", "displayLanguage", "excludeNested", "force-system-version",
+        "includeDefinition", "includeDesignations", "offset", "property", "system-version", "filter", "date",
+        "designation", "excludeNotForUI", "excludePostCoordinated", "exclude-system", "default-to-latest-version")
+UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
+
+
+def _codesystem(scope: Scope, include: dict, used: dict):
+    system, version = include.get("system"), include.get("version")
+    cs = scope.codesystem(system, version)
+    if cs is None:
+        known = scope.codesystem_versions(system)
+        if version and known:
+            raise TxError(f"A definition for CodeSystem '{system}' version '{version}' could not be found, so the "
+                          f"value set cannot be expanded. Valid versions: {', '.join(known)}", status=404,
+                          code="not-found", tx_type="not-found", message_id="UNKNOWN_CODESYSTEM_VERSION")
+        raise TxError(f"A definition for CodeSystem '{system}' could not be found, so the value set cannot be expanded",
+                      status=404, code="not-found", tx_type="not-found", message_id="UNKNOWN_CODESYSTEM")
+    used[(cs.url, cs.version)] = cs
+    return cs
+
+
+def evaluate(scope: Scope, vs: dict, used: dict, depth: int = 0) -> list[tuple]:
+    """[(code system, concept)] the value set holds, in order, without duplicates."""
+    if depth > 10:
+        raise TxError("Value set imports are nested too deeply (circular?)", tx_type="vs-invalid")
+    compose = vs.get("compose") or {}
+    if not compose and (vs.get("expansion") or {}).get("contains") is not None:
+        return _from_expansion(scope, vs, used)
+    out, seen = [], set()
+    for i, inc in enumerate(compose.get("include") or []):
+        check_filters(inc, i)
+        for cs, c in _include(scope, inc, used, depth):
+            if (cs.url, c.code) not in seen:
+                seen.add((cs.url, c.code))
+                out.append((cs, c))
+    for i, exc in enumerate(compose.get("exclude") or []):
+        check_filters(exc, i, "exclude")
+        drop = {(cs.url, c.code) for cs, c in _include(scope, exc, used, depth)}
+        out = [(cs, c) for cs, c in out if (cs.url, c.code) not in drop]
+    if compose.get("inactive") is False:
+        out = [(cs, c) for cs, c in out if not c.inactive]
+    return out
+
+
+def _include(scope, inc, used, depth):
+    imported = None
+    for url in inc.get("valueSet") or []:
+        other = scope.valueset(url)
+        if other is None:
+            raise TxError(f"A definition for the value Set '{url}' could not be found", status=404, code="not-found",
+                          tx_type="not-found", message_id="Unable_to_resolve_value_Set_")
+        pairs = evaluate(scope, other, used, depth + 1)
+        keys = {(cs.url, c.code) for cs, c in pairs}
+        imported = keys if imported is None else imported & keys
+        if not inc.get("system"):
+            base = pairs
+    if inc.get("system"):
+        cs = _codesystem(scope, inc, used)
+        pairs = [(cs, c) for c in include_concepts(cs, inc)]
+    elif imported is not None:
+        pairs = base
+    else:
+        return []
+    return [(cs, c) for cs, c in pairs if imported is None or (cs.url, c.code) in imported]
+
+
+def _from_expansion(scope, vs, used):
+    out = []
+    for item in vs["expansion"]["contains"]:
+        cs = scope.codesystem(item.get("system"))
+        c = cs.get(item.get("code")) if cs else None
+        if cs and c:
+            used[(cs.url, cs.version)] = cs
+            out.append((cs, c))
+    return out
+
+
+def contains(scope: Scope, vs: dict, system: str, code: str) -> bool | None:
+    """Is system#code in the value set? Tested rule by rule, so large code systems need no expansion."""
+    cs = scope.codesystem(system)
+    concept = cs.find(code) if cs else None
+    if concept is None:
+        return False
+    compose = vs.get("compose") or {}
+    if not compose:
+        return any(c.code == concept.code and s.url == cs.url for s, c in evaluate(scope, vs, {}))
+
+    def held(clauses, kind):
+        for i, inc in enumerate(clauses):
+            check_filters(inc, i, kind)
+            if inc.get("system") and scope.codesystem(inc["system"]) is not cs:
+                continue
+            if inc.get("valueSet"):
+                if not all(contains(scope, scope.valueset(u) or {}, system, code) for u in inc["valueSet"]):
+                    continue
+                if not inc.get("system"):
+                    return True
+            if include_has(cs, inc, concept):
+                return True
+        return False
+
+    if not held(compose.get("include") or [], "include"):
+        return False
+    if compose.get("inactive") is False and concept.inactive:
+        return False
+    return not held(compose.get("exclude") or [], "exclude")
+
+
+def _matches_text(c, text: str) -> bool:
+    text = text.lower()
+    words = (c.display or "").lower().split()
+    return c.code.lower().startswith(text) or any(w.startswith(text) for w in words) or text in (c.display or "").lower()
+
+
+def _contains_item(cs, c, include_designations: bool) -> dict:
+    item = {"system": cs.url}
+    if c.abstract:
+        item["abstract"] = True
+    if c.inactive:
+        item["inactive"] = True
+    if cs.version and cs.content != "complete":
+        pass
+    item["code"] = c.code
+    if c.display:
+        item["display"] = c.display
+    if include_designations and c.designations:
+        item["designation"] = [{k: v for k, v in d.items()} for d in c.designations]
+    return item
+
+
+def expand(scope: Scope, vs: dict, params: Params) -> dict:
+    used: dict = {}
+    pairs = evaluate(scope, vs, used)
+    if params.flag("activeOnly"):
+        pairs = [(cs, c) for cs, c in pairs if not c.inactive]
+    if text := params.text("filter"):
+        pairs = [(cs, c) for cs, c in pairs if _matches_text(c, text)]
+    offset = params.integer("offset", 0)
+    count = params.integer("count")
+    if count is None and len(pairs) > MAX_EXPANSION:
+        raise TooCostly(f"The value set expansion has {len(pairs)} concepts, more than {MAX_EXPANSION}: use count and "
+                        f"offset, or a filter", status=422, tx_issue_type="too-costly")
+    page = pairs[offset: offset + count if count is not None else None]
+    designations = params.flag("includeDesignations")
+    expansion = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": _now(), "total": len(pairs)}
+    if params.has("offset") or params.has("count"):
+        expansion["offset"] = offset
+    fragments = [cs for cs in used.values() if cs.content == "fragment"]
+    if fragments:
+        expansion["extension"] = [{"url": UNCLOSED, "valueBoolean": True},
+                                  {"url": UNCLOSED + "-reason", "valueString": "This extension is based on a fragment "
+                                   f"of the code system {fragments[0].url}"}]
+    parameters = [{"name": n, key: v} for n in ECHO for key, v in params.typed(n)]
+    for (url, version), cs in sorted(used.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        ref = f"{url}|{version}" if version else url
+        parameters.append({"name": "used-codesystem", "valueUri": ref})
+        if cs.content == "fragment":
+            parameters.append({"name": "used-fragment", "valueUri": ref})
+    if parameters:
+        expansion["parameter"] = parameters
+    if page:
+        expansion["contains"] = [_contains_item(cs, c, designations) for cs, c in page]
+    out = {k: v for k, v in vs.items() if k not in ("expansion", "text", "meta")}
+    out["expansion"] = expansion
+    return out
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def resolve_valueset(scope: Scope, params: Params, instance: dict | None = None) -> dict:
+    """The value set a request names: instance, inline valueSet, or url (+ valueSetVersion), or a code system's
+    implicit value set (`{system}?fhir_vs`, `?fhir_vs=isa/{code}`, or the code system url itself)."""
+    if instance is not None:
+        return instance
+    inline = params.get("valueSet")
+    if isinstance(inline, dict):
+        return inline
+    url = params.text("url", "context")
+    if not url:
+        raise InvalidRequest("Provide a value set: url, valueSet, or call the operation on a ValueSet instance")
+    version = params.text("valueSetVersion")
+    vs = scope.valueset(url, version)
+    if vs is not None:
+        return vs
+    base, _, query = url.partition("?")
+    cs = scope.codesystem(base)
+    if cs is not None and (not query or query.startswith("fhir_vs")):
+        include = {"system": cs.url}
+        if query.startswith("fhir_vs=isa/"):
+            include["filter"] = [{"property": "concept", "op": "is-a", "value": query[len("fhir_vs=isa/"):]}]
+        return {"resourceType": "ValueSet", "id": hashlib.sha1(url.encode()).hexdigest()[:16], "url": url,
+                "status": "active", "compose": {"include": [include]}}
+    ref = f"{url}|{version}" if version else url
+    raise NotFound(f"A definition for the value Set '{ref}' could not be found", tx_issue_type="not-found")

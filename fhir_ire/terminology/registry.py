@@ -1,0 +1,84 @@
+"""Where operations find code systems, value sets and concept maps: the loaded bundles, the full code sets, and the
+resources a request sends inline (`tx-resource`), which win for that request only."""
+
+from fhir_ire.store import ResourceIndex, _version_key
+from fhir_ire.terminology.codesystems import CodeSystem, Icd10cmCodeSystem, NuccCodeSystem, ResourceCodeSystem
+from fhir_ire.uris import normalize_system
+
+
+class Registry:
+    """Built once at start-up from the index: CodeSystem views by url, plus ICD-10-CM and (when given) NUCC."""
+
+    def __init__(self, index: ResourceIndex, nucc_table=None):
+        self.index = index
+        self.codesystems: dict[str, list[CodeSystem]] = {}
+        for res in index.all("CodeSystem"):
+            if isinstance(res.get("url"), str):
+                self.codesystems.setdefault(res["url"], []).append(ResourceCodeSystem(res))
+        full = [Icd10cmCodeSystem()] + ([NuccCodeSystem(nucc_table)] if nucc_table else [])
+        for cs in full:  # the full code set wins over a fragment of it
+            self.codesystems[cs.url] = [cs] + [c for c in self.codesystems.get(cs.url, []) if c.content != "fragment"]
+
+    def scope(self, tx_resources: list[dict] = ()) -> "Scope":
+        return Scope(self, tx_resources)
+
+
+def _pick(candidates, version):
+    if version:
+        exact = [c for c in candidates if _ver(c) == version]
+        if exact:
+            return exact[0]
+        return None
+    return max(candidates, key=lambda c: _version_key(_ver(c))) if candidates else None
+
+
+def _ver(x):
+    return x.version if isinstance(x, CodeSystem) else x.get("version")
+
+
+class Scope:
+    """One request's view: its tx-resources first, then the registry."""
+
+    def __init__(self, registry: Registry, tx_resources):
+        self.registry = registry
+        self.local = {"CodeSystem": {}, "ValueSet": {}, "ConceptMap": {}}
+        for r in tx_resources:
+            rtype, url = r.get("resourceType"), r.get("url")
+            if rtype in self.local and isinstance(url, str):
+                value = ResourceCodeSystem(r) if rtype == "CodeSystem" else r
+                self.local[rtype].setdefault(url, []).append(value)
+
+    def codesystem(self, url: str | None, version: str | None = None) -> CodeSystem | None:
+        if not url:
+            return None
+        if "|" in url and version is None:
+            url, version = url.split("|", 1)
+        url = normalize_system(url)
+        found = _pick(self.local["CodeSystem"].get(url, []), version)
+        return found or _pick(self.registry.codesystems.get(url, []), version)
+
+    def codesystem_versions(self, url: str) -> list[str]:
+        url = normalize_system(url)
+        return sorted({c.version for c in self.local["CodeSystem"].get(url, []) + self.registry.codesystems.get(url, [])
+                       if c.version})
+
+    def _canonical(self, rtype, url, version):
+        if not url:
+            return None
+        if "|" in url and version is None:
+            url, version = url.split("|", 1)
+        found = _pick(self.local[rtype].get(url, []), version)
+        if found:
+            return found
+        candidates = self.registry.index.by_url.get(rtype, {}).get(url, [])
+        return _pick(candidates, version)
+
+    def valueset(self, url, version=None) -> dict | None:
+        return self._canonical("ValueSet", url, version)
+
+    def conceptmap(self, url, version=None) -> dict | None:
+        return self._canonical("ConceptMap", url, version)
+
+    def conceptmaps(self) -> list[dict]:
+        local = [m for ms in self.local["ConceptMap"].values() for m in ms]
+        return local + self.registry.index.all("ConceptMap")

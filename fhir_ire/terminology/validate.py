@@ -1,0 +1,152 @@
+"""CodeSystem/$validate-code and ValueSet/$validate-code: "not valid" is a result=false answer, not an error."""
+
+from fhir_ire.errors import InvalidRequest
+from fhir_ire.terminology.expand import contains, evaluate, resolve_valueset
+from fhir_ire.terminology.lookup import find_codesystem
+from fhir_ire.terminology.outcome import issue, outcome
+from fhir_ire.terminology.params import Params
+from fhir_ire.terminology.registry import Scope
+
+
+def _inputs(params: Params, vs_mode: bool):
+    code, coding, cc = params.text("code"), params.coding("coding"), params.get("codeableConcept")
+    given = [x for x in (code, coding, cc) if x]
+    if not given:
+        raise InvalidRequest("Provide one of code, coding or codeableConcept", code="required")
+    if len(given) > 1:
+        raise InvalidRequest("Provide only one of code, coding or codeableConcept")
+    if code:
+        version = params.text("systemVersion" if vs_mode else "version") or params.text("version")
+        return "code", [({"system": params.text("system"), "version": version, "code": code,
+                          "display": params.text("display")}, "")]
+    if coding:
+        return "coding", [(coding, "Coding.")]
+    if not isinstance(cc, dict):
+        raise InvalidRequest("codeableConcept must be a CodeableConcept")
+    return "cc", [(c, f"CodeableConcept.coding[{i}].") for i, c in enumerate(cc.get("coding") or [])]
+
+
+def _path(prefix: str, name: str) -> str:
+    return prefix + name if prefix else name
+
+
+def _vs_ref(vs: dict) -> str:
+    return f"{vs.get('url')}|{vs['version']}" if vs.get("version") else str(vs.get("url"))
+
+
+def _check_coding(scope, vs, coding, prefix, cs_url, infer):
+    """(valid, issues, facts) for one coding."""
+    issues, facts = [], {}
+    code, system = coding.get("code"), coding.get("system") or cs_url
+    if not system and vs is not None:
+        systems = sorted({cs.url for cs, c in evaluate(scope, vs, {}) if c.code == code})
+        if len(systems) == 1 and infer:
+            system = systems[0]
+        else:
+            why = f": value set expansion has multiple matches: [{', '.join(systems)}]" if len(systems) > 1 else ""
+            issues.append(issue("error", "code-invalid", "not-in-vs", f"The provided code '#{code}' was not found in "
+                                f"the value set '{_vs_ref(vs)}'", _path(prefix, "code"),
+                                "None_of_the_provided_codes_are_in_the_value_set_one"))
+            issues.append(issue("error", "not-found", "cannot-infer", f"The System URI could not be determined for the "
+                                f"code '{code}' in the ValueSet '{_vs_ref(vs)}'{why}", _path(prefix, "code"),
+                                "Unable_to_resolve_system__value_set_has_multiple_matches" if why else None))
+            return False, issues, facts
+    facts["system"] = system
+    cs = scope.codesystem(system, coding.get("version"))
+    if cs is None:
+        text = f"A definition for CodeSystem '{system}' could not be found, so the code cannot be validated"
+        issues.append(issue("error", "not-found", "not-found", text, _path(prefix, "system"), "UNKNOWN_CODESYSTEM"))
+        facts["unknown-system"] = system
+        return False, issues, facts
+    if cs.version:
+        facts["version"] = cs.version
+    concept = cs.find(code)
+    version_text = f" version '{cs.version}'" if cs.version else ""
+    if concept is None:
+        if cs.content == "fragment":
+            issues.append(issue("warning", "code-invalid", "invalid-code", f"Unknown Code '{code}' in the CodeSystem "
+                                f"'{cs.url}'{version_text} - note that the code system is labeled as a fragment, so the "
+                                "code may be valid in some other fragment", _path(prefix, "code"),
+                                "UNKNOWN_CODE_IN_FRAGMENT"))
+            return True, issues, facts
+        if vs is not None:
+            issues.append(issue("error", "code-invalid", "not-in-vs", f"The provided code '{system}#{code}' was not "
+                                f"found in the value set '{_vs_ref(vs)}'", _path(prefix, "code"),
+                                "None_of_the_provided_codes_are_in_the_value_set_one"))
+        issues.append(issue("error", "code-invalid", "invalid-code", f"Unknown code '{code}' in the CodeSystem "
+                            f"'{cs.url}'{version_text}", _path(prefix, "code"), "Unknown_Code_in_Version"))
+        return False, issues, facts
+    if concept.display:
+        facts["display"] = concept.display
+    if concept.code != code:
+        facts["normalized-code"] = concept.code
+        issues.append(issue("information", "business-rule", "code-rule", f"The code '{code}' differs from the correct "
+                            f"code '{concept.code}' by case. Although the code system '{cs.url}"
+                            f"{'|' + cs.version if cs.version else ''}' is case insensitive, implementers are strongly "
+                            "encouraged to use the correct case anyway", _path(prefix or "Coding.", "code")
+                            if prefix else "code", "CODE_CASE_DIFFERENCE"))
+    valid = True
+    if vs is not None and not contains(scope, vs, cs.url, concept.code):
+        valid = False
+        issues.append(issue("error", "code-invalid", "not-in-vs", f"The provided code '{system}#{code}' was not found "
+                            f"in the value set '{_vs_ref(vs)}'", _path(prefix, "code"),
+                            "None_of_the_provided_codes_are_in_the_value_set_one"))
+    display = coding.get("display")
+    if display and valid:
+        allowed = [concept.display or ""] + [d.get("value", "") for d in concept.designations]
+        if display.strip().lower() not in {a.strip().lower() for a in allowed if a}:
+            valid = False
+            issues.append(issue("error", "invalid", "invalid-display", f"Wrong Display Name '{display}' for "
+                                f"{cs.url}#{concept.code}. Valid display is '{concept.display}' (for the language(s) "
+                                "'en')", _path(prefix, "display"), "Display_Name_for__should_be_one_of__instead_of_one"))
+    return valid, issues, facts
+
+
+def validate_code(scope: Scope, params: Params, resource_type: str, instance: dict | None = None) -> dict:
+    vs_mode = resource_type == "ValueSet"
+    form, codings = _inputs(params, vs_mode)
+    vs = resolve_valueset(scope, params, instance) if vs_mode else None
+    cs_url = None
+    if not vs_mode:
+        cs_url = params.text("url") or (instance or {}).get("url")
+        inline = params.get("codeSystem")
+        if isinstance(inline, dict):
+            scope.local["CodeSystem"].setdefault(inline.get("url"), []).insert(0, _as_cs(inline))
+            cs_url = cs_url or inline.get("url")
+        if not cs_url and form == "code":
+            raise InvalidRequest("Provide the code system: url, codeSystem, or call on a CodeSystem instance",
+                                 code="required")
+        if cs_url and form == "code" and scope.codesystem(cs_url) is None and not params.text("system"):
+            find_codesystem(scope, cs_url, params.text("version"))
+    infer = form == "code" or params.flag("inferSystem")
+    results = [_check_coding(scope, vs, c, p, cs_url if form == "code" else None, infer) for c, p in codings]
+    valid = any(ok for ok, _, _ in results) if results else False
+    issues = [i for _, iss, _ in results for i in iss]
+    first = next((f for ok, _, f in results if ok), results[0][2] if results else {})
+    out = []
+    if form != "cc" or len(codings) == 1:
+        out.append({"name": "code", "valueCode": codings[0][0].get("code")})
+    if first.get("display"):
+        out.append({"name": "display", "valueString": first["display"]})
+    if issues:
+        out.append({"name": "issues", "resource": outcome(issues)})
+    errors = [i["details"]["text"] for i in issues if i["severity"] == "error"]
+    if errors and not valid:
+        out.append({"name": "message", "valueString": "; ".join(errors)})
+    if first.get("normalized-code"):
+        out.append({"name": "normalized-code", "valueCode": first["normalized-code"]})
+    out.append({"name": "result", "valueBoolean": valid})
+    if first.get("system"):
+        out.append({"name": "system", "valueUri": first["system"]})
+    if first.get("version"):
+        out.append({"name": "version", "valueString": first["version"]})
+    if form == "cc":
+        out.append({"name": "codeableConcept", "valueCodeableConcept": params.get("codeableConcept")})
+    unknown = sorted({f["unknown-system"] for _, _, f in results if "unknown-system" in f})
+    out += [{"name": "x-caused-by-unknown-system", "valueCanonical": u} for u in unknown]
+    return {"resourceType": "Parameters", "parameter": out}
+
+
+def _as_cs(resource):
+    from fhir_ire.terminology.codesystems import ResourceCodeSystem
+    return ResourceCodeSystem(resource)
