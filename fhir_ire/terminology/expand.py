@@ -14,6 +14,8 @@ ECHO = ("activeOnly", "check-system-version", "count", "displayLanguage", "exclu
         "includeDefinition", "includeDesignations", "offset", "property", "system-version", "filter", "date",
         "designation", "excludeNotForUI", "excludePostCoordinated", "exclude-system", "default-to-latest-version")
 UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
+EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property"
+CONTAINS_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.property"
 
 
 def _codesystem(scope: Scope, include: dict, used: dict):
@@ -41,7 +43,7 @@ def evaluate(scope: Scope, vs: dict, used: dict, depth: int = 0) -> list[tuple]:
     out, seen = [], set()
     for i, inc in enumerate(compose.get("include") or []):
         check_filters(inc, i)
-        for cs, c in _include(scope, inc, used, depth):
+        for cs, c in _include(scope, {**inc, "_owner": vs}, used, depth):
             if (cs.url, c.code) not in seen:
                 seen.add((cs.url, c.code))
                 out.append((cs, c))
@@ -54,10 +56,26 @@ def evaluate(scope: Scope, vs: dict, used: dict, depth: int = 0) -> list[tuple]:
     return out
 
 
+def _vs_key(vs: dict) -> str:
+    return f"{vs.get('url')}|{vs['version']}" if vs.get("version") else str(vs.get("url"))
+
+
+def vs_of(inc):
+    return inc.get("_owner") or {}
+
+
+def _contained(vs: dict, ref: str) -> dict | None:
+    if ref.startswith("#"):
+        return next((r for r in vs.get("contained") or [] if r.get("id") == ref[1:]), None)
+    return next((r for r in vs.get("contained") or [] if r.get("url") == ref), None)
+
+
 def _include(scope, inc, used, depth):
     imported = None
     for url in inc.get("valueSet") or []:
-        other = scope.valueset(url)
+        other = _contained(vs_of(inc), url)
+        if other is None and (other := scope.valueset(url)) is not None:
+            used[("valueset", _vs_key(other))] = other
         if other is None:
             raise TxError(f"A definition for the value Set '{url}' could not be found", status=404, code="not-found",
                           tx_type="not-found", message_id="Unable_to_resolve_value_Set_")
@@ -103,7 +121,8 @@ def contains(scope: Scope, vs: dict, system: str, code: str) -> bool | None:
             if inc.get("system") and scope.codesystem(inc["system"]) is not cs:
                 continue
             if inc.get("valueSet"):
-                if not all(contains(scope, scope.valueset(u) or {}, system, code) for u in inc["valueSet"]):
+                if not all(contains(scope, _contained(vs, u) or scope.valueset(u) or {}, system, code)
+                           for u in inc["valueSet"]):
                     continue
                 if not inc.get("system"):
                     return True
@@ -130,11 +149,12 @@ def _contains_item(cs, c, include_designations: bool) -> dict:
         item["abstract"] = True
     if c.inactive:
         item["inactive"] = True
-    if cs.version and cs.content != "complete":
-        pass
     item["code"] = c.code
     if c.display:
         item["display"] = c.display
+    if c.status:
+        item["extension"] = [{"url": CONTAINS_PROPERTY, "extension": [{"url": "code", "valueCode": "status"},
+                                                                      {"url": "value", "valueCode": c.status}]}]
     if include_designations and c.designations:
         item["designation"] = [{k: v for k, v in d.items()} for d in c.designations]
     return item
@@ -157,6 +177,8 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
     expansion = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": _now(), "total": len(pairs)}
     if params.has("offset") or params.has("count"):
         expansion["offset"] = offset
+    valuesets = sorted(k[1] for k in used if k[0] == "valueset")
+    used = {k: v for k, v in used.items() if k[0] != "valueset"}
     fragments = [cs for cs in used.values() if cs.content == "fragment"]
     if fragments:
         expansion["extension"] = [{"url": UNCLOSED, "valueBoolean": True},
@@ -168,11 +190,15 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         parameters.append({"name": "used-codesystem", "valueUri": ref})
         if cs.content == "fragment":
             parameters.append({"name": "used-fragment", "valueUri": ref})
+    parameters += [{"name": "used-valueset", "valueUri": ref} for ref in valuesets]
     if parameters:
         expansion["parameter"] = parameters
+    if any(c.status for _, c in page):
+        expansion.setdefault("extension", []).append({"url": EXPANSION_PROPERTY, "extension": [
+            {"url": "code", "valueCode": "status"}, {"url": "uri", "valueUri": "http://hl7.org/fhir/concept-properties#status"}]})
     if page:
         expansion["contains"] = [_contains_item(cs, c, designations) for cs, c in page]
-    out = {k: v for k, v in vs.items() if k not in ("expansion", "text", "meta")}
+    out = {k: v for k, v in vs.items() if k not in ("expansion", "text", "meta", "compose", "contained")}
     out["expansion"] = expansion
     return out
 

@@ -34,6 +34,11 @@ def _vs_ref(vs: dict) -> str:
     return f"{vs.get('url')}|{vs['version']}" if vs.get("version") else str(vs.get("url"))
 
 
+def _systems_of(vs: dict) -> set:
+    compose = vs.get("compose") or {}
+    return {i.get("system") for i in (compose.get("include") or []) + (compose.get("exclude") or [])}
+
+
 def _check_coding(scope, vs, coding, prefix, cs_url, infer):
     """(valid, issues, facts) for one coding."""
     issues, facts = [], {}
@@ -55,6 +60,12 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer):
     cs = scope.codesystem(system, coding.get("version"))
     if cs is None:
         text = f"A definition for CodeSystem '{system}' could not be found, so the code cannot be validated"
+        if vs is not None and system not in _systems_of(vs):
+            issues.append(issue("error", "code-invalid", "not-in-vs", f"The provided code '{system}#{code}' was not "
+                                f"found in the value set '{_vs_ref(vs)}'", _path(prefix, "code"),
+                                "None_of_the_provided_codes_are_in_the_value_set_one"))
+            text = text.replace(f"'{system}'", system)
+            facts["unknown-system-outside-vs"] = system
         issues.append(issue("error", "not-found", "not-found", text, _path(prefix, "system"), "UNKNOWN_CODESYSTEM"))
         facts["unknown-system"] = system
         return False, issues, facts
@@ -142,8 +153,10 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
         out.append({"name": "version", "valueString": first["version"]})
     if form == "cc":
         out.append({"name": "codeableConcept", "valueCodeableConcept": params.get("codeableConcept")})
-    unknown = sorted({f["unknown-system"] for _, _, f in results if "unknown-system" in f})
-    out += [{"name": "x-caused-by-unknown-system", "valueCanonical": u} for u in unknown]
+    for _, _, f in results:
+        if "unknown-system" in f:
+            name = "x-unknown-system" if "unknown-system-outside-vs" in f else "x-caused-by-unknown-system"
+            out.append({"name": name, "valueCanonical": f["unknown-system"]})
     return {"resourceType": "Parameters", "parameter": out}
 
 
