@@ -1,6 +1,7 @@
 """ValueSet.compose: which (code system, concept) pairs a value set holds, by listing or by membership test."""
 
 import re
+from functools import lru_cache
 
 from fhir_ire.terminology.codesystems import CodeSystem, Concept
 from fhir_ire.terminology.outcome import TxError
@@ -22,6 +23,27 @@ def check_filters(include: dict, i: int, kind: str = "include") -> None:
                           f"{filter_op(f)} has no value", status=400, code="invalid", tx_type="vs-invalid",
                           path=f"ValueSet.compose.{kind}[{i}].filter[{j}]",
                           message_id="UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE")
+
+
+ATOM_REPEAT = re.compile(r"\((?:\?:)?(\\.|\[[^\]]*\]|[^()\\\[\]|+*?{}])([+*])\)([+*])")
+NESTED_REPEAT = re.compile(r"[+*}]\)[+*{]")
+
+
+@lru_cache(maxsize=256)
+def safe_regex(pattern: str) -> re.Pattern:
+    """Compile a filter regex, refusing catastrophic backtracking: (a+)+ is rewritten to the equivalent a+, and any
+    other repeat of a repeated group is refused (the tx tests send such patterns on purpose)."""
+    previous = None
+    while previous != pattern:
+        previous = pattern
+        pattern = ATOM_REPEAT.sub(lambda m: m.group(1) + ("+" if m.group(2) == m.group(3) == "+" else "*"), pattern)
+    if NESTED_REPEAT.search(pattern):
+        raise TxError(f"The regular expression '{pattern}' repeats a repeated group, which this server refuses to "
+                      "evaluate", code="too-costly", tx_type="vs-invalid")
+    try:
+        return re.compile(pattern)
+    except re.error as e:
+        raise TxError(f"The regular expression '{pattern}' is not valid: {e}", tx_type="vs-invalid") from None
 
 
 def _prop_values(concept: Concept, prop: str) -> list:
@@ -64,7 +86,7 @@ def filter_matches(cs: CodeSystem, concept: Concept, f: dict) -> bool:
         if op == "not-in":
             return concept.code not in [v.strip() for v in value.split(",")]
         if op == "regex":
-            return re.fullmatch(value, concept.code) is not None
+            return safe_regex(value).fullmatch(concept.code) is not None
     values = [_as_text(v) for v in _prop_values(concept, prop) if v is not None]
     if op == "=":
         return value in values
@@ -73,7 +95,7 @@ def filter_matches(cs: CodeSystem, concept: Concept, f: dict) -> bool:
     if op == "not-in":
         return not set(values) & {v.strip() for v in value.split(",")}
     if op == "regex":
-        return any(re.fullmatch(value, v) for v in values)
+        return any(safe_regex(value).fullmatch(v) for v in values)
     if op == "exists":
         return bool(values) == (str(value).lower() != "false")
     raise TxError(f"The filter op '{op}' is not supported for property '{prop}'", code="not-supported",

@@ -4,7 +4,7 @@ import hashlib
 import uuid
 
 from fhir_ire.errors import InvalidRequest, NotFound, TooCostly
-from fhir_ire.terminology.compose import check_filters, include_concepts, include_has
+from fhir_ire.terminology.compose import check_filters, filter_op, include_concepts, include_has
 from fhir_ire.terminology.outcome import TxError
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope
@@ -197,10 +197,52 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         expansion.setdefault("extension", []).append({"url": EXPANSION_PROPERTY, "extension": [
             {"url": "code", "valueCode": "status"}, {"url": "uri", "valueUri": "http://hl7.org/fhir/concept-properties#status"}]})
     if page:
-        expansion["contains"] = [_contains_item(cs, c, designations) for cs, c in page]
+        items = [_contains_item(cs, c, designations) for cs, c in page]
+        expansion["contains"] = _nest(page, items) if _is_hierarchical(vs, params) else items
     out = {k: v for k, v in vs.items() if k not in ("expansion", "text", "meta", "compose", "contained")}
     out["expansion"] = expansion
     return out
+
+
+def _is_hierarchical(vs: dict, params: Params) -> bool:
+    """Keep the code system hierarchy when the value set takes whole systems or is-a subtrees and nothing pages."""
+    if params.flag("excludeNested") or params.has("count") or params.has("offset"):
+        return False
+    includes = (vs.get("compose") or {}).get("include") or []
+    for inc in includes:
+        if not inc.get("system") or inc.get("concept") or inc.get("valueSet"):
+            return False
+        filters = inc.get("filter") or []
+        if not filters and params.text("filter"):
+            return False
+        if any(f.get("property") not in ("concept", "code") or filter_op(f) not in ("is-a", "descendent-of")
+               for f in filters):
+            return False
+    return bool(includes)
+
+
+def _nest(pairs: list, items: list) -> list:
+    """Place each contains item under its nearest ancestor that is also in the expansion."""
+    index = {(cs.url, c.code): item for (cs, c), item in zip(pairs, items)}
+    top = []
+    for (cs, c), item in zip(pairs, items):
+        parent = _nearest_included(cs, c, index)
+        (parent.setdefault("contains", []) if parent is not None else top).append(item)
+    return top
+
+
+def _nearest_included(cs, concept, index: dict):
+    seen, frontier = set(), list(concept.parents)
+    while frontier:
+        code = frontier.pop(0)
+        if code in seen:
+            continue
+        seen.add(code)
+        if (cs.url, code) in index:
+            return index[(cs.url, code)]
+        parent = cs.get(code)
+        frontier.extend(parent.parents if parent else [])
+    return None
 
 
 def _now() -> str:

@@ -39,6 +39,16 @@ def _systems_of(vs: dict) -> set:
     return {i.get("system") for i in (compose.get("include") or []) + (compose.get("exclude") or [])}
 
 
+def _not_in_vs(system, code, display, vs, prefix):
+    shown = f"{system}#{code}" + (f" ('{display}')" if display else "")
+    text = f"The provided code '{shown}' was not found in the value set '{_vs_ref(vs)}'"
+    if prefix.startswith("CodeableConcept"):
+        return issue("information", "code-invalid", "this-code-not-in-vs", text, _path(prefix, "code"),
+                     "None_of_the_provided_codes_are_in_the_value_set_one")
+    return issue("error", "code-invalid", "not-in-vs", text, _path(prefix, "code"),
+                 "None_of_the_provided_codes_are_in_the_value_set_one")
+
+
 def _check_coding(scope, vs, coding, prefix, cs_url, infer):
     """(valid, issues, facts) for one coding."""
     issues, facts = [], {}
@@ -56,7 +66,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer):
                                 f"code '{code}' in the ValueSet '{_vs_ref(vs)}'{why}", _path(prefix, "code"),
                                 "Unable_to_resolve_system__value_set_has_multiple_matches" if why else None))
             return False, issues, facts
-    facts["system"] = system
+    facts["system"], facts["code"] = system, code
     cs = scope.codesystem(system, coding.get("version"))
     if cs is None:
         text = f"A definition for CodeSystem '{system}' could not be found, so the code cannot be validated"
@@ -81,9 +91,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer):
                                 "UNKNOWN_CODE_IN_FRAGMENT"))
             return True, issues, facts
         if vs is not None:
-            issues.append(issue("error", "code-invalid", "not-in-vs", f"The provided code '{system}#{code}' was not "
-                                f"found in the value set '{_vs_ref(vs)}'", _path(prefix, "code"),
-                                "None_of_the_provided_codes_are_in_the_value_set_one"))
+            issues.append(_not_in_vs(system, code, coding.get("display"), vs, prefix))
         issues.append(issue("error", "code-invalid", "invalid-code", f"Unknown code '{code}' in the CodeSystem "
                             f"'{cs.url}'{version_text}", _path(prefix, "code"), "Unknown_Code_in_Version"))
         return False, issues, facts
@@ -99,9 +107,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer):
     valid = True
     if vs is not None and not contains(scope, vs, cs.url, concept.code):
         valid = False
-        issues.append(issue("error", "code-invalid", "not-in-vs", f"The provided code '{system}#{code}' was not found "
-                            f"in the value set '{_vs_ref(vs)}'", _path(prefix, "code"),
-                            "None_of_the_provided_codes_are_in_the_value_set_one"))
+        issues.append(_not_in_vs(system, code, coding.get("display"), vs, prefix))
     display = coding.get("display")
     if display and valid:
         allowed = [concept.display or ""] + [d.get("value", "") for d in concept.designations]
@@ -109,7 +115,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer):
             valid = False
             issues.append(issue("error", "invalid", "invalid-display", f"Wrong Display Name '{display}' for "
                                 f"{cs.url}#{concept.code}. Valid display is '{concept.display}' (for the language(s) "
-                                "'en')", _path(prefix, "display"), "Display_Name_for__should_be_one_of__instead_of_one"))
+                                "'en')", _path(prefix, "display"), "Display_Name_for__should_be_one_of__instead_of"))
     return valid, issues, facts
 
 
@@ -131,19 +137,26 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
             find_codesystem(scope, cs_url, params.text("version"))
     infer = form == "code" or params.flag("inferSystem")
     results = [_check_coding(scope, vs, c, p, cs_url if form == "code" else None, infer) for c, p in codings]
-    valid = any(ok for ok, _, _ in results) if results else False
     issues = [i for _, iss, _ in results for i in iss]
-    first = next((f for ok, _, f in results if ok), results[0][2] if results else {})
+    chosen = next((f for ok, _, f in results if ok), None)
+    valid = chosen is not None and not (form == "cc" and any(i["severity"] == "error" for i in issues))
+    if form == "cc" and chosen is None and vs is not None:
+        issues.insert(0, issue("error", "code-invalid", "not-in-vs", "No valid coding was found for the value set "
+                               f"'{_vs_ref(vs)}'", None, "TX_GENERAL_CC_ERROR_MESSAGE"))
+    first = chosen if form == "cc" else (results[0][2] if results else {})
+    first = first or {}
     out = []
-    if form != "cc" or len(codings) == 1:
+    if form != "cc":
         out.append({"name": "code", "valueCode": codings[0][0].get("code")})
+    elif chosen:
+        out.append({"name": "code", "valueCode": chosen.get("normalized-code") or chosen.get("code")})
     if first.get("display"):
         out.append({"name": "display", "valueString": first["display"]})
     if issues:
         out.append({"name": "issues", "resource": outcome(issues)})
-    errors = [i["details"]["text"] for i in issues if i["severity"] == "error"]
-    if errors and not valid:
-        out.append({"name": "message", "valueString": "; ".join(errors)})
+    texts = [i["details"]["text"] for i in issues if i["severity"] in ("error", "warning")]
+    if texts and not valid:
+        out.append({"name": "message", "valueString": "; ".join(texts)})
     if first.get("normalized-code"):
         out.append({"name": "normalized-code", "valueCode": first["normalized-code"]})
     out.append({"name": "result", "valueBoolean": valid})
