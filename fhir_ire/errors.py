@@ -50,3 +50,19 @@ class NotSupported(FhirError):
 
 class TooCostly(FhirError):
     status, code = 400, "too-costly"
+
+
+class LoadError(IreError):
+    """`fhir-ire load` could not finish: the server is unreachable, refused a request or answered an error."""
+
+
+class ServerRefused(LoadError):
+    """The server answered a request with an HTTP error status (kept in .status)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+class RequestTooLarge(ServerRefused):
+    """HTTP 413 from the server or a proxy in front of it: send smaller batches."""
