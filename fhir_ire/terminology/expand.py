@@ -169,6 +169,8 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         pairs = [(cs, c) for cs, c in pairs if _matches_text(c, text)]
     offset = params.integer("offset", 0)
     count = params.integer("count")
+    if count is not None:  # a server may return fewer than asked; more than MAX_EXPANSION is never built
+        count = min(count, MAX_EXPANSION)
     if count is None and len(pairs) > MAX_EXPANSION:
         raise TooCostly(f"The value set expansion has {len(pairs)} concepts, more than {MAX_EXPANSION}: use count and "
                         f"offset, or a filter", status=422, tx_issue_type="too-costly")

@@ -1,0 +1,110 @@
+"""Integration: `fhir-ire serve` as a real process on a free loopback port, called over HTTP; then the HL7
+terminology ecosystem tests run against it with ../shared/tools/txrunner.py."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TXRUNNER = ROOT.parent / "shared" / "tools" / "txrunner.py"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Suites that must pass in full, and the share of all general-mode tests that must pass.
+REQUIRED_SUITES = ("metadata", "simple-cases", "translate", "fragment", "errors", "case", "search")
+GENERAL_TARGET = 0.80
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 5.0):
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.status, resp.headers.get_content_type(), json.loads(resp.read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The real server process, with the small fixture bundles; yields its base URL."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    cmd = [sys.executable, "-m", "fhir_ire.cli", "serve", "--bundles", str(FIXTURES), "--host", "127.0.0.1",
+           "--port", str(port), "--workers", "1"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _get(base + "/health", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"fhir-ire serve did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.mark.integration
+def test_served_over_loopback(server):
+    status, ctype, body = _get(server + "/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=C25.0")
+    assert (status, ctype) == (200, "application/fhir+json")
+    assert any(p["name"] == "display" and p["valueString"] == "Malignant neoplasm of head of pancreas"
+               for p in body["parameter"])
+
+
+@pytest.mark.integration
+def test_broken_bundle_stops_start_up_with_one_line(tmp_path):
+    (tmp_path / "bad.json").write_text("{ not json")
+    run = subprocess.run([sys.executable, "-m", "fhir_ire.cli", "serve", "--bundles", str(tmp_path), "--port",
+                          str(_free_port())], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert run.returncode == 1
+    assert "bad.json" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def tx_results(server, tmp_path_factory):
+    """One txrunner run per module: suite name -> suite summary (tests with pass/fail/skip)."""
+    if not TXRUNNER.is_file():
+        pytest.skip("../shared/tools/txrunner.py is not beside this clone")
+    summary = tmp_path_factory.mktemp("tx") / "tx.json"
+    run = subprocess.run([sys.executable, str(TXRUNNER), "--server", server + "/fhir", "--json", str(summary),
+                          "--timeout", "30"], capture_output=True, text=True, timeout=600)
+    print(run.stdout)
+    assert run.returncode == 0, run.stderr
+    return {s["name"]: s for s in json.loads(summary.read_text())["suites"]}
+
+
+@pytest.mark.integration
+@pytest.mark.shared
+@pytest.mark.parametrize("suite", REQUIRED_SUITES)
+def test_tx_suite_passes_in_full(shared, tx_results, suite):
+    failed = [t["name"] for t in tx_results[suite]["tests"] if t["status"] == "fail"]
+    assert not failed, f"{suite}: {failed}"
+
+
+@pytest.mark.integration
+@pytest.mark.shared
+def test_tx_general_mode_share(shared, tx_results):
+    general = [t for s in tx_results.values() for t in s["tests"] if t["status"] != "skip"]
+    passed = sum(t["status"] == "pass" for t in general)
+    share = passed / len(general)
+    print(f"general mode: {passed}/{len(general)} passed ({share:.0%})")
+    assert share >= GENERAL_TARGET, f"general mode {passed}/{len(general)} = {share:.1%} < {GENERAL_TARGET:.0%}"
