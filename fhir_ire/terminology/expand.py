@@ -8,6 +8,7 @@ from fhir_ire.terminology.compose import check_filters, filter_op, include_conce
 from fhir_ire.terminology.outcome import TxError
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope
+from fhir_ire.uris import normalize_system
 
 MAX_EXPANSION = 10000
 ECHO = ("activeOnly", "check-system-version", "count", "displayLanguage", "excludeNested", "force-system-version",
@@ -105,9 +106,9 @@ def _from_expansion(scope, vs, used):
     return out
 
 
-def contains(scope: Scope, vs: dict, system: str, code: str) -> bool | None:
+def contains(scope: Scope, vs: dict, system: str, code: str, version: str | None = None) -> bool | None:
     """Is system#code in the value set? Tested rule by rule, so large code systems need no expansion."""
-    cs = scope.codesystem(system)
+    cs = scope.codesystem(system, version)
     concept = cs.find(code) if cs else None
     if concept is None:
         return False
@@ -118,10 +119,11 @@ def contains(scope: Scope, vs: dict, system: str, code: str) -> bool | None:
     def held(clauses, kind):
         for i, inc in enumerate(clauses):
             check_filters(inc, i, kind)
-            if inc.get("system") and scope.codesystem(inc["system"]) is not cs:
+            if inc.get("system") and (normalize_system(inc["system"]) != cs.url or
+                                      (inc.get("version") and inc["version"] != cs.version)):
                 continue
             if inc.get("valueSet"):
-                if not all(contains(scope, _contained(vs, u) or scope.valueset(u) or {}, system, code)
+                if not all(contains(scope, _contained(vs, u) or scope.valueset(u) or {}, system, code, version)
                            for u in inc["valueSet"]):
                     continue
                 if not inc.get("system"):

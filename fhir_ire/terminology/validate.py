@@ -49,6 +49,55 @@ def _not_in_vs(system, code, display, vs, prefix):
                  "None_of_the_provided_codes_are_in_the_value_set_one")
 
 
+def _pinned_version(vs: dict | None, system: str) -> str | None:
+    for inc in (vs or {}).get("compose", {}).get("include") or []:
+        if inc.get("system") == system and inc.get("version"):
+            return inc["version"]
+    return None
+
+
+def _unknown_version(scope, system, version, facts, prefix) -> dict:
+    known = scope.codesystem_versions(system)
+    valid = (" Valid versions: " + " or ".join([", ".join(known[:-1]), known[-1]] if len(known) > 1 else known)
+             if known else "")
+    facts.setdefault("unknown-system", f"{system}|{version}")
+    return issue("error", "not-found", "not-found", f"A definition for CodeSystem '{system}' version '{version}' could "
+                 f"not be found, so the code cannot be validated.{valid}", _path(prefix, "system"),
+                 "UNKNOWN_CODESYSTEM_VERSION")
+
+
+def _versioned_codesystem(scope, vs, system, requested, prefix, facts):
+    """The code system version to validate against, and the issues when the coding's version, the value set's
+    pinned version and the versions the server knows disagree. An unpinned include means the latest version."""
+    if not scope.codesystem_versions(system):
+        return scope.codesystem(system, requested), []
+    issues = []
+    pinned = _pinned_version(vs, system)
+    cs_pinned = scope.codesystem(system, pinned) if pinned else None
+    cs_requested = scope.codesystem(system, requested) if requested else None
+    if vs is not None and requested:
+        include_version = (cs_pinned.version if cs_pinned else pinned) or scope.codesystem(system).version
+        if requested != include_version and not (cs_requested and cs_pinned and cs_requested is cs_pinned):
+            if pinned:
+                issues.append(issue("error", "invalid", "vs-invalid", f"The code system '{system}' version "
+                                    f"'{include_version}' in the ValueSet include is different to the one in the value "
+                                    f"('{requested}')", _path(prefix, "version"), "VALUESET_VALUE_MISMATCH"))
+            else:
+                issues.append(issue("warning", "invalid", "vs-invalid", f"The code system '{system}' version "
+                                    f"'{include_version}' for the versionless include in the ValueSet include is "
+                                    f"different to the one in the value ('{requested}')", _path(prefix, "version"),
+                                    "VALUESET_VALUE_MISMATCH_DEFAULT"))
+    if requested and cs_requested is None:
+        issues.append(_unknown_version(scope, system, requested, facts, prefix))
+    if pinned and cs_pinned is None:
+        issues.append(_unknown_version(scope, system, pinned, facts, prefix))
+    if pinned:
+        cs = cs_pinned or cs_requested or scope.codesystem(system)
+    else:
+        cs = cs_requested or scope.codesystem(system)
+    return cs, issues
+
+
 def _check_coding(scope, vs, coding, prefix, cs_url, infer):
     """(valid, issues, facts) for one coding."""
     issues, facts = [], {}
@@ -67,7 +116,9 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer):
                                 "Unable_to_resolve_system__value_set_has_multiple_matches" if why else None))
             return False, issues, facts
     facts["system"], facts["code"] = system, code
-    cs = scope.codesystem(system, coding.get("version"))
+    cs, version_issues = _versioned_codesystem(scope, vs, system, coding.get("version"), prefix, facts)
+    issues += version_issues
+    version_issues = [i for i in version_issues if i["severity"] == "error"]
     if cs is None:
         text = f"A definition for CodeSystem '{system}' could not be found, so the code cannot be validated"
         if vs is not None and system not in _systems_of(vs):
@@ -104,8 +155,8 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer):
                             f"{'|' + cs.version if cs.version else ''}' is case insensitive, implementers are strongly "
                             "encouraged to use the correct case anyway", _path(prefix or "Coding.", "code")
                             if prefix else "code", "CODE_CASE_DIFFERENCE"))
-    valid = True
-    if vs is not None and not contains(scope, vs, cs.url, concept.code):
+    valid = not version_issues
+    if valid and vs is not None and not contains(scope, vs, cs.url, concept.code, cs.version):
         valid = False
         issues.append(_not_in_vs(system, code, coding.get("display"), vs, prefix))
     display = coding.get("display")
