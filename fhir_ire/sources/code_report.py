@@ -13,8 +13,8 @@ from fhir_ire.sources.tables import Table, read_tables
 from fhir_ire.uris import CPT
 
 _TITLE = re.compile(rf"^\s*CPT®?\s+(?:code\s+)?(?P<code>{CPT_CODE})\s*[:\-–—]\s*(?P<title>.+?)\s*$", re.IGNORECASE)
-_ATTRIBUTE = re.compile(r"^\s*[-•*]?\s*(?P<name>service\s+type|(?:typical\s+)?site\s+of\s+service|place\s+of\s+service)"
-                        r"\s*:\s*(?P<value>.+?)\s*$", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"^\s*[-•*]?\s*(?:\*\*|__)?(?P<name>service\s+type|(?:typical\s+)?site\s+of\s+service|place\s+of\s+service)"
+                        r"\s*:\s*(?:\*\*|__)?\s*(?P<value>.+?)\s*$", re.IGNORECASE)
 _PAYERS = re.compile(r"\bpayers\b[^.|]{0,80}?\binclude[s]?\b:?\s+(?P<list>[^.|]+)\.", re.IGNORECASE)
 _MISSING = re.compile(r"data\s+(?:is\s+)?not\s+available", re.IGNORECASE)
 
@@ -124,7 +124,7 @@ def read_code_report(doc: Document) -> tuple[str, list]:
         if m := _ATTRIBUTE.match(line):
             name = "service-type" if "type" in m.group("name").lower() else "site-of-service"
             facts.append(CodeAttribute(source=doc.source_of_line(n), system=CPT, code=code, name=name,
-                                       value=m.group("value")))
+                                       value=m.group("value").strip("*_ ")))
         elif _MISSING.search(line) and "|" not in line:
             facts.append(MissingData(source=doc.source_of_line(n), section=_section_of(sections, n)))
     for m in _PAYERS.finditer(doc.flow):

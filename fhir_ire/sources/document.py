@@ -85,6 +85,8 @@ def read_document(path: Path) -> Document:
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise BuildError(f"document is not valid UTF-8 (byte 0x{raw[e.start]:02x})", str(path), line) from None
+    if not text.strip():
+        raise BuildError("document is empty (only white space)", str(path))
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
     if controls > max(8, len(text) // 100):
         raise BuildError("document looks binary (control characters), not text", str(path))

@@ -11,7 +11,7 @@ from fhir_ire.sources.patterns import (APPROACHES, CPT_CODE, DATE, IMAGING_INCLU
 from fhir_ire.uris import CPT
 
 _CODE_LINE = re.compile(rf"^\s*(?:CPT®?\s*)?({CPT_CODE})\s*$")
-_TOKEN = re.compile(r"No\s+national\s+(?:set\s+)?payment|\$\s?[\d,]+(?:\.\d+)?|\(\s*[A-Z][0-9A-Z]?\s*\)|\b\d+(?:\.\d+)?\b",
+_TOKEN = re.compile(r"No\s+national\s+(?:set\s+)?payment|\bN/?A\b|\$\s?[\d,]+(?:\.\d+)?|\(\s*[A-Z][0-9A-Z]?\s*\)|\b\d+(?:\.\d+)?\b",
                     re.IGNORECASE)
 _NOT_REPORT_PAREN = re.compile(r"\(?\s*Do\s+not\s+report[^)]*\)?", re.IGNORECASE)
 _TOPICS = (
@@ -34,13 +34,19 @@ def looks_like(doc: Document) -> int:
     return sum(2 for m in marks if m in flow)
 
 
+def _is_na(token: str) -> bool:
+    return token.upper().replace("/", "") == "NA"
+
+
 def _is_value_line(text: str) -> bool:
     rest = _TOKEN.sub("", text)
     return bool(_TOKEN.search(text)) and not re.search(r"[A-Za-z]{3,}", rest)
 
 
 def _table_year(doc: Document) -> int | None:
-    if m := re.search(r"\b((?:19|20)\d{2})\s+National\s+Average\s+Payment", doc.flow, re.I):
+    if m := re.search(r"\b((?:19|20)\d{2})\s+(?:Medicare\s+)?National\s+Average\s+Payment", doc.flow, re.I):
+        return int(m.group(1))
+    if m := re.search(r"\bCY\s*((?:19|20)\d{2})\b", doc.flow):
         return int(m.group(1))
     if m := re.search(rf"\beffective\s+(?:as\s+of\s+)?({DATE}|(?:19|20)\d{{2}})", doc.flow, re.I):
         return int(m.group(1)[-4:])
@@ -50,8 +56,8 @@ def _table_year(doc: Document) -> int | None:
 def _payments(code: str, tokens: list[tuple[str, int]], year, doc: Document) -> list[Payment]:
     """Interpret the value tokens after a descriptor: physician fee schedule (RVUs and amounts, or 'no national
     payment'), then the OPPS APC with its status indicator and amount, then the ASC amount and its indicator."""
-    kinds = ["none" if t.lower().startswith("no") else "money" if t.startswith("$") else "ind" if t.startswith("(")
-             else "num" for t, _ in tokens]
+    kinds = ["none" if t.lower().startswith("no") else "na" if t.upper().replace("/", "") == "NA" else "money"
+             if t.startswith("$") else "ind" if t.startswith("(") else "num" for t, _ in tokens]
     apc_at = next((i for i, k in enumerate(kinds) if k == "num" and re.fullmatch(r"\d{4}", tokens[i][0])
                    and i + 1 < len(kinds) and kinds[i + 1] == "ind"), None)
     physician = tokens[:apc_at] if apc_at is not None else tokens
@@ -68,15 +74,16 @@ def _payments(code: str, tokens: list[tuple[str, int]], year, doc: Document) -> 
                              rvu=float(rvu[0]) if rvu else None, apc=apc[0] if apc else None,
                              indicator=ind[0].strip("() ") if ind else None, note=note))
 
-    if any(t.lower().startswith("no") for t, _ in physician):
+    if any(re.match(r"no\s", t, re.I) for t, _ in physician):
         none_tok = next(x for x in physician if x[0].lower().startswith("no"))
         for setting in ("physician-non-facility", "physician-facility"):
             add(setting, none_tok, note=re.sub(r"\s+", " ", none_tok[0]))
     else:
-        pairs = [(physician[i], physician[i + 1]) for i in range(0, len(physician) - 1, 2)
-                 if not physician[i][0].startswith("$") and physician[i + 1][0].startswith("$")]
+        pairs = [(physician[i], physician[i + 1]) for i in range(0, len(physician) - 1, 2)]
         for setting, (rvu, money) in zip(("physician-non-facility", "physician-facility"), pairs):
-            add(setting, money, rvu=rvu)
+            not_paid = _is_na(rvu[0]) and _is_na(money[0])
+            add(setting, money, rvu=None if _is_na(rvu[0]) else rvu,
+                note="Not applicable (NA)" if not_paid else "")
     if after:
         apc, ind = after[0], after[1]
         money = next((t for t in after[2:] if t[0].startswith("$")), None)
@@ -99,7 +106,10 @@ def _read_table(doc: Document, year) -> list:
             text = doc.lines[n - 1].strip()
             if text and tokens and len(text) > 70 and not _is_value_line(text):
                 break  # prose after the table
-            if text and (tokens or _is_value_line(text)):
+            depth = sum(doc.lines[i - 1].count("(") - doc.lines[i - 1].count(")") for i in desc_lines)
+            if text and not tokens and depth > 0:
+                desc_lines.append(n)  # still inside the descriptor's parenthesis ("Do not report ... with")
+            elif text and (tokens or _is_value_line(text)):
                 tokens += [(t.group(0), n) for t in _TOKEN.finditer(text)] if _is_value_line(text) else []
             elif text:
                 desc_lines.append(n)
@@ -126,11 +136,24 @@ def _read_statements(doc: Document) -> list[Statement]:
         for topic, pattern in _TOPICS:
             if pattern.search(text):
                 items = ()
-                if topic == "documentation" and (m := _ITEMS.search(text)):
+                if topic == "documentation" and text.rstrip().endswith(":"):
+                    items = tuple(_bullets_after(doc, doc.line_at(end - 1)))
+                elif topic == "documentation" and (m := _ITEMS.search(text)):
                     items = tuple(split_list(re.sub(r"\s+as\s+well\s+as\s+", ", ", m.group(1)), on_and=False))
                 facts.append(Statement(source=doc.source_of_span(start, end), topic=topic,
                                        text=strip_footnotes(text.strip()), items=items))
     return facts
+
+
+def _bullets_after(doc: Document, line: int) -> list[str]:
+    items, n = [], line + 1
+    while n <= len(doc.lines) and (text := doc.lines[n - 1].strip()):
+        if text.startswith(("•", "-", "*", "▪")):
+            items.append(text.lstrip("•-*▪ ").strip())
+        elif items:
+            items[-1] += " " + text
+        n += 1
+    return items
 
 
 def read_device_warnings(doc: Document) -> list[DeviceWarning]:

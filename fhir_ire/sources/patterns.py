@@ -47,10 +47,15 @@ def read_not_reported_with(doc: Document) -> list[NotReportedWith]:
 
 
 def split_list(text: str, on_and: bool = True) -> list[str]:
-    """'A, B, C, and D' -> [A, B, C, D]; also splits on semicolons, and on a bare 'and' when on_and.
-    A part that is only a qualifier ('for X and Y') is joined to the part after it."""
-    sep = r"\s*(?:;|,\s*(?:and|or)\s+|,|\s+and\s+)\s*" if on_and else r"\s*(?:;|,\s*(?:and|or)\s+|,)\s*"
-    parts = [p.strip(" .:") for p in re.split(sep, text.strip().rstrip(".")) if p.strip(" .:")]
+    """'A, B, C, and D' -> [A, B, C, D]; also splits on semicolons. With on_and, a bare 'and' splits the last item
+    of a list without a serial comma ('A, B and C'), or a list of two; names inside a comma list keep their 'and'
+    ('A, Blue Cross and Blue Shield, C'). A qualifier part ('for X and Y') is joined to the part after it."""
+    text = text.strip().rstrip(".")
+    serial = re.search(r",\s*(?:and|or)\s+", text)
+    parts = [p.strip(" .:") for p in re.split(r"\s*(?:;|,\s*(?:and|or)\s+|,)\s*", text) if p.strip(" .:")]
+    if on_and and parts and not serial:
+        last = re.split(r"\s+and\s+", parts[-1])
+        parts = parts[:-1] + [p.strip(" .:") for p in last if p.strip(" .:")]
     out, pending = [], ""
     for part in parts:
         if re.match(r"(?:for|when|if|in)\b", part, re.I) and not pending:
@@ -77,6 +82,8 @@ def parse_date(text: str) -> str | None:
     try:
         if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):
             return date(int(m.group(3)), int(m.group(1)), int(m.group(2))).isoformat()
+        if m := re.fullmatch(r"(\d{1,2})/(\d{4})", text):  # month and year only: a FHIR partial date
+            return f"{int(m.group(2)):04d}-{int(m.group(1)):02d}" if 1 <= int(m.group(1)) <= 12 else None
         if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
         if m := re.fullmatch(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})", text):

@@ -10,9 +10,10 @@ from fhir_ire.sources.patterns import CPT_CODE, DATE, HCPCS_CODE, ICD10_CODE, pa
 from fhir_ire.uris import CPT, HCPCS, ICD10CM
 
 _FIELDS = (
-    ("number", r"policy\s+(?:number|no\.?|#|id)"),
+    ("number", r"(?:policy|guideline|document)\s+(?:number|no\.?|#|id)"),
     ("line-of-business", r"line\s+of\s+business|lines\s+of\s+business|product\s+line"),
-    ("effective-date", r"(?:original\s+)?effective\s+date"),
+    ("original-effective-date", r"original\s+effective\s+date"),
+    ("effective-date", r"effective\s+date"),
     ("revision-date", r"revision\s+date|revised\s+date|last\s+revised|date\s+revised"),
     ("review-date", r"(?:last\s+)?review(?:ed)?\s+date|date\s+reviewed"),
     ("next-review-date", r"next\s+review\s+date"),
@@ -28,6 +29,11 @@ _STATEMENTS = (
     ("covered-with-criteria", re.compile(r"\b(?:medically\s+(?:reasonable\s+and\s+)?necessary|covered)\b[^.]{0,80}"
                                          r"\b(?:when|if|for\s+members\s+who)\b", re.I)),
 )
+_DISCLAIMER = re.compile(r"\b(?:imply|implies|guarantee|guarantees|constitute|constitutes)\b", re.I)
+_BANNER = re.compile(r"^(?:[A-Za-z]+\s+){0,3}(?:coverage|medical|clinical|payment)\s+(?:policy|guideline|bulletin)$", re.I)
+_SKIP_SECTIONS = re.compile(r"^\s*#*\s*(?:policy\s+history|revision\s+history|change\s+summary|history|references|"
+                            r"bibliography|coding\s+information|codes|coding|applicable\s+codes|billing\s+codes)\s*$", re.I)
+_READ_SECTIONS = re.compile(r"^\s*#*\s*[A-Z][A-Za-z /&-]{2,60}$")
 _OTHER_INDICATIONS = re.compile(r"\ball\s+other\s+(?:indications|uses|conditions)\b|\bother\s+than\b", re.I)
 _PA = re.compile(r"\b(?:prior\s+(?:authori[sz]ation|approval)|pre-?authori[sz]ation|precertification|"
                  r"pre-?certification)\b", re.I)
@@ -110,12 +116,25 @@ def _fields(doc: Document) -> list[PolicyField]:
     return facts
 
 
+def _skipped_lines(doc: Document) -> set[int]:
+    """Lines of coding tables, history and references: they list codes and past positions, not current coverage."""
+    skipped, skipping = set(), False
+    for n, line in enumerate(doc.lines, start=1):
+        if _SKIP_SECTIONS.match(line):
+            skipping = True
+        elif skipping and _READ_SECTIONS.match(line) and not re.search(r"\t|\d{4}", line) and len(line.split()) <= 6:
+            skipping = False
+        if skipping:
+            skipped.add(n)
+    return skipped
+
+
 def _statements(doc: Document) -> list:
-    facts = []
+    facts, skipped = [], _skipped_lines(doc)
     for start, end in doc.sentences(within_lines=True):
         text = re.sub(r"\*\*|__", "", doc.flow[start:end]).strip()
-        if "](" in text or len(text.split()) < 3:
-            continue  # links and fragments are not statements
+        if "](" in text or len(text.split()) < 3 or doc.line_at(start) in skipped or _DISCLAIMER.search(text):
+            continue  # links, fragments, tables, history and disclaimers are not statements
         src = doc.source_of_span(start, end)
         for category, pattern in _STATEMENTS:
             if (pattern.search(text) and len(text.split()) >= 5
@@ -137,17 +156,30 @@ def _lists_after(doc: Document, line: int) -> list[tuple[int, str]]:
         text = doc.lines[n - 1]
         if m := _LIST_ITEM.match(text):
             items.append((n, m.group("text").strip()))
+        elif items and text.strip() and (text[:1].isspace() or text.strip()[:1].islower()) \
+                and doc.lines[n - 2].strip():
+            items[-1] = (items[-1][0], f"{items[-1][1]} {text.strip()}")  # an item wrapped over two lines
         elif text.strip() and (items or n > line + 2):
             break
         n += 1
     return items
 
 
+def _wrapped(doc: Document, n: int) -> int:
+    """How many continuation lines follow list item line n."""
+    k = 0
+    while n + k < len(doc.lines) and doc.lines[n + k].strip() and not _LIST_ITEM.match(doc.lines[n + k]) \
+            and (doc.lines[n + k][:1].isspace() or doc.lines[n + k].strip()[:1].islower()):
+        k += 1
+    return k
+
+
 def _criteria_and_requirements(doc: Document, facts: list) -> list:
     out = []
     for fact in list(facts):
         if isinstance(fact, CoverageStatement) and fact.category == "covered-with-criteria":
-            out += [Criterion(source=doc.source_of_line(n), text=t) for n, t in _lists_after(doc, fact.source.end_line)]
+            out += [Criterion(source=doc.source_of_line(n, n + _wrapped(doc, n)), text=t)
+                    for n, t in _lists_after(doc, fact.source.end_line)]
     for i, fact in enumerate(facts):
         if isinstance(fact, PriorAuthorization) and fact.required:
             items = tuple(t for _, t in _lists_after(doc, fact.source.end_line))
@@ -157,8 +189,9 @@ def _criteria_and_requirements(doc: Document, facts: list) -> list:
 
 
 def _governed_codes(doc: Document) -> list[GovernedCode]:
-    start = next((n for n, ln in enumerate(doc.lines, start=1) if re.match(r"^\s*#*\s*coding\s+information", ln, re.I)),
-                 None)
+    start = next((n for n, ln in enumerate(doc.lines, start=1)
+                  if re.match(r"^\s*#*\s*(?:coding\s+information|codes|coding|applicable\s+codes|billing\s+codes)\s*$",
+                              ln, re.I)), None)
     if start is None:
         return []
     facts, system = [], CPT
@@ -171,7 +204,11 @@ def _governed_codes(doc: Document) -> list[GovernedCode]:
             row_system = ICD10CM if re.fullmatch(ICD10_CODE, code) and not re.fullmatch(CPT_CODE, code) else system
             if row_system == CPT and re.fullmatch(HCPCS_CODE, code):
                 row_system = HCPCS
-            desc = re.split(r"\t+|\s\|\s", m.group("desc"))[0].strip()
+            cells = [c.strip() for c in re.split(r"\t+|\s\|\s", m.group("desc")) if c.strip()]
+            if len(cells) > 1 and re.match(r"(?:CPT|HCPCS|ICD-?10)", cells[0], re.I):  # a code-type column
+                row_system = next((s for pattern, s in _SECTION_SYSTEMS if pattern.search(cells[0])), row_system)
+                cells = cells[1:]
+            desc = cells[0] if cells else ""
             facts.append(GovernedCode(source=doc.source_of_line(n), system=row_system, code=code, description=desc))
         elif "code" in line.lower():
             system = next((s for pattern, s in _SECTION_SYSTEMS if pattern.search(line)), system)
@@ -190,12 +227,14 @@ def read_policy(doc: Document) -> tuple[str, list]:
     facts = [PolicyField(source=doc.source_of_line(line), name="payer", value=name)]
     facts += [f for f in fields if f.name != "payer"]
     facts += [PolicyField(source=doc.source_of_line(n), name="alias", value=a) for a, n in _aliases(doc, name)]
-    title_line = next((n for n, ln in enumerate(doc.lines, start=1) if ln.strip()), 1)
+    title_line = next((n for n, ln in enumerate(doc.lines, start=1) if ln.strip() and n != line
+                       and not _BANNER.match(ln.strip().strip("#* "))), 1)
     title = doc.lines[title_line - 1].strip().strip("#* ")
     facts.append(PolicyField(source=doc.source_of_line(title_line), name="title", value=title))
     if m := re.search(r"^\s*(?P<p>[A-Z][\w ]{2,60}?)\s+(?:Medical\s+)?Coverage\s+Policy\s*$", "\n".join(doc.lines), re.M):
         n = "\n".join(doc.lines)[: m.start("p")].count("\n") + 1
-        facts.append(PolicyField(source=doc.source_of_line(n), name="product", value=m.group("p").strip()))
+        if m.group("p").strip().lower() not in ("medical", "clinical", "payment", "pharmacy"):
+            facts.append(PolicyField(source=doc.source_of_line(n), name="product", value=m.group("p").strip()))
     statements = _statements(doc)
     criteria = _criteria_and_requirements(doc, statements)
     facts += statements + criteria
