@@ -18,8 +18,7 @@ def issue(severity: str, code: str, tx_type: str | None, text: str, path: str | 
     out["details"] = details
     if path:
         paths = [path] if isinstance(path, str) else path
-        out["location"] = list(paths)
-        out["expression"] = list(paths)
+        out["expression"] = list(paths)  # issue.location is deprecated in R4 (XML specific); expression replaces it
     return out
 
 
