@@ -179,7 +179,7 @@ class Loader:
             finally:
                 result.seconds, result.requests = time.monotonic() - started, self.client.requests
                 counts = result.tally.total() - before
-                self.progress(f"{bf.path.name}: {len(bf.entries)} resources, "
+                self.progress(f"{bf.path.name}: {plural(len(bf.entries), 'resource')}, "
                               + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
                               + f" ({plural(self.client.requests - sent, 'request')}, {time.monotonic() - t0:.2f} s)")
         return result
