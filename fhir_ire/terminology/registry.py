@@ -28,12 +28,12 @@ def _pick(candidates, version):
         exact = [c for c in candidates if _ver(c) == version]
         if exact:
             return exact[0]
-        matching = [c for c in candidates if _ver(c) and _is_version_match(version, _ver(c))]
+        matching = [c for c in candidates if _ver(c) and is_version_match(version, _ver(c))]
         return max(matching, key=lambda c: _version_key(_ver(c))) if matching else None
     return max(candidates, key=lambda c: _version_key(_ver(c))) if candidates else None
 
 
-def _is_version_match(pattern: str, version: str) -> bool:
+def is_version_match(pattern: str, version: str) -> bool:
     """'1.x.x' or '1.0.*' style wildcards (semver); other versions only match exactly."""
     wanted, have = pattern.split("."), version.split(".")
     if not any(p in ("x", "X", "*") for p in wanted) or len(wanted) != len(have):

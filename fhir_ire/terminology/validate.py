@@ -6,6 +6,7 @@ from fhir_ire.terminology.lookup import find_codesystem
 from fhir_ire.terminology.outcome import issue, outcome
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope
+from fhir_ire.terminology.versions import VersionRules, resolve_version
 
 
 def _inputs(params: Params, vs_mode: bool):
@@ -49,56 +50,7 @@ def _not_in_vs(system, code, display, vs, prefix):
                  "None_of_the_provided_codes_are_in_the_value_set_one")
 
 
-def _pinned_version(vs: dict | None, system: str) -> str | None:
-    for inc in (vs or {}).get("compose", {}).get("include") or []:
-        if inc.get("system") == system and inc.get("version"):
-            return inc["version"]
-    return None
-
-
-def _unknown_version(scope, system, version, facts, prefix) -> dict:
-    known = scope.codesystem_versions(system)
-    valid = (" Valid versions: " + " or ".join([", ".join(known[:-1]), known[-1]] if len(known) > 1 else known)
-             if known else "")
-    facts.setdefault("unknown-system", f"{system}|{version}")
-    return issue("error", "not-found", "not-found", f"A definition for CodeSystem '{system}' version '{version}' could "
-                 f"not be found, so the code cannot be validated.{valid}", _path(prefix, "system"),
-                 "UNKNOWN_CODESYSTEM_VERSION")
-
-
-def _versioned_codesystem(scope, vs, system, requested, prefix, facts):
-    """The code system version to validate against, and the issues when the coding's version, the value set's
-    pinned version and the versions the server knows disagree. An unpinned include means the latest version."""
-    if not scope.codesystem_versions(system):
-        return scope.codesystem(system, requested), []
-    issues = []
-    pinned = _pinned_version(vs, system)
-    cs_pinned = scope.codesystem(system, pinned) if pinned else None
-    cs_requested = scope.codesystem(system, requested) if requested else None
-    if vs is not None and requested:
-        include_version = (cs_pinned.version if cs_pinned else pinned) or scope.codesystem(system).version
-        if requested != include_version and not (cs_requested and cs_pinned and cs_requested is cs_pinned):
-            if pinned:
-                issues.append(issue("error", "invalid", "vs-invalid", f"The code system '{system}' version "
-                                    f"'{include_version}' in the ValueSet include is different to the one in the value "
-                                    f"('{requested}')", _path(prefix, "version"), "VALUESET_VALUE_MISMATCH"))
-            else:
-                issues.append(issue("warning", "invalid", "vs-invalid", f"The code system '{system}' version "
-                                    f"'{include_version}' for the versionless include in the ValueSet include is "
-                                    f"different to the one in the value ('{requested}')", _path(prefix, "version"),
-                                    "VALUESET_VALUE_MISMATCH_DEFAULT"))
-    if requested and cs_requested is None:
-        issues.append(_unknown_version(scope, system, requested, facts, prefix))
-    if pinned and cs_pinned is None:
-        issues.append(_unknown_version(scope, system, pinned, facts, prefix))
-    if pinned:
-        cs = cs_pinned or cs_requested or scope.codesystem(system)
-    else:
-        cs = cs_requested or scope.codesystem(system)
-    return cs, issues
-
-
-def _check_coding(scope, vs, coding, prefix, cs_url, infer):
+def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
     """(valid, issues, facts) for one coding."""
     issues, facts = [], {}
     code, system = coding.get("code"), coding.get("system") or cs_url
@@ -116,7 +68,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer):
                                 "Unable_to_resolve_system__value_set_has_multiple_matches" if why else None))
             return False, issues, facts
     facts["system"], facts["code"] = system, code
-    cs, version_issues = _versioned_codesystem(scope, vs, system, coding.get("version"), prefix, facts)
+    cs, version_issues = resolve_version(scope, vs, system, coding.get("version"), rules, prefix, facts)
     issues += version_issues
     version_issues = [i for i in version_issues if i["severity"] == "error"]
     if cs is None:
@@ -187,7 +139,9 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
         if cs_url and form == "code" and scope.codesystem(cs_url) is None and not params.text("system"):
             find_codesystem(scope, cs_url, params.text("version"))
     infer = form == "code" or params.flag("inferSystem")
-    results = [_check_coding(scope, vs, c, p, cs_url if form == "code" else None, infer) for c, p in codings]
+    rules = VersionRules.from_params(params)
+    results = [_check_coding(scope, vs, c, p, cs_url if form == "code" else None, infer, rules)
+               for c, p in codings]
     issues = [i for _, iss, _ in results for i in iss]
     chosen = next((f for ok, _, f in results if ok), None)
     valid = chosen is not None and not (form == "cc" and any(i["severity"] == "error" for i in issues))
