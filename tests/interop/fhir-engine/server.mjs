@@ -74,6 +74,23 @@ for (const method of ['GET', 'POST']) {
   router.add(method, 'ConceptMap/:id/$translate', translate);
 }
 
+// $validate (the router has none): Medplum's validateResource on the posted resource, every issue returned.
+router.add('POST', ':resourceType/$validate', async (req) => {
+  const body = req.body?.resourceType === 'Parameters'
+    ? req.body.parameter?.find((p) => p.name === 'resource')?.resource : req.body;
+  if (body?.resourceType !== req.params.resourceType) {
+    return [badRequest(`Post a ${req.params.resourceType} (or Parameters with a resource) to $validate`)];
+  }
+  let issue;
+  try {
+    issue = validateResource(body);
+  } catch (err) {
+    if (!(err instanceof OperationOutcomeError)) throw err;
+    issue = err.outcome.issue;
+  }
+  return [allOk, { resourceType: 'OperationOutcome', issue: issue?.length ? issue : allOk.issue }];
+});
+
 const capabilities = {
   resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', date: new Date().toISOString(),
   fhirVersion: '4.0.1', format: ['json'], software: { name: 'Medplum fhir-router MemoryRepository (test harness)' },
