@@ -119,8 +119,8 @@ def contains(scope: Scope, vs: dict, system: str, code: str, version: str | None
     def held(clauses, kind):
         for i, inc in enumerate(clauses):
             check_filters(inc, i, kind)
-            if inc.get("system") and (normalize_system(inc["system"]) != cs.url or
-                                      (inc.get("version") and inc["version"] != cs.version)):
+            if inc.get("system") and (normalize_system(inc["system"]) != cs.url or (
+                    version and inc.get("version") and scope.codesystem(cs.url, inc["version"]) is not cs)):
                 continue
             if inc.get("valueSet"):
                 if not all(contains(scope, _contained(vs, u) or scope.valueset(u) or {}, system, code, version)

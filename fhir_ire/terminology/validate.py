@@ -107,9 +107,11 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
                             f"{'|' + cs.version if cs.version else ''}' is case insensitive, implementers are strongly "
                             "encouraged to use the correct case anyway", _path(prefix or "Coding.", "code")
                             if prefix else "code", "CODE_CASE_DIFFERENCE"))
-    valid = not version_issues
-    if valid and vs is not None and not contains(scope, vs, cs.url, concept.code, cs.version):
-        valid = False
+    forced = system in rules.force
+    matched = vs is None or contains(scope, vs, cs.url, concept.code, None if forced else cs.version)
+    facts["matched"] = matched
+    valid = matched and not version_issues
+    if not matched and not version_issues:
         issues.append(_not_in_vs(system, code, coding.get("display"), vs, prefix))
     display = coding.get("display")
     if display and valid:
@@ -143,8 +145,10 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
     results = [_check_coding(scope, vs, c, p, cs_url if form == "code" else None, infer, rules)
                for c, p in codings]
     issues = [i for _, iss, _ in results for i in iss]
-    chosen = next((f for ok, _, f in results if ok), None)
-    valid = chosen is not None and not (form == "cc" and any(i["severity"] == "error" for i in issues))
+    chosen = next((f for ok, _, f in results if ok), None) or next((f for _, _, f in results if f.get("matched")),
+                                                                    None)
+    valid = chosen is not None and not any(i["severity"] == "error" for i in issues) and \
+        any(ok for ok, _, _ in results)
     if form == "cc" and chosen is None and vs is not None:
         issues.insert(0, issue("error", "code-invalid", "not-in-vs", "No valid coding was found for the value set "
                                f"'{_vs_ref(vs)}'", None, "TX_GENERAL_CC_ERROR_MESSAGE"))
