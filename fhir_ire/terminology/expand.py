@@ -7,12 +7,13 @@ from fhir_ire.errors import InvalidRequest, NotFound, TooCostly
 from fhir_ire.terminology.compose import check_filters, filter_op, include_concepts, include_has
 from fhir_ire.terminology.outcome import TxError
 from fhir_ire.terminology.params import Params
-from fhir_ire.terminology.registry import Scope
+from fhir_ire.terminology.registry import Scope, is_version_match
+from fhir_ire.terminology.versions import VersionRules
 from fhir_ire.uris import normalize_system
 
 MAX_EXPANSION = 10000
-ECHO = ("activeOnly", "check-system-version", "count", "displayLanguage", "excludeNested", "force-system-version",
-        "includeDefinition", "includeDesignations", "offset", "property", "system-version", "filter", "date",
+ECHO = ("activeOnly", "count", "displayLanguage", "excludeNested", "force-system-version",
+        "includeDefinition", "includeDesignations", "offset", "property", "filter", "date",
         "designation", "excludeNotForUI", "excludePostCoordinated", "exclude-system", "default-to-latest-version")
 UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
 EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property"
@@ -20,7 +21,10 @@ CONTAINS_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-Value
 
 
 def _codesystem(scope: Scope, include: dict, used: dict):
-    system, version = include.get("system"), include.get("version")
+    system, pinned = include.get("system"), include.get("version")
+    rules = scope.rules or VersionRules()
+    force, check = rules.force.get(system), rules.check.get(system)
+    version = force or pinned or rules.default.get(system) or check
     cs = scope.codesystem(system, version)
     if cs is None:
         known = scope.codesystem_versions(system)
@@ -30,6 +34,10 @@ def _codesystem(scope: Scope, include: dict, used: dict):
                           code="not-found", tx_type="not-found", message_id="UNKNOWN_CODESYSTEM_VERSION")
         raise TxError(f"A definition for CodeSystem '{system}' could not be found, so the value set cannot be expanded",
                       status=404, code="not-found", tx_type="not-found", message_id="UNKNOWN_CODESYSTEM")
+    if check and cs.version and not is_version_match(check, cs.version) and check != cs.version:
+        raise TxError(f"The version '{cs.version}' is not allowed for system '{cs.url}': required to be '{check}' by a "
+                      "version-check parameter", code="exception", tx_type="version-error",
+                      message_id="VALUESET_VERSION_CHECK")
     used[(cs.url, cs.version)] = cs
     return cs
 
@@ -164,6 +172,7 @@ def _contains_item(cs, c, include_designations: bool) -> dict:
 
 def expand(scope: Scope, vs: dict, params: Params) -> dict:
     used: dict = {}
+    scope.rules = VersionRules.from_params(params)
     pairs = evaluate(scope, vs, used)
     if params.flag("activeOnly"):
         pairs = [(cs, c) for cs, c in pairs if not c.inactive]
@@ -188,7 +197,8 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         expansion["extension"] = [{"url": UNCLOSED, "valueBoolean": True},
                                   {"url": UNCLOSED + "-reason", "valueString": "This extension is based on a fragment "
                                    f"of the code system {fragments[0].url}"}]
-    parameters = [{"name": n, key: v} for n in ECHO for key, v in params.typed(n)]
+    parameters = [{"name": n, "valueUri" if n == "force-system-version" else key: v}
+                  for n in ECHO for key, v in params.typed(n)]
     for (url, version), cs in sorted(used.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         ref = f"{url}|{version}" if version else url
         parameters.append({"name": "used-codesystem", "valueUri": ref})
