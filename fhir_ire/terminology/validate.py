@@ -163,7 +163,8 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
         out.append({"name": "display", "valueString": first["display"]})
     if issues:
         out.append({"name": "issues", "resource": outcome(issues)})
-    texts = [i["details"]["text"] for i in issues if i["severity"] in ("error", "warning")]
+    texts = [i["details"]["text"] for i in issues if i["severity"] == "error" or (
+        i["severity"] == "warning" and _tx_type(i) != "vs-invalid")]
     if texts and not valid:
         out.append({"name": "message", "valueString": "; ".join(texts)})
     if first.get("normalized-code"):
@@ -180,6 +181,10 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
             name = "x-unknown-system" if "unknown-system-outside-vs" in f else "x-caused-by-unknown-system"
             out.append({"name": name, "valueCanonical": f["unknown-system"]})
     return {"resourceType": "Parameters", "parameter": out}
+
+
+def _tx_type(i: dict) -> str | None:
+    return next((c.get("code") for c in i.get("details", {}).get("coding", [])), None)
 
 
 def _as_cs(resource):

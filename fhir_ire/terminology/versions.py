@@ -70,13 +70,14 @@ def resolve_version(scope, vs, system, requested, rules: VersionRules, prefix: s
         return scope.codesystem(system, requested), []
     force, default, check = rules.force.get(system), rules.default.get(system), rules.check.get(system)
     pinned = pinned_version(vs, system) if vs is not None else None
-    cs_pinned = scope.codesystem(system, pinned) if pinned else None
     cs_requested = scope.codesystem(system, requested) if requested else None
+    cs_pinned = cs_requested if cs_requested and _matches(pinned, requested) else \
+        scope.codesystem(system, pinned) if pinned else None
     cs_fallback = scope.codesystem(system, force or default or check) or scope.codesystem(system)
     issues = []
     if vs is not None and requested:
         include_version = force or (cs_pinned.version if cs_pinned else pinned) or default or cs_fallback.version
-        if not _matches(include_version, requested):
+        if not _matches(force or pinned or include_version, requested):
             changed = bool(force) or (not pinned and bool(default))
             issues.append(_mismatch(system, include_version, pinned, requested, changed, prefix))
     if requested and cs_requested is None:
