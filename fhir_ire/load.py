@@ -4,7 +4,7 @@ import os
 
 from fhir_ire.errors import LoadError
 from fhir_ire.interop.client import FhirClient
-from fhir_ire.interop.loader import Loader, plural, read_bundle_files, summary_lines
+from fhir_ire.interop.loader import Loader, plural, read_bundle_files, summary_lines, without
 
 TOKEN_ENV = "FHIR_IRE_TOKEN"
 
@@ -17,6 +17,11 @@ def add_arguments(p):
                    help=f"bearer token for the server (default: ${TOKEN_ENV}, which keeps it out of the process list)")
     p.add_argument("--batch-size", type=int, default=100, metavar="N",
                    help="resources per request (default 100); requests refused as too large (413) are split further")
+    p.add_argument("--bundle-type", choices=["transaction", "batch"], default="transaction",
+                   help="send transactions (default) or batches, for servers without transactions")
+    p.add_argument("--skip", action="append", default=[], metavar="TYPE[/ID]",
+                   help="leave out these resources, e.g. CodeSystem/nucc-provider-taxonomy when the server "
+                        "already holds the full code system (repeatable)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait for each answer (60)")
     p.add_argument("--retries", type=int, default=4, metavar="N",
                    help="retries after 429, 5xx, timeouts and connection errors, with back-off (4)")
@@ -27,15 +32,17 @@ def add_arguments(p):
 def run(args) -> int:
     if args.retries < 0 or args.timeout <= 0 or args.backoff < 0:
         raise LoadError("--retries, --timeout and --backoff must be positive")
-    files = read_bundle_files(args.bundles)
+    files, left_out = without(read_bundle_files(args.bundles), args.skip)
     client = FhirClient(args.server, token=args.token or os.environ.get(TOKEN_ENV), timeout=args.timeout,
                         retries=args.retries, backoff=args.backoff)
-    loader = Loader(client, batch_size=args.batch_size, progress=lambda line: print(line, flush=True))
+    loader = Loader(client, batch_size=args.batch_size, progress=lambda line: print(line, flush=True),
+                    bundle_type=args.bundle_type)
     cap = client.capabilities()
     software = (cap.get("software") or {}).get("name") or "FHIR server"
     count = sum(len(f.entries) for f in files)
     print(f"loading {len(files)} bundles ({count} resources) into {client.base} "
-          f"({software}, FHIR {cap.get('fhirVersion') or '?'})", flush=True)
+          f"({software}, FHIR {cap.get('fhirVersion') or '?'})"
+          + (f", leaving out {plural(left_out, 'resource')} (--skip)" if left_out else ""), flush=True)
     try:
         result = loader.load(files)
     finally:

@@ -15,7 +15,7 @@ from fhir_ire.store import read_bundle
 
 OUTCOMES = ("created", "updated", "unchanged", "failed")
 # meta elements servers set themselves; everything else in meta (profile, tag, security) is ours to compare.
-SERVER_META = {"versionId", "lastUpdated", "source", "author", "project", "compartment", "account", "onBehalfOf"}
+SERVER_META = {"versionId", "lastUpdated", "source", "author", "project", "compartment", "account", "accounts", "onBehalfOf"}
 
 
 @dataclass
@@ -61,6 +61,20 @@ def read_bundle_files(folder: str | Path) -> list[BundleFile]:
     return files
 
 
+def without(files: list[BundleFile], skip: list[str]) -> tuple[list[BundleFile], int]:
+    """The files without the resources named in skip ("Type" or "Type/id"); and how many were left out."""
+    skip = set(skip or [])
+    if not skip:
+        return files, 0
+    kept, left_out = [], 0
+    for bf in files:
+        entries = [e for e in bf.entries
+                   if e["resource"]["resourceType"] not in skip and ref(e["resource"]) not in skip]
+        left_out += len(bf.entries) - len(entries)
+        kept.append(BundleFile(bf.path, entries))
+    return kept, left_out
+
+
 def ref(resource: dict) -> str:
     return f"{resource['resourceType']}/{resource['id']}"
 
@@ -86,10 +100,13 @@ def status_of(entry: dict) -> int:
 class Loader:
     """Loads chunks of entries through one FhirClient and counts what happened."""
 
-    def __init__(self, client: FhirClient, batch_size: int = 100, progress=None):
+    def __init__(self, client: FhirClient, batch_size: int = 100, progress=None, bundle_type: str = "transaction"):
         if batch_size < 1:
             raise LoadError("--batch-size must be at least 1")
+        if bundle_type not in ("transaction", "batch"):
+            raise LoadError(f"bundle type {bundle_type!r}: use transaction or batch")
         self.client, self.batch_size, self.progress = client, batch_size, progress or (lambda line: None)
+        self.bundle_type = bundle_type
         self.can_batch_read = True
         self.result = Result()
 
@@ -139,7 +156,7 @@ class Loader:
                 todo.append(entry)
         if not todo:
             return
-        transaction = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        transaction = {"resourceType": "Bundle", "type": self.bundle_type, "entry": [
             {**({"fullUrl": e["fullUrl"]} if e.get("fullUrl") else {}), "resource": e["resource"],
              "request": {"method": "PUT", "url": ref(e["resource"])}} for e in todo]}
         try:

@@ -22,6 +22,7 @@ class FakeFhir:
         self.max_body: int | None = None
         self.fhir_version = "4.0.1"
         self.batch_reads = True
+        self.bundle_types: list[str] = []  # of the bundles that wrote
         self.refuse: dict[str, str] = {}  # "Type/id" -> diagnostics of a transaction refused because of it
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -72,7 +73,8 @@ class FakeFhir:
                 version = int(old["meta"]["versionId"]) + 1 if old else 1
                 self.store[url] = {**e["resource"], "meta": {"versionId": str(version), "lastUpdated": "2026-01-01"}}
                 entries.append({"response": {"status": "200 OK" if old else "201 Created", "location": url}})
-            return 200, {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}, {}
+            self.bundle_types.append(body.get("type"))
+            return 200, {"resourceType": "Bundle", "type": f"{body.get('type')}-response", "entry": entries}, {}
         return 404, outcome("unknown request"), {}
 
     def _handler(self):
@@ -90,7 +92,8 @@ class FakeFhir:
                 if self.command == "GET" and self.path == "/fhir/metadata":
                     kind = "metadata"
                 elif self.command == "POST" and self.path == "/fhir" and isinstance(body, dict):
-                    kind = "read" if body.get("type") == "batch" else "transaction"
+                    reads = all(e.get("request", {}).get("method") == "GET" for e in body.get("entry", []))
+                    kind = "read" if reads else "transaction"  # transaction: any bundle that writes
                 else:
                     kind = "other"
                 with fake.lock:

@@ -293,3 +293,17 @@ def test_same_ignores_server_meta_but_not_ours():
 def test_batch_size_below_one_is_refused():
     with pytest.raises(LoadError, match="--batch-size must be at least 1"):
         Loader(FhirClient("http://127.0.0.1:1/fhir"), batch_size=0)
+
+
+def test_bundle_type_batch_for_servers_without_transactions(capsys, fake, bundles):
+    code, _, _ = load(capsys, fake, bundles, "--bundle-type", "batch")
+    assert code == 0 and set(fake.store) == set(expected_store())
+    assert fake.bundle_types == ["batch"] * 3
+
+
+def test_skip_leaves_out_a_type_or_one_resource(capsys, fake, bundles):
+    code, out, _ = load(capsys, fake, bundles, "--skip", "CodeSystem/nucc-fixture", "--skip", "Provenance")
+    assert code == 0
+    assert "leaving out 2 resources (--skip)" in out
+    assert set(fake.store) == set(expected_store()) - {"CodeSystem/nucc-fixture", "Provenance/prov-fixture"}
+    assert total_line(out) == [FIXTURE_COUNT - 2, 0, 0, 0]
