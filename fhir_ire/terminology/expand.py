@@ -4,6 +4,7 @@ import hashlib
 import uuid
 
 from fhir_ire.errors import InvalidRequest, NotFound, TooCostly
+from fhir_ire.terminology.languages import parse_languages, pick_display, value_set_parameters
 from fhir_ire.terminology.compose import check_filters, filter_op, include_concepts, include_has
 from fhir_ire.terminology.outcome import TxError
 from fhir_ire.terminology.params import Params
@@ -153,15 +154,16 @@ def _matches_text(c, text: str) -> bool:
     return c.code.lower().startswith(text) or any(w.startswith(text) for w in words) or text in (c.display or "").lower()
 
 
-def _contains_item(cs, c, include_designations: bool) -> dict:
+def _contains_item(cs, c, include_designations: bool, languages: list) -> dict:
     item = {"system": cs.url}
     if c.abstract:
         item["abstract"] = True
     if c.inactive:
         item["inactive"] = True
     item["code"] = c.code
-    if c.display:
-        item["display"] = c.display
+    display = pick_display(cs, c, languages)
+    if display:
+        item["display"] = display
     if c.status:
         item["extension"] = [{"url": CONTAINS_PROPERTY, "extension": [{"url": "code", "valueCode": "status"},
                                                                       {"url": "value", "valueCode": c.status}]}]
@@ -173,6 +175,11 @@ def _contains_item(cs, c, include_designations: bool) -> dict:
 def expand(scope: Scope, vs: dict, params: Params) -> dict:
     used: dict = {}
     scope.rules = VersionRules.from_params(params)
+    own = value_set_parameters(vs)
+    if own.get("displayLanguage") and not params.has("displayLanguage"):
+        params.types[len(params.items)] = "valueCode"
+        params.items.append(("displayLanguage", own["displayLanguage"]))
+    languages = parse_languages(params.text("displayLanguage"))
     pairs = evaluate(scope, vs, used)
     if params.flag("activeOnly"):
         pairs = [(cs, c) for cs, c in pairs if not c.inactive]
@@ -211,7 +218,7 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         expansion.setdefault("extension", []).append({"url": EXPANSION_PROPERTY, "extension": [
             {"url": "code", "valueCode": "status"}, {"url": "uri", "valueUri": "http://hl7.org/fhir/concept-properties#status"}]})
     if page:
-        items = [_contains_item(cs, c, designations) for cs, c in page]
+        items = [_contains_item(cs, c, designations, languages) for cs, c in page]
         expansion["contains"] = _nest(page, items) if _is_hierarchical(vs, params) else items
     out = {k: v for k, v in vs.items() if k not in ("expansion", "text", "meta", "compose", "contained")}
     out["expansion"] = expansion

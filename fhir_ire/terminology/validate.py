@@ -109,7 +109,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
                             if prefix else "code", "CODE_CASE_DIFFERENCE"))
     forced = system in rules.force
     matched = vs is None or contains(scope, vs, cs.url, concept.code, None if forced else cs.version)
-    facts["matched"] = matched
+    facts["matched"] = matched or bool(version_issues)  # found; the version problem is reported on its own
     valid = matched and not version_issues
     if not matched and not version_issues:
         issues.append(_not_in_vs(system, code, coding.get("display"), vs, prefix))

@@ -43,9 +43,18 @@ def _params() -> Params:
                 raise InvalidRequest(f"The request body is not valid JSON: {e}") from None
             params = Params.from_resource(body)
             query = Params.from_query(request.args)
-            return Params(query.items + params.items,
-                          {i + len(query.items): k for i, k in params.types.items()})
-    return Params.from_query(request.args)
+            return _with_language(Params(query.items + params.items,
+                                         {i + len(query.items): k for i, k in params.types.items()}))
+    return _with_language(Params.from_query(request.args))
+
+
+def _with_language(params: Params) -> Params:
+    """Accept-Language acts as displayLanguage when the request has none."""
+    header = request.headers.get("Accept-Language")
+    if header and not params.has("displayLanguage"):
+        params.types[len(params.items)] = "valueCode"
+        params.items.append(("displayLanguage", header))
+    return params
 
 
 def route_errors(app, prefix: str) -> None:
