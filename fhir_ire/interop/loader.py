@@ -15,7 +15,8 @@ from fhir_ire.store import read_bundle
 
 OUTCOMES = ("created", "updated", "unchanged", "failed")
 # meta elements servers set themselves; everything else in meta (profile, tag, security) is ours to compare.
-SERVER_META = {"versionId", "lastUpdated", "source", "author", "project", "compartment", "account", "accounts", "onBehalfOf"}
+SERVER_META = {"versionId", "lastUpdated", "source", "author", "project", "compartment", "account", "accounts",
+               "onBehalfOf"}
 
 
 @dataclass
@@ -171,7 +172,8 @@ class Loader:
             resource, status = entry["resource"], status_of(got)
             if not 200 <= status <= 299:
                 tally.add(resource["resourceType"], "failed")
-                failures.append(f"{ref(resource)}: HTTP {status}: {outcome_text((got.get('response') or {}).get('outcome'))}")
+                why = outcome_text((got.get("response") or {}).get("outcome"))
+                failures.append(f"{ref(resource)}: HTTP {status}: {why}")
             elif held is not None:
                 tally.add(resource["resourceType"], "updated" if held.get(ref(resource)) else "created")
             else:

@@ -1,4 +1,4 @@
-"""Medplum's FHIR engine for the integration tests: installed once (npm ci under a file lock), one process per module."""
+"""Medplum's FHIR engine for the integration tests: installed once (npm ci under a file lock), started per module."""
 
 import fcntl
 import hashlib

@@ -2,8 +2,9 @@
 
 For each (map, group, source code) we ask both engines twice, with the group's target system and without one,
 and once more per map for a code the map does not hold. The maps are the published bundles, plus the test
-fixture map, which also has a `narrower` target and groups towards two target systems. We compare `result` and the set of
-(equivalence, concept system, concept code) of the matches; `message` and the map-URL part differ by design.
+fixture map, which also has a `narrower` target and groups towards two target systems. We compare `result`
+and the set of (equivalence, concept system, concept code) of the matches; `message` and the map-URL part
+differ by design.
 """
 
 from pathlib import Path
