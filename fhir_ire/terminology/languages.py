@@ -48,3 +48,31 @@ def candidates(cs, concept, languages: list[str]) -> list[tuple[str, str | None]
     if not languages or "*" in languages:
         return pairs
     return [(v, lang) for v, lang in pairs if lang is None or any(_same(lang, w) for w in languages)]
+
+
+def _listed(pairs) -> str:
+    shown = [f"'{v}'" + (f" ({lang})" if lang else "") for v, lang in pairs]
+    if len(shown) == 1:
+        return f"Valid display is {shown[0]}"
+    return f"Valid display is one of {len(shown)} choices: " + " or ".join([", ".join(shown[:-1]), shown[-1]])
+
+
+def check_display(cs, concept, display: str, languages: list[str], lenient: bool = False):
+    """None when the display is right for the wanted languages, else (severity, message id, text)."""
+    wanted = ",".join(languages) if languages else "--"
+    norm = display.strip().lower()
+    every = candidates(cs, concept, [])
+    fitting = candidates(cs, concept, languages)
+    if languages and not fitting:
+        if norm in {v.strip().lower() for v, _ in every}:
+            return ("information", "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_OK", f"There are no valid display names found "
+                    f"for the code {cs.url}#{concept.code} for language(s) '{wanted}'. The display is '{display}' "
+                    "which is a valid display for the default language")
+        return ("error", "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_ERR", f"Wrong Display Name '{display}' for "
+                f"{cs.url}#{concept.code}. There are no valid display names found for language(s) '{wanted}'. "
+                f"Default display is '{concept.display}'")
+    if norm in {v.strip().lower() for v, _ in fitting}:
+        return None
+    return ("warning" if lenient else "error", "Display_Name_for__should_be_one_of__instead_of",
+            f"Wrong Display Name '{display}' for {cs.url}#{concept.code}. {_listed(fitting)} (for the language(s) "
+            f"'{wanted}')")

@@ -2,6 +2,7 @@
 
 from fhir_ire.errors import InvalidRequest
 from fhir_ire.terminology.expand import contains, evaluate, resolve_valueset
+from fhir_ire.terminology.languages import check_display, parse_languages, pick_display
 from fhir_ire.terminology.lookup import find_codesystem
 from fhir_ire.terminology.outcome import issue, outcome
 from fhir_ire.terminology.params import Params
@@ -114,13 +115,14 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
     if not matched and not version_issues:
         issues.append(_not_in_vs(system, code, coding.get("display"), vs, prefix))
     display = coding.get("display")
-    if display and valid:
-        allowed = [concept.display or ""] + [d.get("value", "") for d in concept.designations]
-        if display.strip().lower() not in {a.strip().lower() for a in allowed if a}:
-            valid = False
-            issues.append(issue("error", "invalid", "invalid-display", f"Wrong Display Name '{display}' for "
-                                f"{cs.url}#{concept.code}. Valid display is '{concept.display}' (for the language(s) "
-                                "'en')", _path(prefix, "display"), "Display_Name_for__should_be_one_of__instead_of"))
+    languages = parse_languages(scope.display_language)
+    if concept.display:
+        facts["display"] = pick_display(cs, concept, languages)
+    problem = check_display(cs, concept, display, languages, scope.lenient_display) if display and valid else None
+    if problem:
+        severity, message_id, text = problem
+        valid = valid and severity != "error"
+        issues.append(issue(severity, "invalid", "invalid-display", text, _path(prefix, "display"), message_id))
     return valid, issues, facts
 
 
@@ -142,6 +144,8 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
             find_codesystem(scope, cs_url, params.text("version"))
     infer = form == "code" or params.flag("inferSystem")
     rules = VersionRules.from_params(params)
+    scope.display_language = params.text("displayLanguage")
+    scope.lenient_display = params.flag("lenient-display-validation")
     results = [_check_coding(scope, vs, c, p, cs_url if form == "code" else None, infer, rules)
                for c, p in codings]
     issues = [i for _, iss, _ in results for i in iss]
@@ -163,9 +167,9 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
         out.append({"name": "display", "valueString": first["display"]})
     if issues:
         out.append({"name": "issues", "resource": outcome(issues)})
-    texts = [i["details"]["text"] for i in issues if i["severity"] == "error" or (
-        i["severity"] == "warning" and _tx_type(i) != "vs-invalid")]
-    if texts and not valid:
+    texts = [i["details"]["text"] for i in issues if i["severity"] == "error" or _tx_type(i) == "invalid-display" or (
+        i["severity"] == "warning" and _tx_type(i) != "vs-invalid" and not valid)]
+    if texts:
         out.append({"name": "message", "valueString": "; ".join(texts)})
     if first.get("normalized-code"):
         out.append({"name": "normalized-code", "valueCode": first["normalized-code"]})
