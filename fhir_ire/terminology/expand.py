@@ -8,6 +8,7 @@ from fhir_ire.terminology.languages import parse_languages, pick_display, value_
 from fhir_ire.terminology.compose import check_filters, filter_op, include_concepts, include_has
 from fhir_ire.terminology.outcome import TxError
 from fhir_ire.terminology.params import Params
+from fhir_ire.store import _version_key
 from fhir_ire.terminology.registry import Scope, is_version_match
 from fhir_ire.terminology.versions import VersionRules
 from fhir_ire.uris import normalize_system
@@ -54,13 +55,13 @@ def evaluate(scope: Scope, vs: dict, used: dict, depth: int = 0) -> list[tuple]:
     for i, inc in enumerate(compose.get("include") or []):
         check_filters(inc, i)
         for cs, c in _include(scope, {**inc, "_owner": vs}, used, depth):
-            if (cs.url, c.code) not in seen:
-                seen.add((cs.url, c.code))
+            if (cs.url, cs.version, c.code) not in seen:
+                seen.add((cs.url, cs.version, c.code))
                 out.append((cs, c))
     for i, exc in enumerate(compose.get("exclude") or []):
         check_filters(exc, i, "exclude")
-        drop = {(cs.url, c.code) for cs, c in _include(scope, exc, used, depth)}
-        out = [(cs, c) for cs, c in out if (cs.url, c.code) not in drop]
+        drop = {(cs.url, cs.version, c.code) for cs, c in _include(scope, exc, used, depth)}
+        out = [(cs, c) for cs, c in out if (cs.url, cs.version, c.code) not in drop]
     if compose.get("inactive") is False:
         out = [(cs, c) for cs, c in out if not c.inactive]
     return out
@@ -218,10 +219,33 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         expansion.setdefault("extension", []).append({"url": EXPANSION_PROPERTY, "extension": [
             {"url": "code", "valueCode": "status"}, {"url": "uri", "valueUri": "http://hl7.org/fhir/concept-properties#status"}]})
     if page:
+        page = _newest_first(page)
         items = [_contains_item(cs, c, designations, languages) for cs, c in page]
+        for (cs, _), item in zip(page, items):
+            if cs.url in _multi_version(page):
+                item["version"] = cs.version
         expansion["contains"] = _nest(page, items) if _is_hierarchical(vs, params) else items
     out = {k: v for k, v in vs.items() if k not in ("expansion", "text", "meta", "compose", "contained")}
     out["expansion"] = expansion
+    return out
+
+
+def _multi_version(pairs) -> set:
+    """Systems present in more than one version: their contains items name the version."""
+    versions: dict = {}
+    for cs, _ in pairs:
+        versions.setdefault(cs.url, set()).add(cs.version)
+    return {url for url, vs in versions.items() if len(vs) > 1}
+
+
+def _newest_first(pairs: list) -> list:
+    """The same code from several versions of a system: keep the first position, newest version first."""
+    groups: dict = {}
+    for cs, c in pairs:
+        groups.setdefault((cs.url, c.code), []).append((cs, c))
+    out = []
+    for group in groups.values():
+        out += sorted(group, key=lambda p: _version_key(p[0].version), reverse=True)
     return out
 
 
