@@ -6,6 +6,7 @@ from fhir_ire.codesets import icd10cm
 from fhir_ire.uris import ICD10CM, NUCC
 
 INACTIVE_STATUSES = {"retired", "inactive", "deprecated"}
+NOT_SELECTABLE_URI = "http://hl7.org/fhir/concept-properties#notSelectable"
 
 
 @dataclass
@@ -93,6 +94,9 @@ class ResourceCodeSystem(CodeSystem):
         self.content = resource.get("content", "complete")
         self.case_sensitive = resource.get("caseSensitive", True) is not False
         self.property_defs = resource.get("property", [])
+        # notSelectable by its code, or under another code that the concept-properties URI identifies
+        self._abstract_codes = {"notSelectable"} | {p.get("code") for p in self.property_defs
+                                                   if p.get("uri") == NOT_SELECTABLE_URI}
         self._concepts: dict[str, Concept] = {}
         self._walk(resource.get("concept") or [], None)
         for c in self._concepts.values():  # parent/child expressed as properties
@@ -111,7 +115,7 @@ class ResourceCodeSystem(CodeSystem):
             status = next((_value(p) for p in props if p.get("code") == "status"), None)
             inactive = any(p.get("code") == "inactive" and _value(p) is True for p in props) or \
                 (status in INACTIVE_STATUSES)
-            abstract = any(p.get("code") == "notSelectable" and _value(p) is True for p in props)
+            abstract = any(p.get("code") in self._abstract_codes and _value(p) is True for p in props)
             c = self._concepts.get(raw["code"]) or Concept(
                 code=raw["code"], display=raw.get("display"), definition=raw.get("definition"),
                 designations=raw.get("designation") or [], properties=props, abstract=abstract, inactive=inactive,
