@@ -51,7 +51,7 @@ class Scope:
     def __init__(self, registry: Registry, tx_resources):
         self.registry = registry
         self.rules = None  # the request's VersionRules, when an operation sets them
-        self.display_language, self.lenient_display = None, False
+        self.display_language, self.lenient_display, self.active_only = None, False, False
         self.local = {"CodeSystem": {}, "ValueSet": {}, "ConceptMap": {}}
         for r in tx_resources:
             rtype, url = r.get("resourceType"), r.get("url")

@@ -112,6 +112,15 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
     matched = vs is None or contains(scope, vs, cs.url, concept.code, None if forced else cs.version)
     facts["matched"] = matched or bool(version_issues)  # found; the version problem is reported on its own
     valid = matched and not version_issues
+    if concept.inactive:
+        facts["inactive"] = True
+        issues.append(issue("warning", "business-rule", "code-comment", f"The concept '{concept.code}' has a status of "
+                            f"{concept.status or 'inactive'} and its use should be reviewed", prefix.rstrip(".") or "code",
+                            "INACTIVE_CONCEPT_FOUND"))
+        if scope.active_only:
+            matched = valid = False
+            issues.append(issue("error", "business-rule", "code-rule", f"The concept '{concept.code}' is valid but is "
+                                "not active", _path(prefix, "code"), "STATUS_CODE_WARNING_CODE"))
     if not matched and not version_issues:
         issues.append(_not_in_vs(system, code, coding.get("display"), vs, prefix))
     display = coding.get("display")
@@ -146,6 +155,7 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
     rules = VersionRules.from_params(params)
     scope.display_language = params.text("displayLanguage")
     scope.lenient_display = params.flag("lenient-display-validation")
+    scope.active_only = params.flag("activeOnly")
     results = [_check_coding(scope, vs, c, p, cs_url if form == "code" else None, infer, rules)
                for c, p in codings]
     issues = [i for _, iss, _ in results for i in iss]
@@ -167,10 +177,13 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
         out.append({"name": "display", "valueString": first["display"]})
     if issues:
         out.append({"name": "issues", "resource": outcome(issues)})
-    texts = [i["details"]["text"] for i in issues if i["severity"] == "error" or _tx_type(i) == "invalid-display" or (
-        i["severity"] == "warning" and _tx_type(i) != "vs-invalid" and not valid)]
+    texts = [i["details"]["text"] for i in issues if i["severity"] == "error" or
+             _tx_type(i) in ("invalid-display", "code-comment") or
+             (i["severity"] == "warning" and _tx_type(i) != "vs-invalid" and not valid)]
     if texts:
         out.append({"name": "message", "valueString": "; ".join(texts)})
+    if first.get("inactive"):
+        out.append({"name": "inactive", "valueBoolean": True})
     if first.get("normalized-code"):
         out.append({"name": "normalized-code", "valueCode": first["normalized-code"]})
     out.append({"name": "result", "valueBoolean": valid})
