@@ -117,7 +117,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
         issues.append(issue("warning", "business-rule", "code-comment", f"The concept '{concept.code}' has a status of "
                             f"{concept.status or 'inactive'} and its use should be reviewed", prefix.rstrip(".") or "code",
                             "INACTIVE_CONCEPT_FOUND"))
-        if scope.active_only:
+        if scope.active_only or ((vs or {}).get("compose") or {}).get("inactive") is False:
             matched = valid = False
             issues.append(issue("error", "business-rule", "code-rule", f"The concept '{concept.code}' is valid but is "
                                 "not active", _path(prefix, "code"), "STATUS_CODE_WARNING_CODE"))
