@@ -30,8 +30,8 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    if args.retries < 0 or args.timeout <= 0 or args.backoff < 0:
-        raise LoadError("--retries, --timeout and --backoff must be positive")
+    if args.retries < 0 or args.backoff < 0 or args.timeout <= 0:
+        raise LoadError("--retries and --backoff cannot be negative, and --timeout must be above 0")
     files, left_out = without(read_bundle_files(args.bundles), args.skip)
     client = FhirClient(args.server, token=args.token or os.environ.get(TOKEN_ENV), timeout=args.timeout,
                         retries=args.retries, backoff=args.backoff)

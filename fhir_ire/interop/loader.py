@@ -52,11 +52,17 @@ def read_bundle_files(folder: str | Path) -> list[BundleFile]:
     folder = Path(folder)
     if not folder.is_dir():
         raise LoadError(f"{folder}: bundle folder not found")
-    files = []
+    files, seen = [], {}
     for path in sorted(folder.glob("*.json")):
         bundle = read_bundle(path)
-        if bundle is not None:
-            files.append(BundleFile(path, bundle.get("entry") or []))
+        if bundle is None:
+            continue
+        files.append(BundleFile(path, bundle.get("entry") or []))
+        for entry in files[-1].entries:
+            key = ref(entry["resource"])
+            if key in seen:  # two PUTs of one id: the second would silently win, or a server refuses the bundle
+                raise LoadError(f"{path}: {key} is also in {seen[key]}")
+            seen[key] = path.name
     if not files:
         raise LoadError(f"{folder}: no FHIR Bundle files (*.json) to load")
     return files
@@ -67,12 +73,18 @@ def without(files: list[BundleFile], skip: list[str]) -> tuple[list[BundleFile],
     skip = set(skip or [])
     if not skip:
         return files, 0
-    kept, left_out = [], 0
+    kept, left_out, used = [], 0, set()
     for bf in files:
-        entries = [e for e in bf.entries
-                   if e["resource"]["resourceType"] not in skip and ref(e["resource"]) not in skip]
+        entries = []
+        for e in bf.entries:
+            names = {e["resource"]["resourceType"], ref(e["resource"])} & skip
+            used |= names
+            if not names:
+                entries.append(e)
         left_out += len(bf.entries) - len(entries)
         kept.append(BundleFile(bf.path, entries))
+    if skip - used:  # a typo would otherwise load what the user meant to leave out
+        raise LoadError(f"--skip {', '.join(sorted(skip - used))}: no such resource in the bundles")
     return kept, left_out
 
 

@@ -307,3 +307,26 @@ def test_skip_leaves_out_a_type_or_one_resource(capsys, fake, bundles):
     assert "leaving out 2 resources (--skip)" in out
     assert set(fake.store) == set(expected_store()) - {"CodeSystem/nucc-fixture", "Provenance/prov-fixture"}
     assert total_line(out) == [FIXTURE_COUNT - 2, 0, 0, 0]
+
+
+def test_the_same_resource_twice_is_refused_before_sending(capsys, fake, bundles):
+    data = json.loads((bundles / "02-coverage.json").read_text())
+    data["entry"].append(json.loads((bundles / "01-terminology.json").read_text())["entry"][3])
+    (bundles / "02-coverage.json").write_text(json.dumps(data))
+    code, _, err = load(capsys, fake, bundles)
+    assert code == 1
+    assert err.endswith("02-coverage.json: ConceptMap/cpt-to-icd10cm-fixture is also in 01-terminology.json\n")
+    assert fake.log == []
+
+
+def test_skip_that_matches_nothing_is_an_error(capsys, fake, bundles):
+    code, _, err = load(capsys, fake, bundles, "--skip", "CodeSystem/nucc")
+    assert code == 1 and err.endswith("--skip CodeSystem/nucc: no such resource in the bundles\n")
+    assert fake.log == []
+
+
+@pytest.mark.parametrize("option", [["--timeout", "0"], ["--retries", "-1"], ["--backoff", "-2"],
+                                    ["--batch-size", "0"]], ids=lambda o: o[0])
+def test_bad_numbers_are_one_line_errors(capsys, fake, bundles, option):
+    code, _, err = load(capsys, fake, bundles, *option)
+    assert code == 1 and err.startswith("fhir-ire load: error: ") and err.count("\n") == 1
