@@ -73,6 +73,10 @@ def check_display(cs, concept, display: str, languages: list[str], lenient: bool
                 f"Default display is '{concept.display}'")
     if norm in {v.strip().lower() for v, _ in fitting}:
         return None
-    return ("warning" if lenient else "error", "Display_Name_for__should_be_one_of__instead_of",
+    squeezed = " ".join(norm.split())
+    spaces_only = squeezed in {" ".join(v.lower().split()) for v, _ in fitting}
+    return ("warning" if lenient else "error",
+            "Display_Name_WS_for__should_be_one_of__instead_of" if spaces_only else
+            "Display_Name_for__should_be_one_of__instead_of",
             f"Wrong Display Name '{display}' for {cs.url}#{concept.code}. {_listed(fitting)} (for the language(s) "
             f"'{wanted}')")
