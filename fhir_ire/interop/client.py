@@ -149,7 +149,10 @@ class FhirClient:
         answer = self.request("POST", "", bundle)
         if answer.get("resourceType") != "Bundle":
             raise LoadError(f"POST {self.base}: expected a Bundle in answer, got {answer.get('resourceType')}")
-        if len(answer.get("entry") or []) != len(bundle.get("entry") or []):
+        entries = answer.get("entry") or []
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise LoadError(f"POST {self.base}: the answer Bundle has malformed entries")
+        if len(entries) != len(bundle.get("entry") or []):
             raise LoadError(f"POST {self.base}: {len(bundle.get('entry') or [])} entries sent, "
                             f"{len(answer.get('entry') or [])} answered")
         return answer

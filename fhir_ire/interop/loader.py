@@ -104,8 +104,13 @@ def same(ours: dict, theirs: dict | None) -> bool:
     return theirs is not None and without_server_meta(ours) == without_server_meta(theirs)
 
 
+def response_of(entry: dict) -> dict:
+    response = entry.get("response")
+    return response if isinstance(response, dict) else {}
+
+
 def status_of(entry: dict) -> int:
-    text = str((entry.get("response") or {}).get("status") or "").strip()
+    text = str(response_of(entry).get("status") or "").strip()
     digits = text.split(" ", 1)[0]
     return int(digits) if digits.isdigit() else 0
 
@@ -184,7 +189,7 @@ class Loader:
             resource, status = entry["resource"], status_of(got)
             if not 200 <= status <= 299:
                 tally.add(resource["resourceType"], "failed")
-                why = outcome_text((got.get("response") or {}).get("outcome"))
+                why = outcome_text(response_of(got).get("outcome"))
                 failures.append(f"{ref(resource)}: HTTP {status}: {why}")
             elif held is not None:
                 tally.add(resource["resourceType"], "updated" if held.get(ref(resource)) else "created")

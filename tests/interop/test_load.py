@@ -330,3 +330,15 @@ def test_skip_that_matches_nothing_is_an_error(capsys, fake, bundles):
 def test_bad_numbers_are_one_line_errors(capsys, fake, bundles, option):
     code, _, err = load(capsys, fake, bundles, *option)
     assert code == 1 and err.startswith("fhir-ire load: error: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("answer, message", [
+    ({"resourceType": "Bundle", "entry": [1, 2]}, "the answer Bundle has malformed entries"),
+    ({"resourceType": "Bundle", "entry": []}, "4 entries sent, 0 answered"),
+    ({"resourceType": "Patient"}, "expected a Bundle in answer, got Patient"),
+    ("<html>login</html>", "HTTP 200 but the answer is not JSON: <html>login</html>"),
+], ids=["entries", "count", "type", "html"])
+def test_strange_answers_are_one_line_errors(capsys, fake, bundles, answer, message):
+    fake.fail("transaction", 200, answer)
+    code, _, err = load(capsys, fake, bundles)
+    assert code == 1 and err.endswith(message + "\n") and err.count("\n") == 1
