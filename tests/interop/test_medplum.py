@@ -2,6 +2,7 @@
 
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,24 @@ def test_request_size_limit_splits_batches(capsys, start_engine):
             assert stored(requests.get(f"{engine.base}/{key(resource)}", timeout=10).json()) == resource
     finally:
         engine.stop()
+
+
+def test_a_changed_resource_is_updated_in_place(capsys, start_engine, tmp_path):
+    engine = start_engine()
+    try:
+        assert load(capsys, engine.base, FIXTURES)[0] == 0
+        url = f"{engine.base}/ConceptMap/cpt-to-icd10cm-fixture"
+        first = requests.get(url, timeout=10).json()
+        shutil.copytree(FIXTURES, tmp_path / "b")
+        path = tmp_path / "b" / "01-terminology.json"
+        bundle = json.loads(path.read_text())
+        bundle["entry"][3]["resource"]["group"][0]["element"][0]["target"].pop()
+        path.write_text(json.dumps(bundle))
+        code, out, _ = load(capsys, engine.base, tmp_path / "b")
+        now = requests.get(url, timeout=10).json()
+        history = requests.get(f"{url}/_history", timeout=10).json()
+    finally:
+        engine.stop()
+    assert code == 0 and totals(out) == [0, 1, 7, 0]
+    assert stored(now) == bundle["entry"][3]["resource"]
+    assert now["meta"]["versionId"] != first["meta"]["versionId"] and len(history["entry"]) == 2
