@@ -1,7 +1,7 @@
 """CodeSystem/$validate-code and ValueSet/$validate-code: "not valid" is a result=false answer, not an error."""
 
 from fhir_ire.errors import InvalidRequest
-from fhir_ire.terminology.expand import contains, evaluate, resolve_valueset
+from fhir_ire.terminology.valuesets import contains, evaluate, resolve_valueset
 from fhir_ire.terminology.languages import check_display, parse_languages, pick_display
 from fhir_ire.terminology.lookup import find_codesystem
 from fhir_ire.terminology.outcome import issue, outcome

@@ -9,7 +9,8 @@ from werkzeug.exceptions import HTTPException
 from fhir_ire.codesets.nucc import read_nucc
 from fhir_ire.errors import FhirError, InvalidRequest, NotFound
 from fhir_ire.terminology import capabilities
-from fhir_ire.terminology.expand import expand, resolve_valueset
+from fhir_ire.terminology.expand import expand
+from fhir_ire.terminology.valuesets import resolve_valueset
 from fhir_ire.terminology.lookup import lookup, subsumes
 from fhir_ire.terminology.outcome import error_outcome, issue, outcome
 from fhir_ire.terminology.params import Params

@@ -4,7 +4,8 @@ import pytest
 
 from fhir_ire.errors import InvalidRequest, NotFound, TooCostly
 from fhir_ire.terminology.compose import safe_regex
-from fhir_ire.terminology.expand import expand, resolve_valueset
+from fhir_ire.terminology.expand import expand
+from fhir_ire.terminology.valuesets import resolve_valueset
 from fhir_ire.terminology.outcome import TxError
 from tests.terminology.conftest import params
 

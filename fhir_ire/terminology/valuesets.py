@@ -1,0 +1,168 @@
+"""Which concepts a value set holds: compose rules evaluated over the code systems (with imports, contained value
+sets and version rules), membership tests that need no expansion, and how a request names its value set."""
+
+import hashlib
+
+from fhir_ire.errors import InvalidRequest, NotFound
+from fhir_ire.terminology.compose import check_filters, include_concepts, include_has
+from fhir_ire.terminology.outcome import TxError
+from fhir_ire.terminology.params import Params
+from fhir_ire.terminology.registry import Scope, is_version_match
+from fhir_ire.terminology.versions import VersionRules
+from fhir_ire.uris import normalize_system
+
+MAX_EXPANSION = 10000
+
+
+def _codesystem(scope: Scope, include: dict, used: dict):
+    system, pinned = include.get("system"), include.get("version")
+    rules = scope.rules or VersionRules()
+    force, check = rules.force.get(system), rules.check.get(system)
+    version = force or pinned or rules.default.get(system) or check
+    cs = scope.codesystem(system, version)
+    if cs is None:
+        known = scope.codesystem_versions(system)
+        if version and known:
+            raise TxError(f"A definition for CodeSystem '{system}' version '{version}' could not be found, so the "
+                          f"value set cannot be expanded. Valid versions: {', '.join(known)}", status=404,
+                          code="not-found", tx_type="not-found", message_id="UNKNOWN_CODESYSTEM_VERSION")
+        raise TxError(f"A definition for CodeSystem '{system}' could not be found, so the value set cannot be expanded",
+                      status=404, code="not-found", tx_type="not-found", message_id="UNKNOWN_CODESYSTEM")
+    if check and cs.version and not is_version_match(check, cs.version) and check != cs.version:
+        raise TxError(f"The version '{cs.version}' is not allowed for system '{cs.url}': required to be '{check}' by a "
+                      "version-check parameter", code="exception", tx_type="version-error",
+                      message_id="VALUESET_VERSION_CHECK")
+    used[(cs.url, cs.version)] = cs
+    return cs
+
+
+def evaluate(scope: Scope, vs: dict, used: dict, depth: int = 0) -> list[tuple]:
+    """[(code system, concept)] the value set holds, in order, without duplicates."""
+    if depth > 10:
+        raise TxError("Value set imports are nested too deeply (circular?)", tx_type="vs-invalid")
+    compose = vs.get("compose") or {}
+    if not compose and (vs.get("expansion") or {}).get("contains") is not None:
+        return _from_expansion(scope, vs, used)
+    out, seen = [], set()
+    for i, inc in enumerate(compose.get("include") or []):
+        check_filters(inc, i)
+        for cs, c in _include(scope, {**inc, "_owner": vs}, used, depth):
+            if (cs.url, cs.version, c.code) not in seen:
+                seen.add((cs.url, cs.version, c.code))
+                out.append((cs, c))
+    for i, exc in enumerate(compose.get("exclude") or []):
+        check_filters(exc, i, "exclude")
+        drop = {(cs.url, cs.version, c.code) for cs, c in _include(scope, exc, used, depth)}
+        out = [(cs, c) for cs, c in out if (cs.url, cs.version, c.code) not in drop]
+    if compose.get("inactive") is False:
+        out = [(cs, c) for cs, c in out if not c.inactive]
+    return out
+
+
+def _vs_key(vs: dict) -> str:
+    return f"{vs.get('url')}|{vs['version']}" if vs.get("version") else str(vs.get("url"))
+
+
+def vs_of(inc):
+    return inc.get("_owner") or {}
+
+
+def _contained(vs: dict, ref: str) -> dict | None:
+    if ref.startswith("#"):
+        return next((r for r in vs.get("contained") or [] if r.get("id") == ref[1:]), None)
+    return next((r for r in vs.get("contained") or [] if r.get("url") == ref), None)
+
+
+def _include(scope, inc, used, depth):
+    imported = None
+    for url in inc.get("valueSet") or []:
+        other = _contained(vs_of(inc), url)
+        if other is None and (other := scope.valueset(url)) is not None:
+            used[("valueset", _vs_key(other))] = other
+        if other is None:
+            raise TxError(f"A definition for the value Set '{url}' could not be found", status=404, code="not-found",
+                          tx_type="not-found", message_id="Unable_to_resolve_value_Set_")
+        pairs = evaluate(scope, other, used, depth + 1)
+        keys = {(cs.url, c.code) for cs, c in pairs}
+        imported = keys if imported is None else imported & keys
+        if not inc.get("system"):
+            base = pairs
+    if inc.get("system"):
+        cs = _codesystem(scope, inc, used)
+        pairs = [(cs, c) for c in include_concepts(cs, inc)]
+    elif imported is not None:
+        pairs = base
+    else:
+        return []
+    return [(cs, c) for cs, c in pairs if imported is None or (cs.url, c.code) in imported]
+
+
+def _from_expansion(scope, vs, used):
+    out = []
+    for item in vs["expansion"]["contains"]:
+        cs = scope.codesystem(item.get("system"))
+        c = cs.get(item.get("code")) if cs else None
+        if cs and c:
+            used[(cs.url, cs.version)] = cs
+            out.append((cs, c))
+    return out
+
+
+def contains(scope: Scope, vs: dict, system: str, code: str, version: str | None = None) -> bool | None:
+    """Is system#code in the value set? Tested rule by rule, so large code systems need no expansion."""
+    cs = scope.codesystem(system, version)
+    concept = cs.find(code) if cs else None
+    if concept is None:
+        return False
+    compose = vs.get("compose") or {}
+    if not compose:
+        return any(c.code == concept.code and s.url == cs.url for s, c in evaluate(scope, vs, {}))
+
+    def held(clauses, kind):
+        for i, inc in enumerate(clauses):
+            check_filters(inc, i, kind)
+            if inc.get("system") and (normalize_system(inc["system"]) != cs.url or (
+                    version and inc.get("version") and scope.codesystem(cs.url, inc["version"]) is not cs)):
+                continue
+            if inc.get("valueSet"):
+                if not all(contains(scope, _contained(vs, u) or scope.valueset(u) or {}, system, code, version)
+                           for u in inc["valueSet"]):
+                    continue
+                if not inc.get("system"):
+                    return True
+            if include_has(cs, inc, concept):
+                return True
+        return False
+
+    if not held(compose.get("include") or [], "include"):
+        return False
+    if compose.get("inactive") is False and concept.inactive:
+        return False
+    return not held(compose.get("exclude") or [], "exclude")
+
+
+def resolve_valueset(scope: Scope, params: Params, instance: dict | None = None) -> dict:
+    """The value set a request names: instance, inline valueSet, or url (+ valueSetVersion), or a code system's
+    implicit value set (`{system}?fhir_vs`, `?fhir_vs=isa/{code}`, or the code system url itself)."""
+    if instance is not None:
+        return instance
+    inline = params.get("valueSet")
+    if isinstance(inline, dict):
+        return inline
+    url = params.text("url", "context")
+    if not url:
+        raise InvalidRequest("Provide a value set: url, valueSet, or call the operation on a ValueSet instance")
+    version = params.text("valueSetVersion")
+    vs = scope.valueset(url, version)
+    if vs is not None:
+        return vs
+    base, _, query = url.partition("?")
+    cs = scope.codesystem(base)
+    if cs is not None and (not query or query.startswith("fhir_vs")):
+        include = {"system": cs.url}
+        if query.startswith("fhir_vs=isa/"):
+            include["filter"] = [{"property": "concept", "op": "is-a", "value": query[len("fhir_vs=isa/"):]}]
+        return {"resourceType": "ValueSet", "id": hashlib.sha1(url.encode()).hexdigest()[:16], "url": url,
+                "status": "active", "compose": {"include": [include]}}
+    ref = f"{url}|{version}" if version else url
+    raise NotFound(f"A definition for the value Set '{ref}' could not be found", tx_issue_type="not-found")
