@@ -63,8 +63,9 @@ class Engine:
     def __init__(self, folder: Path, log: Path, **env):
         self.log = log
         environment = {**os.environ, "PORT": "0", "VALIDATE": "1", **{k: str(v) for k, v in env.items()}}
+        self.stderr = open(log, "w")
         self.process = subprocess.Popen(["node", "server.mjs"], cwd=folder, env=environment,
-                                        stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
+                                        stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         line = self.process.stdout.readline()  # "listening <port>", printed once the socket is bound
         found = re.match(r"listening (\d+)", line)
         if not found:
@@ -92,6 +93,7 @@ class Engine:
                 self.process.kill()
                 self.process.wait(5)
         self.process.stdout.close()
+        self.stderr.close()
 
 
 @pytest.fixture(scope="session")
