@@ -4,6 +4,7 @@ import fcntl
 import hashlib
 import os
 import re
+import select
 import shutil
 import subprocess
 import tempfile
@@ -66,7 +67,9 @@ class Engine:
         self.stderr = open(log, "w")
         self.process = subprocess.Popen(["node", "server.mjs"], cwd=folder, env=environment,
                                         stdout=subprocess.PIPE, stderr=self.stderr, text=True)
-        line = self.process.stdout.readline()  # "listening <port>", printed once the socket is bound
+        # "listening <port>", printed once the socket is bound (the definitions take about a second to index)
+        ready, _, _ = select.select([self.process.stdout], [], [], 60)
+        line = self.process.stdout.readline() if ready else ""
         found = re.match(r"listening (\d+)", line)
         if not found:
             self.stop()
