@@ -10,6 +10,8 @@ from fhir_ire.terminology.languages import parse_languages, pick_display, value_
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope
 from fhir_ire.terminology.valuesets import MAX_EXPANSION, evaluate
+
+MAX_UNPAGED = 1000  # concepts an expansion returns without count; more is too-costly
 from fhir_ire.terminology.versions import VersionRules
 
 ECHO = ("activeOnly", "count", "displayLanguage", "excludeNested", "force-system-version",
@@ -61,9 +63,9 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
     count = params.integer("count")
     if count is not None:  # a server may return fewer than asked; more than MAX_EXPANSION is never built
         count = min(count, MAX_EXPANSION)
-    if count is None and len(pairs) > MAX_EXPANSION:
-        raise TooCostly(f"The value set expansion has {len(pairs)} concepts, more than {MAX_EXPANSION}: use count and "
-                        f"offset, or a filter", status=422, tx_issue_type="too-costly")
+    if count is None and len(pairs) > MAX_UNPAGED:
+        raise TooCostly(f"The value set expansion has {len(pairs)} concepts, more than {MAX_UNPAGED}: use count and "
+                        f"offset, or a filter", status=422)
     page = pairs[offset: offset + count if count is not None else None]
     designations = params.flag("includeDesignations")
     expansion = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": _now(), "total": len(pairs)}

@@ -36,27 +36,36 @@ def _codesystem(scope: Scope, include: dict, used: dict):
     return cs
 
 
-def evaluate(scope: Scope, vs: dict, used: dict, depth: int = 0) -> list[tuple]:
+def evaluate(scope: Scope, vs: dict, used: dict, chain: tuple = ()) -> list[tuple]:
     """[(code system, concept)] the value set holds, in order, without duplicates."""
-    if depth > 10:
-        raise TxError("Value set imports are nested too deeply (circular?)", tx_type="vs-invalid")
+    chain = _enter(vs, chain)
     compose = vs.get("compose") or {}
     if not compose and (vs.get("expansion") or {}).get("contains") is not None:
         return _from_expansion(scope, vs, used)
     out, seen = [], set()
     for i, inc in enumerate(compose.get("include") or []):
         check_filters(inc, i)
-        for cs, c in _include(scope, {**inc, "_owner": vs}, used, depth):
+        for cs, c in _include(scope, {**inc, "_owner": vs}, used, chain):
             if (cs.url, cs.version, c.code) not in seen:
                 seen.add((cs.url, cs.version, c.code))
                 out.append((cs, c))
     for i, exc in enumerate(compose.get("exclude") or []):
         check_filters(exc, i, "exclude")
-        drop = {(cs.url, cs.version, c.code) for cs, c in _include(scope, exc, used, depth)}
+        drop = {(cs.url, cs.version, c.code) for cs, c in _include(scope, {**exc, "_owner": vs}, used, chain)}
         out = [(cs, c) for cs, c in out if (cs.url, cs.version, c.code) not in drop]
     if compose.get("inactive") is False:
         out = [(cs, c) for cs, c in out if not c.inactive]
     return out
+
+
+def _enter(vs: dict, chain: tuple) -> tuple:
+    """The chain of value sets being evaluated, refusing one that imports itself."""
+    key = _vs_key(vs)
+    if vs.get("url") and key in chain:
+        raise TxError(f"Cyclic reference detected when evaluating the value set '{chain[0]}' via "
+                      f"[{', '.join(chain[1:] + (key,))}]", code="processing", tx_type="vs-invalid",
+                      message_id="VALUESET_CIRCULAR_REFERENCE")
+    return chain + (key,)
 
 
 def _vs_key(vs: dict) -> str:
@@ -73,7 +82,7 @@ def _contained(vs: dict, ref: str) -> dict | None:
     return next((r for r in vs.get("contained") or [] if r.get("url") == ref), None)
 
 
-def _include(scope, inc, used, depth):
+def _include(scope, inc, used, chain):
     imported = None
     for url in inc.get("valueSet") or []:
         other = _contained(vs_of(inc), url)
@@ -82,7 +91,7 @@ def _include(scope, inc, used, depth):
         if other is None:
             raise TxError(f"A definition for the value Set '{url}' could not be found", status=404, code="not-found",
                           tx_type="not-found", message_id="Unable_to_resolve_value_Set_")
-        pairs = evaluate(scope, other, used, depth + 1)
+        pairs = evaluate(scope, other, used, chain)
         keys = {(cs.url, c.code) for cs, c in pairs}
         imported = keys if imported is None else imported & keys
         if not inc.get("system"):
@@ -108,8 +117,9 @@ def _from_expansion(scope, vs, used):
     return out
 
 
-def contains(scope: Scope, vs: dict, system: str, code: str, version: str | None = None) -> bool | None:
+def contains(scope: Scope, vs: dict, system: str, code: str, version: str | None = None, chain: tuple = ()) -> bool:
     """Is system#code in the value set? Tested rule by rule, so large code systems need no expansion."""
+    chain = _enter(vs, chain)
     cs = scope.codesystem(system, version)
     concept = cs.find(code) if cs else None
     if concept is None:
@@ -125,7 +135,7 @@ def contains(scope: Scope, vs: dict, system: str, code: str, version: str | None
                     version and inc.get("version") and scope.codesystem(cs.url, inc["version"]) is not cs)):
                 continue
             if inc.get("valueSet"):
-                if not all(contains(scope, _contained(vs, u) or scope.valueset(u) or {}, system, code, version)
+                if not all(contains(scope, _contained(vs, u) or scope.valueset(u) or {}, system, code, version, chain)
                            for u in inc["valueSet"]):
                     continue
                 if not inc.get("system"):
