@@ -1,7 +1,7 @@
 """CodeSystem/$validate-code and ValueSet/$validate-code: "not valid" is a result=false answer, not an error."""
 
 from fhir_ire.errors import InvalidRequest
-from fhir_ire.terminology.valuesets import contains, evaluate, resolve_valueset
+from fhir_ire.terminology.valuesets import check_imports, contains, evaluate, resolve_valueset
 from fhir_ire.terminology.languages import check_display, parse_languages, pick_display
 from fhir_ire.terminology.lookup import find_codesystem
 from fhir_ire.terminology.outcome import issue, outcome
@@ -139,6 +139,8 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
     vs_mode = resource_type == "ValueSet"
     form, codings = _inputs(params, vs_mode)
     vs = resolve_valueset(scope, params, instance) if vs_mode else None
+    if vs is not None:
+        check_imports(scope, vs)
     cs_url = None
     if not vs_mode:
         cs_url = params.text("url") or (instance or {}).get("url")

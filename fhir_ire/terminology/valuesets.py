@@ -68,6 +68,17 @@ def _enter(vs: dict, chain: tuple) -> tuple:
     return chain + (key,)
 
 
+def check_imports(scope: Scope, vs: dict, chain: tuple = ()) -> None:
+    """Walk the value sets this one imports (include and exclude), refusing cycles before any evaluation."""
+    chain = _enter(vs, chain)
+    compose = vs.get("compose") or {}
+    for clause in (compose.get("include") or []) + (compose.get("exclude") or []):
+        for url in clause.get("valueSet") or []:
+            other = _contained(vs, url) or scope.valueset(url)
+            if other is not None:
+                check_imports(scope, other, chain)
+
+
 def _vs_key(vs: dict) -> str:
     return f"{vs.get('url')}|{vs['version']}" if vs.get("version") else str(vs.get("url"))
 
