@@ -16,7 +16,8 @@ from fhir_ire.terminology.versions import VersionRules
 
 ECHO = ("activeOnly", "count", "displayLanguage", "excludeNested", "force-system-version",
         "includeDefinition", "includeDesignations", "offset", "property", "filter", "date",
-        "designation", "excludeNotForUI", "excludePostCoordinated", "exclude-system", "default-to-latest-version")
+        "designation", "excludeNotForUI", "excludePostCoordinated", "exclude-system", "default-to-latest-version",
+        "default-valueset-version")
 UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
 EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property"
 CONTAINS_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.property"
@@ -78,7 +79,7 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         expansion["extension"] = [{"url": UNCLOSED, "valueBoolean": True},
                                   {"url": UNCLOSED + "-reason", "valueString": "This extension is based on a fragment "
                                    f"of the code system {fragments[0].url}"}]
-    parameters = [{"name": n, "valueUri" if n == "force-system-version" else key: v}
+    parameters = [{"name": n, "valueUri" if n in ("force-system-version", "default-valueset-version") else key: v}
                   for n in ECHO for key, v in params.typed(n)]
     for (url, version), cs in sorted(used.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         ref = f"{url}|{version}" if version else url

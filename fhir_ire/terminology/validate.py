@@ -138,6 +138,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
 def validate_code(scope: Scope, params: Params, resource_type: str, instance: dict | None = None) -> dict:
     vs_mode = resource_type == "ValueSet"
     form, codings = _inputs(params, vs_mode)
+    scope.rules = VersionRules.from_params(params)
     vs = resolve_valueset(scope, params, instance) if vs_mode else None
     if vs is not None:
         check_imports(scope, vs)
@@ -154,7 +155,7 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
         if cs_url and form == "code" and scope.codesystem(cs_url) is None and not params.text("system"):
             find_codesystem(scope, cs_url, params.text("version"))
     infer = form == "code" or params.flag("inferSystem")
-    rules = VersionRules.from_params(params)
+    rules = scope.rules
     scope.display_language = params.text("displayLanguage")
     scope.lenient_display = params.flag("lenient-display-validation")
     scope.active_only = params.flag("activeOnly")

@@ -68,13 +68,23 @@ def _enter(vs: dict, chain: tuple) -> tuple:
     return chain + (key,)
 
 
+def imported_valueset(scope: Scope, url: str, strict: bool = True) -> dict | None:
+    """An imported value set; an unversioned import takes the request's default-valueset-version, which must exist."""
+    version = None if "|" in url else (scope.rules or VersionRules()).valuesets.get(url)
+    found = scope.valueset(url, version)
+    if found is None and version and strict:
+        raise TxError(f"A definition for the value Set '{url}|{version}' could not be found (default-valueset-version)",
+                      status=404, code="not-found", tx_type="not-found", message_id="VS_EXP_IMPORT_UNK_PINNED")
+    return found
+
+
 def check_imports(scope: Scope, vs: dict, chain: tuple = ()) -> None:
     """Walk the value sets this one imports (include and exclude), refusing cycles before any evaluation."""
     chain = _enter(vs, chain)
     compose = vs.get("compose") or {}
     for clause in (compose.get("include") or []) + (compose.get("exclude") or []):
         for url in clause.get("valueSet") or []:
-            other = _contained(vs, url) or scope.valueset(url)
+            other = _contained(vs, url) or imported_valueset(scope, url, strict=False)
             if other is not None:
                 check_imports(scope, other, chain)
 
@@ -97,7 +107,7 @@ def _include(scope, inc, used, chain):
     imported = None
     for url in inc.get("valueSet") or []:
         other = _contained(vs_of(inc), url)
-        if other is None and (other := scope.valueset(url)) is not None:
+        if other is None and (other := imported_valueset(scope, url)) is not None:
             used[("valueset", _vs_key(other))] = other
         if other is None:
             raise TxError(f"A definition for the value Set '{url}' could not be found", status=404, code="not-found",
@@ -146,7 +156,7 @@ def contains(scope: Scope, vs: dict, system: str, code: str, version: str | None
                     version and inc.get("version") and scope.codesystem(cs.url, inc["version"]) is not cs)):
                 continue
             if inc.get("valueSet"):
-                if not all(contains(scope, _contained(vs, u) or scope.valueset(u) or {}, system, code, version, chain)
+                if not all(contains(scope, _contained(vs, u) or imported_valueset(scope, u) or {}, system, code, version, chain)
                            for u in inc["valueSet"]):
                     continue
                 if not inc.get("system"):

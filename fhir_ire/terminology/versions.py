@@ -12,6 +12,7 @@ class VersionRules:
     default: dict = field(default_factory=dict)
     force: dict = field(default_factory=dict)
     check: dict = field(default_factory=dict)
+    valuesets: dict = field(default_factory=dict)  # default-valueset-version: value set url -> version
 
     @classmethod
     def from_params(cls, params) -> "VersionRules":
@@ -22,7 +23,8 @@ class VersionRules:
                     system, version = value.split("|", 1)
                     out[system] = version
             return out
-        return cls(table("system-version"), table("force-system-version"), table("check-system-version"))
+        return cls(table("system-version"), table("force-system-version"), table("check-system-version"),
+                   table("default-valueset-version"))
 
 
 def _matches(pattern: str | None, version: str | None) -> bool:
