@@ -7,7 +7,6 @@ from pathlib import Path
 
 from fhir_ire.build.bundle import diff_tree, write_atomically
 from fhir_ire.build.context import MAPPING_POLICIES
-from fhir_ire.build.pipeline import build
 from fhir_ire.codesets.nucc import read_nucc
 from fhir_ire.errors import BuildError
 from fhir_ire.uris import DEFAULT_BASE
@@ -27,6 +26,8 @@ def add_arguments(p):
 
 def output_files(seeds, nucc_csv=None, *, as_of=None, base=DEFAULT_BASE, mapping_policy="correct"):
     """(relative path -> JSON data, documents, findings) of a build, nothing written."""
+    from fhir_ire.build.pipeline import build  # the readers and ICD-10-CM load only when a build runs
+
     nucc = read_nucc(nucc_csv) if nucc_csv else None
     bundles, outcome, documents, findings = build(Path(seeds), nucc, as_of or date.today(), base, mapping_policy)
     files = {f"{name}.json": b for name, b in bundles.items()}

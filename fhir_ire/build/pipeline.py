@@ -3,7 +3,7 @@
 from datetime import date
 from pathlib import Path
 
-from fhir_ire.build import codesystem, conceptmap, coverage, guidance, payment, provenance, valueset
+from fhir_ire.build import codesystem, conceptmap, coverage, guidance, ours, payment, provenance, valueset
 from fhir_ire.build.bundle import transaction
 from fhir_ire.build.context import BuildContext
 from fhir_ire.build.payers import build_organizations, collect_payers
@@ -30,7 +30,8 @@ def build_resources(ctx: BuildContext) -> dict[str, list[dict]]:
     nucc_targets = {t["code"]: t.get("display") for g in (nucc_map or {}).get("group", [])
                     for e in g["element"] for t in e["target"]}
     icd = conceptmap.icd_targets(ctx)
-    terminology = (codesystem.build_codesystems(ctx, nucc_targets) + valueset.modality_valuesets(ctx)
+    terminology = (codesystem.build_codesystems(ctx, nucc_targets) + ours.build_our_codesystems(ctx)
+                   + valueset.modality_valuesets(ctx)
                    + valueset.diagnosis_valuesets(ctx, icd) + valueset.contraindication_valuesets(ctx) + maps)
     payers = collect_payers(ctx)
     rules = [r for doc in ctx.documents if doc.kind == "payer-policy"
