@@ -32,11 +32,13 @@ def pick_display(cs, concept, languages: list[str]) -> str | None:
     for lang in languages:
         if lang == "*":
             return concept.display
-        if own is None or _same(own, lang):
+        if _same(own, lang):
             return concept.display
         for d in concept.designations:
             if _same(d.get("language"), lang) and d.get("value"):
                 return d["value"]
+        if own is None:  # a display of unknown language may be in any language
+            return concept.display
     return concept.display
 
 
