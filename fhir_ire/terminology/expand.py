@@ -15,7 +15,7 @@ MAX_UNPAGED = 1000  # concepts an expansion returns without count; more is too-c
 from fhir_ire.terminology.versions import VersionRules
 
 ECHO = ("activeOnly", "count", "displayLanguage", "excludeNested", "force-system-version",
-        "includeDefinition", "includeDesignations", "offset", "property", "filter", "date",
+        "includeDefinition", "includeDesignations", "offset", "filter", "date",
         "designation", "excludeNotForUI", "excludePostCoordinated", "exclude-system", "default-to-latest-version",
         "default-valueset-version")
 UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
@@ -29,7 +29,7 @@ def _matches_text(c, text: str) -> bool:
     return c.code.lower().startswith(text) or any(w.startswith(text) for w in words) or text in (c.display or "").lower()
 
 
-def _contains_item(cs, c, include_designations: bool, languages: list) -> dict:
+def _contains_item(cs, c, include_designations: bool, languages: list, wanted: list) -> dict:
     item = {"system": cs.url}
     if c.abstract:
         item["abstract"] = True
@@ -39,12 +39,32 @@ def _contains_item(cs, c, include_designations: bool, languages: list) -> dict:
     display = pick_display(cs, c, languages)
     if display:
         item["display"] = display
-    if c.status:
-        item["extension"] = [{"url": CONTAINS_PROPERTY, "extension": [{"url": "code", "valueCode": "status"},
-                                                                      {"url": "value", "valueCode": c.status}]}]
+    props = [{"url": CONTAINS_PROPERTY, "extension": [{"url": "code", "valueCode": "status"},
+                                                       {"url": "value", "valueCode": c.status}]}] if c.status else []
+    for p in c.properties:
+        key = next((k for k in p if k.startswith("value")), None)
+        if p.get("code") in wanted and p.get("code") != "status" and key:
+            props.append({"url": CONTAINS_PROPERTY, "extension": [{"url": "code", "valueCode": p["code"]},
+                                                                   {"url": "value", key: p[key]}]})
+    if props:
+        item["extension"] = props
     if include_designations and c.designations:
         item["designation"] = [{k: v for k, v in d.items()} for d in c.designations]
     return item
+
+
+def _expansion_properties(page, wanted: list) -> list:
+    """The properties the contains items carry, with their URIs from the code systems (R5 expansion.property)."""
+    out, seen = [], set()
+    codes = (["status"] if any(c.status for _, c in page) else []) + [w for w in wanted if w != "status"]
+    for code in codes:
+        uri = next((d.get("uri") for cs, _ in page for d in cs.property_defs if d.get("code") == code and d.get("uri")),
+                   "http://hl7.org/fhir/concept-properties#status" if code == "status" else None)
+        if code not in seen and uri:
+            seen.add(code)
+            out.append({"url": EXPANSION_PROPERTY, "extension": [{"url": "code", "valueCode": code},
+                                                                  {"url": "uri", "valueUri": uri}]})
+    return out
 
 
 def expand(scope: Scope, vs: dict, params: Params) -> dict:
@@ -89,12 +109,12 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
     parameters += [{"name": "used-valueset", "valueUri": ref} for ref in valuesets]
     if parameters:
         expansion["parameter"] = parameters
-    if any(c.status for _, c in page):
-        expansion.setdefault("extension", []).append({"url": EXPANSION_PROPERTY, "extension": [
-            {"url": "code", "valueCode": "status"}, {"url": "uri", "valueUri": "http://hl7.org/fhir/concept-properties#status"}]})
+    wanted = [w for w in params.all("property") if isinstance(w, str)]
+    if props := _expansion_properties(page, wanted):
+        expansion.setdefault("extension", []).extend(props)
     if page:
         page = _newest_first(page)
-        items = [_contains_item(cs, c, designations, languages) for cs, c in page]
+        items = [_contains_item(cs, c, designations, languages, wanted) for cs, c in page]
         for (cs, _), item in zip(page, items):
             if cs.url in _multi_version(page):
                 item["version"] = cs.version
