@@ -19,6 +19,7 @@ ECHO = ("activeOnly", "count", "displayLanguage", "excludeNested", "force-system
         "designation", "excludeNotForUI", "excludePostCoordinated", "exclude-system", "default-to-latest-version",
         "default-valueset-version")
 UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
+CONCEPT_PROPERTIES = "http://hl7.org/fhir/concept-properties#"
 EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property"
 CONTAINS_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.property"
 
@@ -46,6 +47,9 @@ def _contains_item(cs, c, include_designations: bool, languages: list, wanted: l
         if p.get("code") in wanted and p.get("code") != "status" and key:
             props.append({"url": CONTAINS_PROPERTY, "extension": [{"url": "code", "valueCode": p["code"]},
                                                                    {"url": "value", key: p[key]}]})
+    if "definition" in wanted and c.definition:
+        props.append({"url": CONTAINS_PROPERTY, "extension": [{"url": "code", "valueCode": "definition"},
+                                                               {"url": "value", "valueString": c.definition}]})
     if props:
         item["extension"] = props
     if include_designations and c.designations:
@@ -59,7 +63,7 @@ def _expansion_properties(page, wanted: list) -> list:
     codes = (["status"] if any(c.status for _, c in page) else []) + [w for w in wanted if w != "status"]
     for code in codes:
         uri = next((d.get("uri") for cs, _ in page for d in cs.property_defs if d.get("code") == code and d.get("uri")),
-                   "http://hl7.org/fhir/concept-properties#status" if code == "status" else None)
+                   CONCEPT_PROPERTIES + code if code in ("status", "definition") else None)
         if code not in seen and uri:
             seen.add(code)
             out.append({"url": EXPANSION_PROPERTY, "extension": [{"url": "code", "valueCode": code},
