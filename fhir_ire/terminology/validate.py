@@ -140,8 +140,8 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
     form, codings = _inputs(params, vs_mode)
     scope.rules = VersionRules.from_params(params)
     vs = resolve_valueset(scope, params, instance) if vs_mode else None
-    if vs is not None:
-        check_imports(scope, vs)
+    if vs is not None and (missing := check_imports(scope, vs)):
+        return _unresolved_imports(missing, form, params)
     cs_url = None
     if not vs_mode:
         cs_url = params.text("url") or (instance or {}).get("url")
@@ -200,6 +200,18 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
         if "unknown-system" in f:
             name = "x-unknown-system" if "unknown-system-outside-vs" in f else "x-caused-by-unknown-system"
             out.append({"name": name, "valueCanonical": f["unknown-system"]})
+    return {"resourceType": "Parameters", "parameter": out}
+
+
+def _unresolved_imports(missing: list[str], form: str, params: Params) -> dict:
+    """result=false when the value set imports value sets the server cannot find."""
+    issues = [issue("error", "not-found", "not-found", f"A definition for the value Set '{url}' could not be found",
+                    None, "Unable_to_resolve_value_Set_") for url in missing]
+    out = [{"name": "issues", "resource": outcome(issues)},
+           {"name": "message", "valueString": "; ".join(i["details"]["text"] for i in issues)},
+           {"name": "result", "valueBoolean": False}]
+    if form == "cc":
+        out.append({"name": "codeableConcept", "valueCodeableConcept": params.get("codeableConcept")})
     return {"resourceType": "Parameters", "parameter": out}
 
 

@@ -78,15 +78,17 @@ def imported_valueset(scope: Scope, url: str, strict: bool = True) -> dict | Non
     return found
 
 
-def check_imports(scope: Scope, vs: dict, chain: tuple = ()) -> None:
-    """Walk the value sets this one imports (include and exclude), refusing cycles before any evaluation."""
+def check_imports(scope: Scope, vs: dict, chain: tuple = ()) -> list[str]:
+    """Walk the value sets this one imports (include and exclude), refusing cycles before any evaluation; the
+    imports that cannot be found."""
     chain = _enter(vs, chain)
     compose = vs.get("compose") or {}
+    missing = []
     for clause in (compose.get("include") or []) + (compose.get("exclude") or []):
         for url in clause.get("valueSet") or []:
             other = _contained(vs, url) or imported_valueset(scope, url, strict=False)
-            if other is not None:
-                check_imports(scope, other, chain)
+            missing += [url] if other is None else check_imports(scope, other, chain)
+    return missing
 
 
 def _vs_key(vs: dict) -> str:
