@@ -9,7 +9,7 @@ from fhir_ire.terminology.compose import filter_op
 from fhir_ire.terminology.languages import parse_languages, pick_display, value_set_parameters
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope
-from fhir_ire.terminology.valuesets import MAX_EXPANSION, evaluate
+from fhir_ire.terminology.valuesets import MAX_EXPANSION, evaluate, required_supplements
 
 MAX_UNPAGED = 1000  # concepts an expansion returns without count; more is too-costly
 from fhir_ire.terminology.versions import VersionRules
@@ -73,6 +73,7 @@ def _expansion_properties(page, wanted: list) -> list:
 
 def expand(scope: Scope, vs: dict, params: Params) -> dict:
     used: dict = {}
+    scope.check_supplements(required_supplements(vs, params))
     scope.rules = VersionRules.from_params(params)
     own = value_set_parameters(vs)
     if own.get("displayLanguage") and not params.has("displayLanguage"):

@@ -42,6 +42,7 @@ def _typed(value) -> tuple[str, object]:
 
 def lookup(scope: Scope, params: Params, instance: dict | None = None) -> dict:
     system, code, version = _system_and_code(params, instance)
+    scope.check_supplements(params.all("useSupplement"))
     cs = find_codesystem(scope, system, version)
     concept = cs.find(code)
     if concept is None:

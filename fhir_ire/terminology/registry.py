@@ -93,3 +93,13 @@ class Scope:
     def conceptmaps(self) -> list[dict]:
         local = [m for ms in self.local["ConceptMap"].values() for m in ms]
         return local + self.registry.index.all("ConceptMap")
+
+    def check_supplements(self, canonicals) -> None:
+        """Every supplement a request or value set requires must be a loaded CodeSystem with content=supplement."""
+        from fhir_ire.terminology.outcome import TxError
+
+        for url in canonicals:
+            found = self.codesystem(url) if isinstance(url, str) else None
+            if found is None or found.content != "supplement":
+                raise TxError(f"Required supplement not found: {url}", status=404, code="not-found",
+                              tx_type="not-found", message_id="VALUESET_SUPPLEMENT_MISSING")

@@ -1,12 +1,12 @@
 """CodeSystem/$validate-code and ValueSet/$validate-code: "not valid" is a result=false answer, not an error."""
 
 from fhir_ire.errors import InvalidRequest
-from fhir_ire.terminology.valuesets import check_imports, contains, evaluate, resolve_valueset
 from fhir_ire.terminology.languages import check_display, parse_languages, pick_display
 from fhir_ire.terminology.lookup import find_codesystem
 from fhir_ire.terminology.outcome import issue, outcome
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope
+from fhir_ire.terminology.valuesets import check_imports, contains, evaluate, required_supplements, resolve_valueset
 from fhir_ire.terminology.versions import VersionRules, resolve_version
 
 
@@ -140,6 +140,7 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
     form, codings = _inputs(params, vs_mode)
     scope.rules = VersionRules.from_params(params)
     vs = resolve_valueset(scope, params, instance) if vs_mode else None
+    scope.check_supplements(required_supplements(vs, params))
     if vs is not None and (missing := check_imports(scope, vs)):
         return _unresolved_imports(missing, form, params)
     cs_url = None

@@ -68,6 +68,15 @@ def _enter(vs: dict, chain: tuple) -> tuple:
     return chain + (key,)
 
 
+SUPPLEMENT_EXT = "http://hl7.org/fhir/StructureDefinition/valueset-supplement"
+
+
+def required_supplements(vs: dict | None, params: Params) -> list:
+    """Supplements named by useSupplement parameters and by the value set's valueset-supplement extensions."""
+    named = [e.get("valueCanonical") for e in (vs or {}).get("extension") or [] if e.get("url") == SUPPLEMENT_EXT]
+    return params.all("useSupplement") + named
+
+
 def imported_valueset(scope: Scope, url: str, strict: bool = True) -> dict | None:
     """An imported value set; an unversioned import takes the request's default-valueset-version, which must exist."""
     version = None if "|" in url else (scope.rules or VersionRules()).valuesets.get(url)
