@@ -10,10 +10,9 @@ from fhir_ire.terminology.languages import parse_languages, pick_display, value_
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope
 from fhir_ire.terminology.valuesets import MAX_EXPANSION, evaluate, required_supplements
-
-MAX_UNPAGED = 1000  # concepts an expansion returns without count; more is too-costly
 from fhir_ire.terminology.versions import VersionRules
 
+MAX_UNPAGED = 1000  # concepts an expansion returns without count; more is too-costly
 ECHO = ("activeOnly", "count", "displayLanguage", "excludeNested", "force-system-version",
         "includeDefinition", "includeDesignations", "offset", "filter", "date",
         "designation", "excludeNotForUI", "excludePostCoordinated", "exclude-system", "default-to-latest-version",
