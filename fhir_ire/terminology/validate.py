@@ -69,7 +69,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
                                 "Unable_to_resolve_system__value_set_has_multiple_matches" if why else None))
             return False, issues, facts
     facts["system"], facts["code"] = system, code
-    cs, version_issues = resolve_version(scope, vs, system, coding.get("version"), rules, prefix, facts)
+    cs, version_issues = resolve_version(scope, vs, system, coding.get("version"), rules, prefix, facts, code)
     issues += version_issues
     version_issues = [i for i in version_issues if i["severity"] == "error"]
     if cs is None:

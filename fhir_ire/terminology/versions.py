@@ -3,6 +3,8 @@ request's `system-version` (default), `force-system-version` (override) and `che
 
 from dataclasses import dataclass, field
 
+from fhir_ire.store import _version_key
+from fhir_ire.terminology.compose import include_has
 from fhir_ire.terminology.outcome import issue
 from fhir_ire.terminology.registry import is_version_match
 
@@ -31,11 +33,21 @@ def _matches(pattern: str | None, version: str | None) -> bool:
     return bool(pattern and version) and (pattern == version or is_version_match(pattern, version))
 
 
-def pinned_version(vs: dict | None, system: str) -> str | None:
-    for inc in (vs or {}).get("compose", {}).get("include") or []:
-        if inc.get("system") == system and inc.get("version"):
-            return inc["version"]
-    return None
+def pinned_version(scope, vs: dict | None, system: str, code: str | None = None) -> str | None:
+    """The version the value set's includes pin for system; with several pins, the newest whose include selects
+    the code."""
+    pins = [inc for inc in (vs or {}).get("compose", {}).get("include") or []
+            if inc.get("system") == system and inc.get("version")]
+    if len(pins) > 1 and code is not None:
+        held = []
+        for inc in pins:
+            cs = scope.codesystem(system, inc["version"])
+            concept = cs.find(code) if cs else None
+            if concept is not None and include_has(cs, inc, concept):
+                held.append(cs)
+        if held:
+            return max(held, key=lambda cs: _version_key(cs.version)).version
+    return pins[0]["version"] if pins else None
 
 
 def _path(prefix: str, name: str) -> str:
@@ -66,12 +78,12 @@ def _mismatch(system, include_version, pinned, requested, changed, prefix) -> di
                  _path(prefix, "version"), "VALUESET_VALUE_MISMATCH_DEFAULT")
 
 
-def resolve_version(scope, vs, system, requested, rules: VersionRules, prefix: str, facts: dict):
+def resolve_version(scope, vs, system, requested, rules: VersionRules, prefix: str, facts: dict, code=None):
     """(code system, issues) for validating a coding of system (requested = the coding's version)."""
     if not scope.codesystem_versions(system):
         return scope.codesystem(system, requested), []
     force, default, check = rules.force.get(system), rules.default.get(system), rules.check.get(system)
-    pinned = pinned_version(vs, system) if vs is not None else None
+    pinned = pinned_version(scope, vs, system, code) if vs is not None else None
     cs_requested = scope.codesystem(system, requested) if requested else None
     cs_pinned = cs_requested if cs_requested and _matches(pinned, requested) else \
         scope.codesystem(system, pinned) if pinned else None
