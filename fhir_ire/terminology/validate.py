@@ -64,9 +64,14 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
             issues.append(issue("error", "code-invalid", "not-in-vs", f"The provided code '#{code}' was not found in "
                                 f"the value set '{_vs_ref(vs)}'", _path(prefix, "code"),
                                 "None_of_the_provided_codes_are_in_the_value_set_one"))
-            issues.append(issue("error", "not-found", "cannot-infer", f"The System URI could not be determined for the "
-                                f"code '{code}' in the ValueSet '{_vs_ref(vs)}'{why}", _path(prefix, "code"),
-                                "Unable_to_resolve_system__value_set_has_multiple_matches" if why else None))
+            if infer:
+                issues.append(issue("error", "not-found", "cannot-infer", f"The System URI could not be determined for "
+                                    f"the code '{code}' in the ValueSet '{_vs_ref(vs)}'{why}", _path(prefix, "code"),
+                                    "Unable_to_resolve_system__value_set_has_multiple_matches" if why else None))
+            else:
+                issues.append(issue("warning", "invalid", "invalid-data", "Coding has no system. A code with no system "
+                                    "has no defined meaning, and it cannot be validated. A system should be provided",
+                                    prefix.rstrip(".") or "code", "Coding_has_no_system__cannot_validate"))
             return False, issues, facts
     facts["system"], facts["code"] = system, code
     cs, version_issues = resolve_version(scope, vs, system, coding.get("version"), rules, prefix, facts, code)
