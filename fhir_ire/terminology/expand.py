@@ -9,6 +9,7 @@ from fhir_ire.terminology.compose import filter_op
 from fhir_ire.terminology.languages import parse_languages, pick_display, value_set_parameters
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope
+from fhir_ire.terminology.status import expansion_warnings
 from fhir_ire.terminology.valuesets import MAX_EXPANSION, evaluate, required_supplements
 from fhir_ire.terminology.versions import VersionRules
 
@@ -97,6 +98,7 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
     if params.has("offset") or params.has("count"):
         expansion["offset"] = offset
     valuesets = sorted(k[1] for k in used if k[0] == "valueset")
+    imported = {k: v for k, v in used.items() if k[0] == "valueset"}
     used = {k: v for k, v in used.items() if k[0] != "valueset"}
     fragments = [cs for cs in used.values() if cs.content == "fragment"]
     if fragments:
@@ -111,6 +113,7 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         if cs.content == "fragment":
             parameters.append({"name": "used-fragment", "valueUri": ref})
     parameters += [{"name": "used-valueset", "valueUri": ref} for ref in valuesets]
+    parameters += expansion_warnings(vs, list(imported.values()) + [cs.resource for cs in used.values() if cs.resource])
     if parameters:
         expansion["parameter"] = parameters
     wanted = [w for w in params.all("property") if isinstance(w, str)]

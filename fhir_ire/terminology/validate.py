@@ -6,6 +6,7 @@ from fhir_ire.terminology.lookup import find_codesystem
 from fhir_ire.terminology.outcome import issue, outcome
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope
+from fhir_ire.terminology.status import status_issues
 from fhir_ire.terminology.valuesets import check_imports, contains, evaluate, required_supplements, resolve_valueset
 from fhir_ire.terminology.versions import VersionRules, resolve_version
 
@@ -88,6 +89,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
         issues.append(issue("error", "not-found", "not-found", text, _path(prefix, "system"), "UNKNOWN_CODESYSTEM"))
         facts["unknown-system"] = system
         return False, issues, facts
+    facts["resource"] = cs.resource
     if cs.version:
         facts["version"] = cs.version
     concept = cs.find(code)
@@ -175,6 +177,8 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
     if form == "cc" and chosen is None and vs is not None:
         issues.insert(0, issue("error", "code-invalid", "not-in-vs", "No valid coding was found for the value set "
                                f"'{_vs_ref(vs)}'", None, "TX_GENERAL_CC_ERROR_MESSAGE"))
+    if valid:
+        issues += status_issues(vs, [f["resource"] for ok, _, f in results if ok and f.get("resource")])
     first = chosen if form == "cc" else (results[0][2] if results else {})
     first = first or {}
     out = []
