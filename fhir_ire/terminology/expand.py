@@ -20,6 +20,8 @@ ECHO = ("activeOnly", "count", "displayLanguage", "excludeNested", "force-system
         "default-valueset-version")
 UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
 CONCEPT_PROPERTIES = "http://hl7.org/fhir/concept-properties#"
+PREFERRED_FOR_LANGUAGE = {"system": "http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra", "code": "preferredForLanguage",
+                          "display": "Preferred For Language"}
 EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property"
 CONTAINS_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.property"
 
@@ -52,8 +54,13 @@ def _contains_item(cs, c, include_designations: bool, languages: list, wanted: l
                                                                {"url": "value", "valueString": c.definition}]})
     if props:
         item["extension"] = props
-    if include_designations and c.designations:
-        item["designation"] = [{k: v for k, v in d.items()} for d in c.designations]
+    designations = [dict(d) for d in c.designations]
+    if display != c.display and c.display:  # the display came from a designation: the original one becomes one
+        own = (cs.resource or {}).get("language")
+        designations = [{**({"language": own} if own else {}), "use": PREFERRED_FOR_LANGUAGE, "value": c.display}] + \
+            [d for d in designations if d.get("value") != display]
+    if include_designations and designations:
+        item["designation"] = designations
     return item
 
 
