@@ -122,7 +122,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
     if concept.inactive:
         facts["inactive"] = True
         issues.append(issue("warning", "business-rule", "code-comment", f"The concept '{concept.code}' has a status of "
-                            f"{concept.status or 'inactive'} and its use should be reviewed", prefix.rstrip(".") or "code",
+                            f"{_status_text(concept)} and its use should be reviewed", prefix.rstrip(".") or "code",
                             "INACTIVE_CONCEPT_FOUND"))
         if scope.active_only or ((vs or {}).get("compose") or {}).get("inactive") is False:
             matched = valid = False
@@ -211,6 +211,10 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
             name = "x-unknown-system" if "unknown-system-outside-vs" in f else "x-caused-by-unknown-system"
             out.append({"name": name, "valueCanonical": f["unknown-system"]})
     return {"resourceType": "Parameters", "parameter": out}
+
+
+def _status_text(concept) -> str:
+    return f"{concept.status} and inactive" if concept.status and concept.status != "inactive" else "inactive"
 
 
 def _unresolved_imports(missing: list[str], form: str, params: Params) -> dict:
