@@ -164,7 +164,8 @@ def contains(scope: Scope, vs: dict, system: str, code: str, version: str | None
         for i, inc in enumerate(clauses):
             check_filters(inc, i, kind)
             if inc.get("system") and (normalize_system(inc["system"]) != cs.url or (
-                    version and inc.get("version") and scope.codesystem(cs.url, inc["version"]) is not cs)):
+                    version and inc.get("version") and inc["version"] != cs.version and
+                    not is_version_match(inc["version"], cs.version or ""))):
                 continue
             if inc.get("valueSet"):
                 if not all(contains(scope, _contained(vs, u) or imported_valueset(scope, u) or {}, system, code, version, chain)
