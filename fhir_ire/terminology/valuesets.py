@@ -14,6 +14,10 @@ from fhir_ire.uris import normalize_system
 MAX_EXPANSION = 10000
 
 
+def _or_list(items: list[str]) -> str:
+    return " or ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
 def _codesystem(scope: Scope, include: dict, used: dict):
     system, pinned = include.get("system"), include.get("version")
     rules = scope.rules or VersionRules()
@@ -24,8 +28,8 @@ def _codesystem(scope: Scope, include: dict, used: dict):
         known = scope.codesystem_versions(system)
         if version and known:
             raise TxError(f"A definition for CodeSystem '{system}' version '{version}' could not be found, so the "
-                          f"value set cannot be expanded. Valid versions: {', '.join(known)}", status=404,
-                          code="not-found", tx_type="not-found", message_id="UNKNOWN_CODESYSTEM_VERSION")
+                          f"value set cannot be expanded. Valid versions: {_or_list(known)}", status=404,
+                          code="not-found", tx_type="not-found", message_id="UNKNOWN_CODESYSTEM_VERSION_EXP")
         raise TxError(f"A definition for CodeSystem '{system}' could not be found, so the value set cannot be expanded",
                       status=404, code="not-found", tx_type="not-found", message_id="UNKNOWN_CODESYSTEM")
     if check and cs.version and not is_version_match(check, cs.version) and check != cs.version:
