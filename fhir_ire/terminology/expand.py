@@ -104,6 +104,8 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
     expansion = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": _now(), "total": len(pairs)}
     if params.has("offset") or params.has("count"):
         expansion["offset"] = offset
+    echoes = [{"name": k[1], "valueUri": v} for k, v in used.items() if k[0] == "echo"]
+    used = {k: v for k, v in used.items() if k[0] != "echo"}
     valuesets = sorted(k[1] for k in used if k[0] == "valueset")
     imported = {k: v for k, v in used.items() if k[0] == "valueset"}
     used = {k: v for k, v in used.items() if k[0] != "valueset"}
@@ -113,7 +115,7 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
                                   {"url": UNCLOSED + "-reason", "valueString": "This extension is based on a fragment "
                                    f"of the code system {fragments[0].url}"}]
     parameters = [{"name": n, "valueUri" if n in ("force-system-version", "default-valueset-version") else key: v}
-                  for n in ECHO for key, v in params.typed(n)]
+                  for n in ECHO for key, v in params.typed(n)] + echoes
     for (url, version), cs in sorted(used.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         ref = f"{url}|{version}" if version else url
         parameters.append({"name": "used-codesystem", "valueUri": ref})

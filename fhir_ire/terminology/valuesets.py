@@ -23,6 +23,11 @@ def _codesystem(scope: Scope, include: dict, used: dict):
     rules = scope.rules or VersionRules()
     force, check = rules.force.get(system), rules.check.get(system)
     version = force or pinned or rules.default.get(system) or check
+    if not force and not pinned:  # the request's default or check chose the version: echo it
+        if rules.default.get(system):
+            used[("echo", "system-version", system)] = f"{system}|{rules.default[system]}"
+        elif check:
+            used[("echo", "check-system-version", system)] = f"{system}|{check}"
     cs = scope.codesystem(system, version)
     if cs is None:
         known = scope.codesystem_versions(system)
