@@ -78,6 +78,11 @@ class CodeSystem:
         return False
 
 
+def _dicts(value) -> list[dict]:
+    """The objects of a JSON array; inline resources are not trusted to have the FHIR shape."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def _value(prop: dict):
     return next((v for k, v in prop.items() if k.startswith("value")), None)
 
@@ -93,12 +98,12 @@ class ResourceCodeSystem(CodeSystem):
         self.title = resource.get("title")
         self.content = resource.get("content", "complete")
         self.case_sensitive = resource.get("caseSensitive", True) is not False
-        self.property_defs = resource.get("property", [])
+        self.property_defs = _dicts(resource.get("property"))
         # notSelectable by its code, or under another code that the concept-properties URI identifies
         self._abstract_codes = {"notSelectable"} | {p.get("code") for p in self.property_defs
                                                    if p.get("uri") == NOT_SELECTABLE_URI}
         self._concepts: dict[str, Concept] = {}
-        self._walk(resource.get("concept") or [], None)
+        self._walk(_dicts(resource.get("concept")), None)
         for c in self._concepts.values():  # parent/child expressed as properties
             for p in c.properties:
                 if p.get("code") == "parent" and _value(p) in self._concepts and _value(p) not in c.parents:
@@ -111,20 +116,20 @@ class ResourceCodeSystem(CodeSystem):
         for raw in concepts:
             if not isinstance(raw, dict) or not isinstance(raw.get("code"), str):
                 continue
-            props = raw.get("property") or []
+            props = _dicts(raw.get("property"))
             status = next((_value(p) for p in props if p.get("code") == "status"), None)
             inactive = any(p.get("code") == "inactive" and _value(p) is True for p in props) or \
                 (status in INACTIVE_STATUSES)
             abstract = any(p.get("code") in self._abstract_codes and _value(p) is True for p in props)
             c = self._concepts.get(raw["code"]) or Concept(
                 code=raw["code"], display=raw.get("display"), definition=raw.get("definition"),
-                designations=raw.get("designation") or [], properties=props, abstract=abstract, inactive=inactive,
+                designations=_dicts(raw.get("designation")), properties=props, abstract=abstract, inactive=inactive,
                 status=status)
             self._concepts[c.code] = c
             if parent:
                 c.parents.append(parent)
                 self._concepts[parent].children.append(c.code)
-            self._walk(raw.get("concept") or [], c.code)
+            self._walk(_dicts(raw.get("concept")), c.code)
 
     def get(self, code):
         return self._concepts.get(code)
@@ -147,14 +152,19 @@ class Icd10cmCodeSystem(CodeSystem):
     def __init__(self):
         self.version = icd10cm.version()
         self.size = len(icd10cm.all_codes())
+        self._cache: dict[str, Concept] = {}  # filled on use: the first full expansion pays, later ones do not
 
     def get(self, code):
-        code = code.upper() if code else code
+        code = code.upper() if isinstance(code, str) else None
+        if code in self._cache:
+            return self._cache[code]
         if not code or not icd10cm.is_code(code):
             return None
         p = icd10cm.parent(code)
-        return Concept(code=code, display=icd10cm.display(code), parents=[p] if p else [],
-                       children=icd10cm.children(code), abstract=not icd10cm.is_billable(code))
+        concept = Concept(code=code, display=icd10cm.display(code), parents=[p] if p else [],
+                          children=icd10cm.children(code), abstract=not icd10cm.is_billable(code))
+        self._cache[code] = concept
+        return concept
 
     def concepts(self):
         return (self.get(c) for c in icd10cm.all_codes())

@@ -87,13 +87,12 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         params.types[len(params.items)] = "valueCode"
         params.items.append(("displayLanguage", own["displayLanguage"]))
     languages = parse_languages(params.text("displayLanguage"))
+    offset, count = params.integer("offset", 0), params.integer("count")  # bad paging fails before any work
     pairs = evaluate(scope, vs, used)
     if params.flag("activeOnly"):
         pairs = [(cs, c) for cs, c in pairs if not c.inactive]
     if text := params.text("filter"):
         pairs = [(cs, c) for cs, c in pairs if _matches_text(c, text)]
-    offset = params.integer("offset", 0)
-    count = params.integer("count")
     if count is not None:  # a server may return fewer than asked; more than MAX_EXPANSION is never built
         count = min(count, MAX_EXPANSION)
     if count is None and len(pairs) > MAX_UNPAGED:
@@ -131,8 +130,9 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
     if page:
         page = _newest_first(page)
         items = [_contains_item(cs, c, designations, languages, wanted) for cs, c in page]
+        several = _multi_version(page)
         for (cs, _), item in zip(page, items):
-            if cs.url in _multi_version(page):
+            if cs.url in several:
                 item["version"] = cs.version
         expansion["contains"] = _nest(page, items) if _is_hierarchical(vs, params) else items
     out = {k: v for k, v in vs.items() if k not in ("expansion", "text", "meta", "compose", "contained")}

@@ -95,9 +95,26 @@ class Params:
 
     def coding(self, *names) -> dict | None:
         v = self.get(*names)
-        if v is not None and not isinstance(v, dict):
-            raise InvalidRequest(f"Parameter '{names[0]}' must be a Coding")
+        if v is not None:
+            check_coding(v, names[0])
+        return v
+
+    def codeable_concept(self, name) -> dict | None:
+        v = self.get(name)
+        if v is None:
+            return None
+        if not isinstance(v, dict) or not isinstance(v.get("coding", []), list):
+            raise InvalidRequest(f"Parameter '{name}' must be a CodeableConcept")
+        for i, c in enumerate(v.get("coding", [])):
+            check_coding(c, f"{name}.coding[{i}]")
         return v
 
     def resources(self, name="tx-resource") -> list[dict]:
         return [v for v in self.all(name) if isinstance(v, dict) and "resourceType" in v]
+
+
+def check_coding(value, where: str) -> None:
+    """A Coding is an object whose system, version, code and display are strings."""
+    if not isinstance(value, dict) or any(not isinstance(value[k], str) for k in ("system", "version", "code", "display")
+                                          if k in value):
+        raise InvalidRequest(f"Parameter '{where}' must be a Coding (system, version, code and display are strings)")

@@ -25,7 +25,7 @@ def _first_coding(params: Params, names_code, names_system, names_coding, names_
     code = params.text(*names_code)
     system = params.text(*names_system)
     coding = params.coding(*names_coding)
-    cc = params.get(*names_cc)
+    cc = next((params.codeable_concept(n) for n in names_cc if params.has(n)), None)
     if coding:
         return [(coding.get("system"), coding.get("code"))]
     if isinstance(cc, dict):

@@ -12,7 +12,7 @@ from fhir_ire.terminology.versions import VersionRules, resolve_version
 
 
 def _inputs(params: Params, vs_mode: bool):
-    code, coding, cc = params.text("code"), params.coding("coding"), params.get("codeableConcept")
+    code, coding, cc = params.text("code"), params.coding("coding"), params.codeable_concept("codeableConcept")
     given = [x for x in (code, coding, cc) if x]
     if not given:
         raise InvalidRequest("Provide one of code, coding or codeableConcept", code="required")

@@ -67,8 +67,27 @@ def evaluate(scope: Scope, vs: dict, used: dict, chain: tuple = ()) -> list[tupl
     return out
 
 
+def _check_shape(vs: dict) -> None:
+    """Value sets sent inline are not trusted: compose clauses must have the FHIR shapes the rules read."""
+    compose = vs.get("compose") or {}
+    ok = isinstance(compose, dict) and all(isinstance(compose.get(k, []), list) for k in ("include", "exclude"))
+    if ok:
+        ok = all(_is_clause(c) for c in (compose.get("include") or []) + (compose.get("exclude") or []))
+    if not ok:
+        raise TxError(f"The value set '{vs.get('url')}' has a malformed compose", tx_type="vs-invalid")
+
+
+def _is_clause(clause) -> bool:
+    return isinstance(clause, dict) and all(
+        isinstance(clause.get(k, []), list) and all(isinstance(x, t) for x in clause.get(k, []))
+        for k, t in (("concept", dict), ("filter", dict), ("valueSet", str))) and \
+        all(isinstance(clause.get(k, ""), str) for k in ("system", "version")) and \
+        all(isinstance(f.get(k, ""), str) for f in clause.get("filter", []) for k in ("property", "op", "value"))
+
+
 def _enter(vs: dict, chain: tuple) -> tuple:
     """The chain of value sets being evaluated, refusing one that imports itself."""
+    _check_shape(vs)
     key = _vs_key(vs)
     if vs.get("url") and key in chain:
         raise TxError(f"Cyclic reference detected when evaluating the value set '{chain[0]}' via "

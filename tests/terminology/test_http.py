@@ -95,6 +95,26 @@ def test_bad_requests_are_operation_outcomes(client, path, body, status, code):
     assert _outcome_code(resp) == code
 
 
+@pytest.mark.parametrize("path, parameter", [
+    ("/fhir/ValueSet/$expand", {"name": "valueSet", "resource": {"resourceType": "ValueSet",
+                                                                "compose": {"include": "nope"}}}),
+    ("/fhir/ValueSet/$expand", {"name": "valueSet", "resource": {"resourceType": "ValueSet", "compose": {"include": [
+        {"system": CPT, "filter": [{"property": "concept", "op": "is-a", "value": 5}]}]}}}),
+    ("/fhir/ValueSet/$validate-code", {"name": "coding", "valueCoding": {"system": 5, "code": ["a"]}}),
+    ("/fhir/ValueSet/$validate-code", {"name": "codeableConcept", "valueCodeableConcept": {"coding": "x"}}),
+    ("/fhir/ConceptMap/$translate", {"name": "coding", "valueCoding": {"system": CPT, "code": 600}}),
+], ids=["include-not-a-list", "filter-value-not-a-string", "coding-fields-not-strings", "coding-not-a-list",
+        "translate-code-not-a-string"])
+def test_wrong_types_inside_resources_are_400(client, path, parameter):
+    body = {"resourceType": "Parameters", "parameter": [
+        {"name": "url", "valueUri": "http://example.org/vs/ire-procedures"}, parameter]}
+    if "valueSet" == parameter["name"]:
+        body["parameter"] = [parameter]
+    resp = client.post(path, data=json.dumps(body), content_type=FHIR_JSON)
+    assert resp.status_code == 400
+    assert _outcome_code(resp) == "invalid"
+
+
 def test_over_large_count_is_capped_or_refused(client):
     resp = client.get("/fhir/ValueSet/$expand?url=http://hl7.org/fhir/sid/icd-10-cm?fhir_vs&count=100000000")
     assert resp.status_code in (200, 400, 422)
