@@ -1,8 +1,98 @@
-"""CDS Hooks endpoints under /cds-services (placeholder until the CRD service lands)."""
+"""CDS Hooks endpoints under /cds-services: discovery, service calls, feedback. JSON errors, never a 5xx for
+bad input; JWT checks when issuers are trusted."""
 
-from flask import Blueprint
+import json
+import logging
+import threading
+from functools import lru_cache
+from importlib import resources as pkg
+
+import jsonschema
+from flask import Blueprint, jsonify, request
+
+from fhir_ire.crd.hooks import CrdEngine, decide
+from fhir_ire.crd.security import AuthError, JwtChecker
+
+log = logging.getLogger("fhir_ire.cds")
+
+
+@lru_cache(maxsize=1)
+def request_validator():
+    schema = json.loads(pkg.files("fhir_ire.data").joinpath("crd/request-schema.json").read_text())
+    return jsonschema.Draft7Validator(schema)
 
 
 def init(app, index, config, prefix="/cds-services"):
+    engine = CrdEngine(index, config)
+    app.extensions["fhir_ire.crd"] = engine
+    checker = JwtChecker(config["TRUST"], config.get("JTI_STORE")) if config.get("TRUST") else None
+    if checker is None:
+        log.warning("CDS Hooks JWT checks are OFF: hook calls are unauthenticated (start with --trust ISSUER=JWKS)")
+    feedback, lock = [], threading.Lock()
     bp = Blueprint("cds", __name__)
+
+    def error(status, message):
+        return jsonify(error=message), status
+
+    def authenticate():
+        if checker is None:
+            return None
+        audience = (config.get("BASE_URL") + request.path) if config.get("BASE_URL") else request.base_url
+        try:
+            checker.check(request.headers.get("Authorization"), audience)
+        except AuthError as e:
+            log.info("rejected CDS Hooks call to %s: %s", request.path, e)  # never the token itself
+            return error(401, f"unauthorized: {e}")
+        return None
+
+    def fhir_base():
+        return (config.get("BASE_URL") or request.host_url.rstrip("/")) + prefix.rsplit("/cds-services", 1)[0] + "/fhir"
+
+    @bp.get("")
+    @bp.get("/")
+    def discovery():
+        return authenticate() or jsonify(engine.discovery)
+
+    @bp.post("/<service_id>")
+    def call(service_id):
+        if denied := authenticate():
+            return denied
+        if service_id not in engine.services:
+            return error(404, f"unknown CDS service '{service_id}'")
+        try:
+            body = json.loads(request.get_data() or b"")
+        except (ValueError, UnicodeDecodeError) as e:
+            return error(400, f"the request body is not valid JSON: {e}")
+        problems = sorted(request_validator().iter_errors(body), key=lambda e: list(e.path)) \
+            if isinstance(body, dict) else None
+        if problems is None:
+            return error(400, "the request body must be a JSON object")
+        if problems:
+            where = "/".join(str(p) for p in problems[0].absolute_path) or "(root)"
+            return error(400, f"invalid CDS Hooks request at {where}: {problems[0].message}")
+        if body["hook"] != engine.services[service_id]["hook"]:
+            return error(400, f"service '{service_id}' is for hook '{engine.services[service_id]['hook']}', "
+                              f"not '{body['hook']}'")
+        log.info("CDS Hooks %s call, hookInstance %s", service_id, body.get("hookInstance"))
+        return jsonify(decide(engine, service_id, body, fhir_base()))
+
+    @bp.post("/<service_id>/feedback")
+    def on_feedback(service_id):
+        if denied := authenticate():
+            return denied
+        if service_id not in engine.services:
+            return error(404, f"unknown CDS service '{service_id}'")
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            return error(400, "the feedback body is not valid JSON")
+        items = body.get("feedback") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            return error(400, "feedback must be an object with a 'feedback' array")
+        with lock:
+            feedback.extend({"service": service_id, "card": f.get("card"), "outcome": f.get("outcome")}
+                            for f in items if isinstance(f, dict))
+        return jsonify(received=len(items))
+
+    app.extensions["fhir_ire.cds_feedback"] = feedback
     app.register_blueprint(bp, url_prefix=prefix)

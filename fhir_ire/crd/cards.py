@@ -1,0 +1,72 @@
+"""CDS Hooks cards from rule actions, payment benchmarks and the things a call could not check."""
+
+import uuid
+
+from fhir_ire.uris import CARD_TYPE_201, CARD_TYPE_22
+
+INDICATOR = {"routine": "info", "urgent": "warning", "stat": "critical"}
+
+
+def _topic(code: str, old: bool) -> dict:
+    return {"system": CARD_TYPE_201 if old else CARD_TYPE_22, "code": code, "display": code.replace("-", " ")}
+
+
+def _summary(text: str) -> str:
+    return text if len(text) < 140 else text[:138].rstrip() + "…"
+
+
+def card(summary: str, detail: str, indicator: str, label: str, topic: str, old: bool, order: dict | None = None,
+         links: list | None = None, suggestions: list | None = None) -> dict:
+    c = {"uuid": str(uuid.uuid4()), "summary": _summary(summary), "indicator": indicator,
+         "source": {"label": label or "fhir-ire", "topic": _topic(topic, old)}}
+    if detail:
+        c["detail"] = detail
+    if links:
+        c["links"] = links
+    if suggestions:
+        c["suggestions"] = suggestions
+        c["selectionBehavior"] = "at-most-one"
+    if order is not None and order.get("id"):
+        c["extension"] = {"davinci-crd.associated-resource": [
+            {"reference": f"{order['resourceType']}/{order['id']}"}]}
+    return c
+
+
+def policy_links(action: dict, fhir_base: str) -> list[dict]:
+    links = []
+    for doc in action.get("documentation") or []:
+        url = doc.get("url") or ((doc.get("document") or {}).get("url"))
+        if url and not url.startswith("http"):
+            url = f"{fhir_base}/{url}"
+        if url and url not in [x["url"] for x in links]:
+            links.append({"label": f"Source: {doc.get('display') or doc.get('label') or 'policy'}"[:80], "url": url,
+                          "type": "absolute"})
+    return links
+
+
+def action_card(action: dict, label: str, old: bool, order: dict, fhir_base: str, removals: list[dict]) -> dict:
+    topic = ((action.get("code") or [{}])[0].get("coding") or [{}])[0].get("code") or "guideline"
+    detail = action.get("description") or ""
+    quotes = [f"> {d['citation']}" for d in action.get("documentation") or [] if d.get("citation")]
+    if quotes and not any(q[2:] in detail for q in quotes):
+        detail += "\n\n" + "\n".join(quotes)
+    suggestions = None
+    if removals:
+        suggestions = [{"label": f"Remove {r['resourceType']}/{r['id']}", "uuid": str(uuid.uuid4()),
+                        "isRecommended": True,
+                        "actions": [{"type": "delete", "description": f"Remove the conflicting order {r['id']}",
+                                     "resourceId": f"{r['resourceType']}/{r['id']}"}]}
+                       for r in removals if r.get("id")]
+    return card(action.get("title") or "", detail, INDICATOR.get(action.get("priority"), "info"), label, topic, old,
+                order, policy_links(action, fhir_base), suggestions)
+
+
+def payment_card(code: str, items: list[dict], old: bool, order: dict) -> dict:
+    lines = []
+    for cid in sorted(items, key=lambda c: c.get("id", "")):
+        lines.append(f"- {cid.get('description') or cid.get('title')}")
+    label = items[0].get("publisher") or "Payment benchmarks"
+    title = items[0].get("title", "")
+    year = title.split(" ")[1] if title.startswith("Medicare ") else ""
+    return card(f"Medicare {year} national average payments for {code} by setting".replace("  ", " "),
+                "\n".join(lines), "info", label, "cost", old, order)

@@ -1,0 +1,171 @@
+"""What a hook request says: the orders, their codes, the coverage and payer, line of business, conditions.
+Missing prefetch is read from the EHR's FHIR server (allow-listed origins only, bearer token, 2 s timeouts)."""
+
+import json
+from functools import lru_cache
+from importlib import resources as pkg
+from urllib.parse import urlsplit
+
+import requests
+
+from fhir_ire.uris import CRD_BILLING_OPTIONS, normalize_system
+
+ORDER_TYPES = {"ServiceRequest", "DeviceRequest", "MedicationRequest", "CommunicationRequest", "NutritionOrder",
+               "VisionPrescription"}
+TIMEOUT = 2.0
+
+
+@lru_cache(maxsize=1)
+def lob_data() -> dict:
+    return json.loads(pkg.files("fhir_ire.data").joinpath("crd/lines-of-business.json").read_text())
+
+
+class Fetcher:
+    """Reads from the request's fhirServer when it is allow-listed; records what could not be read."""
+
+    def __init__(self, request: dict, allowed: list[str]):
+        self.server = (request.get("fhirServer") or "").rstrip("/")
+        self.token = (request.get("fhirAuthorization") or {}).get("access_token")
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.server)) if self.server else ""
+        self.allowed = bool(origin) and any(origin == a.rstrip("/") or self.server.startswith(a.rstrip("/"))
+                                            for a in allowed)
+        self.gaps: list[str] = []
+
+    def get(self, path: str, what: str):
+        if not self.server:
+            self.gaps.append(f"{what}: not prefetched and no fhirServer given")
+            return None
+        if not self.allowed:
+            self.gaps.append(f"{what}: not prefetched, and the FHIR server is not on this service's allow-list")
+            return None
+        headers = {"Accept": "application/fhir+json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            r = requests.get(f"{self.server}/{path}", headers=headers, timeout=TIMEOUT)
+        except requests.RequestException as e:
+            self.gaps.append(f"{what}: the FHIR server could not be reached ({type(e).__name__})")
+            return None
+        if r.status_code != 200:
+            self.gaps.append(f"{what}: the FHIR server answered HTTP {r.status_code}")
+            return None
+        try:
+            return r.json()
+        except ValueError:
+            self.gaps.append(f"{what}: the FHIR server did not answer JSON")
+            return None
+
+
+def resources_of(value) -> list[dict]:
+    """A prefetch value (resource, searchset Bundle, null, OperationOutcome) as a list of resources."""
+    if not isinstance(value, dict):
+        return []
+    if value.get("resourceType") == "Bundle":
+        return [e["resource"] for e in value.get("entry") or [] if isinstance(e, dict) and
+                isinstance(e.get("resource"), dict)]
+    if value.get("resourceType") == "OperationOutcome":
+        return []
+    return [value]
+
+
+def prefetched(request: dict, key: str, path: str, what: str, fetcher: Fetcher) -> list[dict]:
+    prefetch = request.get("prefetch") or {}
+    if key in prefetch and isinstance(prefetch[key], dict) and prefetch[key].get("resourceType") != "OperationOutcome":
+        return resources_of(prefetch[key])
+    return resources_of(fetcher.get(path, what))
+
+
+def order_codings(order: dict) -> list[dict]:
+    """The order's codes and its CRD billing options, systems normalised."""
+    codings = []
+    for cc in [order.get("code") or {}, *(order.get("serviceType") or [])]:
+        for c in cc.get("coding") or []:
+            codings.append({**c, "system": normalize_system(c.get("system"))})
+        for ext in cc.get("extension") or []:
+            if ext.get("url") == CRD_BILLING_OPTIONS:
+                for c in (ext.get("valueCodeableConcept") or {}).get("coding") or []:
+                    codings.append({**c, "system": normalize_system(c.get("system"))})
+    for ext in order.get("extension") or []:
+        if ext.get("url") == CRD_BILLING_OPTIONS:
+            for c in (ext.get("valueCodeableConcept") or {}).get("coding") or []:
+                codings.append({**c, "system": normalize_system(c.get("system"))})
+    return codings
+
+
+def reason_codings(order: dict) -> list[dict]:
+    return [{**c, "system": normalize_system(c.get("system"))} for cc in order.get("reasonCode") or []
+            for c in cc.get("coding") or []]
+
+
+def orders(request: dict, fetcher: Fetcher) -> list[dict]:
+    """The orders the hook is about: draft orders, dispatched orders, or the ServiceRequests behind appointments."""
+    ctx, hook = request.get("context") or {}, request.get("hook")
+    if hook in ("order-sign", "order-select"):
+        drafts = [r for r in resources_of(ctx.get("draftOrders")) if r.get("resourceType") in ORDER_TYPES]
+        if hook == "order-select" and ctx.get("selections"):
+            chosen = set(ctx["selections"])
+            return [r for r in drafts if f"{r['resourceType']}/{r.get('id')}" in chosen] or drafts
+        return drafts
+    if hook == "order-dispatch":
+        refs = ctx.get("dispatchedOrders") or ([ctx["order"]] if ctx.get("order") else [])
+        known = {f"{r.get('resourceType')}/{r.get('id')}": r for key in ("orders", "order", "serviceRequests")
+                 for r in resources_of((request.get("prefetch") or {}).get(key))}
+        out = []
+        for ref in refs:
+            out.append(known.get(ref) or fetcher.get(ref, f"order {ref}"))
+        return [o for o in out if isinstance(o, dict) and o.get("resourceType") in ORDER_TYPES]
+    if hook == "appointment-book":
+        appts = resources_of(ctx.get("appointments"))
+        known = {f"{r.get('resourceType')}/{r.get('id')}": r for key in ("orders", "serviceRequests")
+                 for r in resources_of((request.get("prefetch") or {}).get(key))}
+        out = []
+        for appt in appts:
+            refs = [b.get("reference") for b in appt.get("basedOn") or [] if b.get("reference")]
+            if not refs:
+                out.append(appt)  # an appointment without an order carries its own serviceType codes
+            for ref in refs:
+                found = known.get(ref) or fetcher.get(ref, f"order {ref}")
+                if isinstance(found, dict):
+                    out.append(found)
+        return out
+    return []
+
+
+def lines_of_business(coverage: dict | None) -> list[str]:
+    data, out = lob_data(), []
+    for c in ((coverage or {}).get("type") or {}).get("coding") or []:
+        system, code = c.get("system"), str(c.get("code") or "")
+        if system in data["systems"]["sopt"]:
+            prefix = max((p for p in data["sopt"] if code.startswith(p)), key=len, default=None)
+            out += data["sopt"].get(prefix, []) if prefix else []
+        elif system in data["systems"]["actcode"]:
+            out += data["actcode"].get(code, [])
+    return list(dict.fromkeys(out))
+
+
+def payer_names(coverage: dict | None, request: dict, fetcher: Fetcher) -> tuple[dict | None, list[str]]:
+    """(payer Organization or a stand-in, names and identifiers to match) from Coverage.payor."""
+    if not coverage:
+        return None, []
+    names, org = [], None
+    contained = {f"#{r.get('id')}": r for r in coverage.get("contained") or []}
+    orgs = {f"Organization/{r.get('id')}": r for key in (request.get("prefetch") or {})
+            for r in resources_of((request.get("prefetch") or {}).get(key)) if r.get("resourceType") == "Organization"}
+    for payor in coverage.get("payor") or []:
+        if payor.get("display"):
+            names.append(payor["display"])
+        if (payor.get("identifier") or {}).get("value"):
+            names.append(payor["identifier"]["value"])
+        ref = payor.get("reference")
+        if ref:
+            org = contained.get(ref) or orgs.get(ref)
+            if org is None and ref.startswith("Organization/"):
+                found = fetcher.get(ref, "the payer Organization")
+                org = found if isinstance(found, dict) else None
+        if org:
+            names += [org.get("name")] + list(org.get("alias") or []) + \
+                [i.get("value") for i in org.get("identifier") or []]
+    names = [n for n in names if n]
+    if org is None and names:
+        org = {"resourceType": "Organization", "name": names[0]}
+    return org, names

@@ -1,0 +1,127 @@
+"""decide(): a CDS Hooks request in, cards and coverage-information system actions out. Generic: every payer,
+code and amount comes from the PlanDefinitions, Organizations and ChargeItemDefinitions in the bundles."""
+
+import json
+from importlib import resources as pkg
+
+from fhir_ire.crd import cards as card_of
+from fhir_ire.crd.context import (Fetcher, lines_of_business, order_codings, orders, payer_names, prefetched,
+                                  reason_codings)
+from fhir_ire.crd.coverage_info import coverage_information, is_v2_0, new_assertion_id, with_extension
+from fhir_ire.crd.rules import RuleIndex
+from fhir_ire.store import ResourceIndex
+
+PRIMARY = {"order-sign", "order-dispatch", "appointment-book"}
+
+
+def load_services() -> dict:
+    return json.loads(pkg.files("fhir_ire.data").joinpath("crd/services.json").read_text())
+
+
+class CrdEngine:
+    """Built once at start-up: the rule index, the discovery document, the FHIR-server allow-list."""
+
+    def __init__(self, index: ResourceIndex, config: dict):
+        self.rules = RuleIndex(index)
+        self.discovery = load_services()
+        self.services = {s["id"]: s for s in self.discovery["services"]}
+        self.allowed_servers = list(config.get("FHIR_SERVERS") or [])
+
+
+def _truthy(result) -> bool:
+    return bool(result) and all(r is True for r in result)
+
+
+def _applies(action, hook: str, env: dict) -> bool:
+    if action.hooks and hook not in action.hooks:
+        return False
+    try:
+        return all(_truthy(cond({}, env)) for cond in action.conditions)
+    except Exception:  # a rule that cannot be evaluated on this data does not apply
+        return False
+
+
+def _config(request: dict) -> dict:
+    return (request.get("extension") or {}).get("davinci-crd.configuration") or {}
+
+
+def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) -> dict:
+    hook = engine.services[service_id]["hook"]
+    request = {**request, "hook": hook}
+    old, config = is_v2_0(request), _config(request)
+    fetcher = Fetcher(request, engine.allowed_servers)
+    patient = (request.get("context") or {}).get("patientId")
+    coverages = [c for c in prefetched(request, "coverage", f"Coverage?patient={patient}&status=active", "coverage",
+                                       fetcher) if c.get("resourceType") == "Coverage"]
+    coverage = coverages[0] if coverages else None
+    conditions = [c for c in prefetched(request, "conditions", f"Condition?patient={patient}", "conditions", fetcher)
+                  if c.get("resourceType") == "Condition"]
+    payer, names = payer_names(coverage, request, fetcher)
+    payer_id = engine.rules.match_payer(names)
+    lobs = lines_of_business(coverage)
+    all_orders = orders(request, fetcher)
+    draft_all = [r for r in all_orders]
+    cards, actions = [], []
+    assertion = new_assertion_id()
+    for order in all_orders:
+        codings = order_codings(order)
+        rules = engine.rules.rules_for(codings)
+        if not rules:
+            continue
+        others = [o for o in draft_all if o is not order]
+        env = {"order": order, "orderCodes": codings, "reasonCodes": reason_codings(order),
+               "coverage": [coverage] if coverage else [], "payer": [payer] if payer else [],
+               "payerId": [payer_id] if payer_id else [], "linesOfBusiness": lobs, "conditions": conditions,
+               "draftOrders": others, "draftCodes": [c for o in others for c in order_codings(o)], "hook": hook}
+        determination, det_action, det_label = None, None, None
+        for rule in sorted(rules, key=lambda r: r.payer_id is None):
+            payer_org = engine.rules.payers.get(rule.payer_id) if rule.payer_id else None
+            label = (payer_org or {}).get("name") or rule.plan.get("publisher") or "fhir-ire"
+            for act in rule.actions:
+                if not _applies(act, hook, env):
+                    continue
+                if act.determination:
+                    if determination is None:
+                        determination, det_action, det_label = act.determination, act.raw, label
+                        cards.append(card_of.action_card(act.raw, label, old, order, fhir_base, []))
+                    continue
+                topic = ((act.raw.get("code") or [{}])[0].get("coding") or [{}])[0].get("code")
+                if config.get(topic) is False or (topic in ("claim", "appropriate-use") and config.get("guideline")
+                                                  is False):
+                    continue
+                removals = [r for f in act.removals for r in f({}, env) if isinstance(r, dict)]
+                cards.append(card_of.action_card(act.raw, label, old, order, fhir_base, removals))
+        code = next((c.get("code") for c in codings if (c.get("system"), c.get("code")) in engine.rules.by_code), "")
+        if determination is None and coverage is not None:
+            name = (payer or {}).get("name") or "the payer"
+            if payer_id is None:
+                determination = {"covered": "indeterminate", "reason": f"No coverage rules for this payer ({name})"}
+            else:
+                determination = {"covered": "indeterminate",
+                                 "reason": f"{engine.rules.payers[payer_id]['name']} has no coverage policy for "
+                                           f"{code} in the rules this service holds"}
+            cards.append(card_of.card(f"Coverage for {code} could not be determined: {determination['reason']}",
+                                      "", "info", name, "coverage-info", old, order))
+        if coverage is None:
+            cards.append(card_of.card(f"No active coverage found: coverage requirements for {code} cannot be "
+                                      "determined", "", "warning", "fhir-ire", "insurance", old, order))
+        elif config.get("coverage-info") is not False:
+            ref = f"Coverage/{coverage['id']}" if coverage.get("id") else "Coverage"
+            policy_url = next((lk["url"] for lk in card_of.policy_links(det_action or {}, fhir_base)), None)
+            ext = coverage_information(determination, ref, hook, request, assertion, policy_url)
+            actions.append({"type": "update", "description": f"Coverage information for {code}"
+                            + (f" ({det_label})" if det_label else ""), "resource": with_extension(order, ext)})
+        items = [cid for c in codings for cid in engine.rules.charge_items.get((c.get("system"), c.get("code")), [])]
+        if items and config.get("cost") is not False:
+            cards.append(card_of.payment_card(code, items, old, order))
+    if fetcher.gaps:
+        cards.append(card_of.card("Some patient data could not be checked for coverage rules",
+                                  "\n".join(f"- {g}" for g in fetcher.gaps), "info", "fhir-ire", "coverage-info",
+                                  old))
+    limit = config.get("max-cards")
+    if isinstance(limit, int) and limit >= 0:
+        cards = cards[:limit]
+    response = {"cards": cards}
+    if hook in PRIMARY or actions:
+        response["systemActions"] = actions
+    return response

@@ -1,0 +1,107 @@
+"""CDS Hooks JWT checks: allow-listed issuers, their JWKS keys, asymmetric algorithms only, audience = the URL
+called, exp/iat, and jti replay protection shared by every worker (SQLite file, or Redis when configured)."""
+
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import jwt
+import requests
+
+ALGORITHMS = ["ES384", "RS384", "ES256"]
+LEEWAY = 30
+
+
+class AuthError(Exception):
+    pass
+
+
+def _load_jwks(source: str) -> dict:
+    if source.startswith("https://"):
+        r = requests.get(source, timeout=2)
+        r.raise_for_status()
+        return r.json()
+    if source.startswith("http://"):
+        raise AuthError("JWKS URLs must use https")
+    return json.loads(Path(source).read_text())
+
+
+class JtiStore:
+    """Remembers each jti until its token expires; a jti seen again in that time is a replay."""
+
+    def __init__(self, url: str | None):
+        self.redis = None
+        if url and url.startswith("redis://"):
+            import redis  # optional dependency: pip install 'fhir-ire[redis]'
+            self.redis = redis.Redis.from_url(url)
+            return
+        path = url[len("sqlite:///"):] if url and url.startswith("sqlite:///") else \
+            os.path.join(tempfile.gettempdir(), "fhir-ire-jti.sqlite")
+        self.path = path
+        self.lock = threading.Lock()
+        with self._db() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS jti (id TEXT PRIMARY KEY, exp INTEGER NOT NULL)")
+
+    def _db(self):
+        return sqlite3.connect(self.path, timeout=5, isolation_level=None)
+
+    def first_use(self, jti: str, exp: int) -> bool:
+        ttl = max(1, exp - int(time.time()) + LEEWAY)
+        if self.redis is not None:
+            return bool(self.redis.set(f"fhir-ire:jti:{jti}", 1, nx=True, ex=ttl))
+        with self.lock, self._db() as db:
+            db.execute("DELETE FROM jti WHERE exp < ?", (int(time.time()) - LEEWAY,))
+            try:
+                db.execute("INSERT INTO jti (id, exp) VALUES (?, ?)", (jti, exp))
+                return True
+            except sqlite3.IntegrityError:
+                return False
+
+
+class JwtChecker:
+    def __init__(self, trust: dict[str, str], jti_store: str | None):
+        self.trust = trust
+        self.keys: dict[str, dict] = {}
+        self.store = JtiStore(jti_store)
+
+    def _key(self, issuer: str, kid: str | None):
+        if issuer not in self.keys:
+            try:
+                self.keys[issuer] = _load_jwks(self.trust[issuer])
+            except (OSError, ValueError, requests.RequestException) as e:
+                raise AuthError(f"cannot load the keys of issuer {issuer}: {type(e).__name__}") from None
+        candidates = [k for k in self.keys[issuer].get("keys", []) if kid is None or k.get("kid") == kid]
+        if not candidates:
+            raise AuthError("no key of the issuer matches the token's kid")
+        return jwt.PyJWK(candidates[0]).key
+
+    def check(self, authorization: str | None, audience: str) -> dict:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise AuthError("missing bearer token")
+        token = authorization[len("Bearer "):].strip()
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise AuthError("malformed JWT") from None
+        if header.get("alg") not in ALGORITHMS:
+            raise AuthError(f"algorithm {header.get('alg')} is not accepted (use {', '.join(ALGORITHMS)})")
+        issuer = unverified.get("iss")
+        if issuer not in self.trust:
+            raise AuthError("issuer is not trusted")
+        try:
+            claims = jwt.decode(token, self._key(issuer, header.get("kid")), algorithms=ALGORITHMS, audience=audience,
+                                issuer=issuer, leeway=LEEWAY, options={"require": ["iss", "aud", "exp", "iat", "jti"]})
+        except jwt.InvalidAudienceError:
+            raise AuthError("audience does not match the URL called") from None
+        except jwt.ExpiredSignatureError:
+            raise AuthError("token has expired") from None
+        except jwt.PyJWTError as e:
+            raise AuthError(f"invalid token: {type(e).__name__}") from None
+        if not self.store.first_use(str(claims["jti"]), int(claims["exp"])):
+            raise AuthError("token has been used before (jti replay)")
+        return claims
