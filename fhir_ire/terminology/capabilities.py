@@ -7,7 +7,7 @@ RELEASE_DATE = "2026-11-23"
 OP_DEFS = "http://hl7.org/fhir/OperationDefinition/"
 TYPE_OPS = {
     "CodeSystem": ["lookup", "validate-code", "subsumes"],
-    "ValueSet": ["expand", "validate-code"],
+    "ValueSet": ["expand", "validate-code", "batch-validate-code"],
     "ConceptMap": ["translate"],
 }
 SEARCH_PARAMS = ("url", "version", "name", "title", "status")

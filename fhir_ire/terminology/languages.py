@@ -42,11 +42,20 @@ def pick_display(cs, concept, languages: list[str]) -> str | None:
     return concept.display
 
 
+DISPLAY_USES = {"display", "preferredForLanguage", "900000000000013009", "900000000000003001"}
+
+
+def _is_display(designation: dict) -> bool:
+    """Designations without a use, or used as a display, can stand for the concept's display."""
+    use = designation.get("use")
+    return not isinstance(use, dict) or use.get("code") in DISPLAY_USES
+
+
 def candidates(cs, concept, languages: list[str]) -> list[tuple[str, str | None]]:
     """(display, language) pairs valid for the wanted languages; all of them when none is wanted."""
     own = (cs.resource or {}).get("language") if cs.resource else None
     pairs = [(concept.display, own)] if concept.display else []
-    pairs += [(d.get("value"), d.get("language")) for d in concept.designations if d.get("value")]
+    pairs += [(d.get("value"), d.get("language")) for d in concept.designations if d.get("value") and _is_display(d)]
     if not languages or "*" in languages:
         return pairs
     return [(v, lang) for v, lang in pairs if lang is None or any(_same(lang, w) for w in languages)]

@@ -1,9 +1,9 @@
 """CodeSystem/$validate-code and ValueSet/$validate-code: "not valid" is a result=false answer, not an error."""
 
-from fhir_ire.errors import InvalidRequest
+from fhir_ire.errors import FhirError, InvalidRequest
 from fhir_ire.terminology.languages import check_display, parse_languages, pick_display
 from fhir_ire.terminology.lookup import find_codesystem
-from fhir_ire.terminology.outcome import issue, outcome
+from fhir_ire.terminology.outcome import error_outcome, issue, outcome
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope
 from fhir_ire.terminology.status import status_issues
@@ -15,7 +15,8 @@ def _inputs(params: Params, vs_mode: bool):
     code, coding, cc = params.text("code"), params.coding("coding"), params.codeable_concept("codeableConcept")
     given = [x for x in (code, coding, cc) if x]
     if not given:
-        raise InvalidRequest("Provide one of code, coding or codeableConcept", code="required")
+        raise InvalidRequest("Unable to find code to validate (looked for coding | codeableConcept | code+system | "
+                             "code+inferSystem in parameters")
     if len(given) > 1:
         raise InvalidRequest("Provide only one of code, coding or codeableConcept")
     if code:
@@ -120,7 +121,7 @@ def _check_coding(scope, vs, coding, prefix, cs_url, infer, rules):
     facts["matched"] = matched or bool(version_issues)  # found; the version problem is reported on its own
     valid = matched and not version_issues
     if concept.inactive:
-        facts["inactive"] = True
+        facts["inactive"], facts["status"] = True, concept.status
         issues.append(issue("warning", "business-rule", "code-comment", f"The concept '{concept.code}' has a status of "
                             f"{_status_text(concept)} and its use should be reviewed", prefix.rstrip(".") or "code",
                             "INACTIVE_CONCEPT_FOUND"))
@@ -197,6 +198,8 @@ def validate_code(scope: Scope, params: Params, resource_type: str, instance: di
         out.append({"name": "message", "valueString": "; ".join(texts)})
     if first.get("inactive"):
         out.append({"name": "inactive", "valueBoolean": True})
+        if first.get("status") not in (None, "inactive"):
+            out.append({"name": "status", "valueCode": first["status"]})
     if first.get("normalized-code"):
         out.append({"name": "normalized-code", "valueCode": first["normalized-code"]})
     out.append({"name": "result", "valueBoolean": valid})
@@ -236,3 +239,20 @@ def _tx_type(i: dict) -> str | None:
 def _as_cs(resource):
     from fhir_ire.terminology.codesystems import ResourceCodeSystem
     return ResourceCodeSystem(resource)
+
+
+def batch_validate_code(scope: Scope, params: Params, instance: dict | None = None) -> dict:
+    """ValueSet/$batch-validate-code: each `validation` Parameters is validated with the request's other parameters."""
+    shared = [(n, v) for n, v in params.items if n != "validation"]
+    shared_types = {i: params.types[j] for i, j in enumerate(j for j, (n, _) in enumerate(params.items)
+                                                             if n != "validation") if j in params.types}
+    out = []
+    for one in params.all("validation"):
+        inner = Params.from_resource(one)
+        merged = Params(shared + inner.items, {**shared_types, **{k + len(shared): t for k, t in inner.types.items()}})
+        try:
+            answer = validate_code(scope, merged, "ValueSet", instance)
+        except FhirError as err:  # one bad item does not fail the batch
+            answer = error_outcome(err)
+        out.append({"name": "validation", "resource": answer})
+    return {"resourceType": "Parameters", "parameter": out}

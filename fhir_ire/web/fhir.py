@@ -16,7 +16,7 @@ from fhir_ire.terminology.outcome import error_outcome, issue, outcome
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Registry
 from fhir_ire.terminology.translate import translate
-from fhir_ire.terminology.validate import validate_code
+from fhir_ire.terminology.validate import batch_validate_code, validate_code
 
 log = logging.getLogger("fhir_ire.fhir")
 FHIR_JSON = "application/fhir+json"
@@ -25,6 +25,7 @@ OPERATIONS = {
     ("CodeSystem", "$subsumes"): subsumes,
     ("CodeSystem", "$validate-code"): lambda s, p, i=None: validate_code(s, p, "CodeSystem", i),
     ("ValueSet", "$validate-code"): lambda s, p, i=None: validate_code(s, p, "ValueSet", i),
+    ("ValueSet", "$batch-validate-code"): batch_validate_code,
     ("ValueSet", "$expand"): lambda s, p, i=None: expand(s, resolve_valueset(s, p, i), p),
     ("ConceptMap", "$translate"): translate,
 }

@@ -86,7 +86,7 @@ def test_two_inputs_conflict(scope):
 
 
 def test_no_input_is_required(scope):
-    with pytest.raises(InvalidRequest, match="Provide one of code"):
+    with pytest.raises(InvalidRequest, match="Unable to find code to validate"):
         validate_code(scope, params(url=VS), "ValueSet")
 
 
