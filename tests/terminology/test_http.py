@@ -146,3 +146,19 @@ def test_mounted_under_a_prefix(index):
     host = Flask("host")
     mount(host, {"INDEX": index}, prefix="/ire")
     assert host.test_client().get("/ire/fhir/metadata").status_code == 200
+
+
+def test_batch_validate_code_answers_each_item(client):
+    def item(params):
+        return {"name": "validation", "resource": {"resourceType": "Parameters", "parameter": params}}
+    body = {"resourceType": "Parameters", "parameter": [
+        {"name": "url", "valueUri": "http://example.org/vs/ire-procedures"},
+        item([{"name": "coding", "valueCoding": {"system": CPT, "code": "0600T"}}]),
+        item([{"name": "coding", "valueCoding": {"system": CPT, "code": "19105"}}]),
+        item([])]}
+    answers = [p["resource"] for p in client.post("/fhir/ValueSet/$batch-validate-code", data=json.dumps(body),
+                                                  content_type=FHIR_JSON).get_json(force=True)["parameter"]]
+    results = [next((p["valueBoolean"] for p in a.get("parameter", []) if p["name"] == "result"), None)
+               for a in answers]
+    assert results == [True, False, None]
+    assert answers[2]["resourceType"] == "OperationOutcome"
