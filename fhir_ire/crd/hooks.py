@@ -75,6 +75,8 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
                "draftOrders": others, "draftCodes": [c for o in others for c in order_codings(o)], "hook": hook}
         determination, det_action, det_label = None, None, None
         for rule in sorted(rules, key=lambda r: r.payer_id is None):
+            if rule.payer_id and rule.payer_id != payer_id:
+                continue  # another payer's rule: not evaluated at all
             payer_org = engine.rules.payers.get(rule.payer_id) if rule.payer_id else None
             label = (payer_org or {}).get("name") or rule.plan.get("publisher") or "fhir-ire"
             for act in rule.actions:
