@@ -5,6 +5,7 @@ import hashlib
 
 from fhir_ire.errors import InvalidRequest, NotFound
 from fhir_ire.terminology.compose import check_filters, include_concepts, include_has
+from fhir_ire.terminology.languages import value_set_parameters
 from fhir_ire.terminology.outcome import TxError
 from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Scope, is_version_match
@@ -60,8 +61,11 @@ def evaluate(scope: Scope, vs: dict, used: dict, chain: tuple = ()) -> list[tupl
                 out.append((cs, c))
     for i, exc in enumerate(compose.get("exclude") or []):
         check_filters(exc, i, "exclude")
-        drop = {(cs.url, cs.version, c.code) for cs, c in _include(scope, {**exc, "_owner": vs}, used, chain)}
-        out = [(cs, c) for cs, c in out if (cs.url, cs.version, c.code) not in drop]
+        # an exclude removes the code from every version, unless the value set asks for versions to match
+        by_version = str(value_set_parameters(vs).get("versionsMatch", "")).lower() == "false"
+        key = (lambda cs, c: (cs.url, cs.version, c.code)) if by_version else (lambda cs, c: (cs.url, c.code))
+        drop = {key(cs, c) for cs, c in _include(scope, {**exc, "_owner": vs}, used, chain)}
+        out = [(cs, c) for cs, c in out if key(cs, c) not in drop]
     if compose.get("inactive") is False:
         out = [(cs, c) for cs, c in out if not c.inactive]
     return out

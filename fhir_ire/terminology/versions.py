@@ -33,11 +33,14 @@ def _matches(pattern: str | None, version: str | None) -> bool:
     return bool(pattern and version) and (pattern == version or is_version_match(pattern, version))
 
 
-def pinned_version(scope, vs: dict | None, system: str, code: str | None = None) -> str | None:
-    """The version the value set's includes pin for system; with several pins, the newest whose include selects
-    the code."""
+def pinned_version(scope, vs: dict | None, system: str, code: str | None = None,
+                   requested: str | None = None) -> str | None:
+    """The version the value set's includes pin for system; with several pins, the one the coding names, else the
+    newest whose include selects the code."""
     pins = [inc for inc in (vs or {}).get("compose", {}).get("include") or []
             if inc.get("system") == system and inc.get("version")]
+    if len(pins) > 1 and requested and any(_matches(inc["version"], requested) for inc in pins):
+        return requested
     if len(pins) > 1 and code is not None:
         held = []
         for inc in pins:
@@ -83,7 +86,7 @@ def resolve_version(scope, vs, system, requested, rules: VersionRules, prefix: s
     if not scope.codesystem_versions(system):
         return scope.codesystem(system, requested), []
     force, default, check = rules.force.get(system), rules.default.get(system), rules.check.get(system)
-    pinned = pinned_version(scope, vs, system, code) if vs is not None else None
+    pinned = pinned_version(scope, vs, system, code, requested) if vs is not None else None
     cs_requested = scope.codesystem(system, requested) if requested else None
     cs_pinned = cs_requested if cs_requested and _matches(pinned, requested) else \
         scope.codesystem(system, pinned) if pinned else None
