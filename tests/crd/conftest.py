@@ -36,6 +36,11 @@ def extra_client(tmp_path_factory):
     return create_app({"BUNDLES": str(out)}).test_client()
 
 
+def fixture(name: str) -> dict:
+    """A recorded request: tests/crd/fixtures/<hook>-<scenario>.json."""
+    return json.loads((HERE / "fixtures" / f"{name}.json").read_text())
+
+
 def service_request(rid, code, system=CPT, dx=None, billing=None):
     sr = {"resourceType": "ServiceRequest", "id": rid, "status": "draft", "intent": "order",
           "code": {"coding": [{"system": system, "code": code}]}, "subject": {"reference": "Patient/pat-1"}}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import bundle, call, coverage, coverage_info, request, service_request
+from .conftest import call, coverage, coverage_info, fixture, request, service_request
 
 V22 = "2.2"
 
@@ -39,36 +39,38 @@ def test_recorded_fixture_not_covered_policy(client):
     assert out["systemActions"][0]["resource"]["id"] == "sr-ire"
 
 
-@pytest.mark.parametrize("payor, sopt, version, expected", [
-    ("Independent Care Health Plan", "111", V22, {"covered": ["not-covered"]}),
-    ("Medicare", "121", V22, {"covered": ["conditional"], "pa-needed": ["no-auth"], "doc-needed": ["clinical"],
-                              "doc-purpose": ["withclaim"], "info-needed": ["OTH"]}),
-    ("Aetna", "5", V22, {"covered": ["indeterminate"]}),
-    ("Acme Health Cooperative", None, V22, {"covered": ["indeterminate"]}),
-    ("Acme Health Cooperative", None, None, {"covered": ["conditional"], "pa-needed": ["conditional"]}),
-], ids=["not-covered-policy", "medicare-ffs", "payer-without-policy", "unknown-payer", "unknown-payer-crd-2.0.1"])
-def test_determination_by_payer(client, payor, sopt, version, expected):
-    out = call(client, "order-sign-crd", request(orders=[service_request("sr-1", "0601T")],
-                                                 cov=coverage(payor, sopt), version=version))
-    (info,) = determinations(out)
+@pytest.mark.parametrize("name, expected", [
+    ("order-sign-not-covered", {"covered": ["not-covered"]}),
+    ("order-sign-medicare-ffs", {"covered": ["conditional"], "pa-needed": ["no-auth"], "doc-needed": ["clinical"],
+                                 "doc-purpose": ["withclaim"], "info-needed": ["OTH"]}),
+    ("order-sign-payer-without-policy", {"covered": ["indeterminate"]}),
+    ("order-sign-unknown-payer", {"covered": ["indeterminate"]}),
+])
+def test_determination_by_payer(client, name, expected):
+    (info,) = determinations(call(client, "order-sign-crd", fixture(name)))
     assert {k: info[k] for k in expected} == expected
 
 
+def test_unknown_payer_in_a_crd_2_0_1_request_has_no_indeterminate(client):
+    body = fixture("order-sign-unknown-payer")
+    body.pop("extension")
+    (info,) = determinations(call(client, "order-sign-crd", body))
+    assert (info["covered"], info["pa-needed"], info["info-needed"]) == (["conditional"], ["conditional"], ["OTH"])
+
+
 def test_unknown_payer_reason_says_no_rules(client):
-    out = call(client, "order-sign-crd", request(orders=[service_request("sr-1", "0600T")],
-                                                 cov=coverage("Acme Health Cooperative"), version=V22))
+    out = call(client, "order-sign-crd", fixture("order-sign-unknown-payer"))
     assert "No coverage rules for this payer" in determinations(out)[0]["reason"][0]["text"]
 
 
 def test_payer_without_policy_reason_names_payer_and_code(client):
-    out = call(client, "order-sign-crd", request(orders=[service_request("sr-1", "0581T")], cov=coverage("Aetna"),
-                                                 version=V22))
+    out = call(client, "order-sign-crd", fixture("order-sign-payer-without-policy"))
     assert determinations(out)[0]["reason"][0]["text"].startswith("Aetna has no coverage policy for 0581T")
 
 
 def test_prior_auth_policy_after_rebuild_with_a_new_document(client, extra_client):
     """The same request, before and after a new policy document is built in: no code changed."""
-    body = request(orders=[service_request("sr-1", "0600T", dx="C25.0")], cov=coverage("Northwind"), version=V22)
+    body = fixture("order-sign-prior-auth-policy")
     before = determinations(call(client, "order-sign-crd", body))[0]
     assert before["covered"] == ["indeterminate"]
     after_out = call(extra_client, "order-sign-crd", body)
@@ -85,15 +87,14 @@ def test_diagnosis_outside_policy_criteria_is_not_covered_after_rebuild(extra_cl
 
 
 def test_no_coverage_gives_a_card_and_no_determination(client):
-    out = call(client, "order-sign-crd", request(orders=[service_request("sr-1", "0600T")], cov=None))
+    out = call(client, "order-sign-crd", fixture("order-sign-no-coverage"))
     assert out["systemActions"] == []
     assert any("No active coverage" in c["summary"] for c in out["cards"])
     assert any("could not be checked" in c["summary"] for c in out["cards"])  # no fhirServer to ask
 
 
 def test_bundling_conflict_suggests_deleting_the_other_order(client):
-    orders = [service_request("sr-ire", "0600T"), service_request("sr-ct", "77013"), service_request("sr-us", "76942")]
-    out = call(client, "order-sign-crd", request(orders=orders, cov=coverage("Medicare")))
+    out = call(client, "order-sign-crd", fixture("order-sign-bundling-conflict"))
     card = next(c for c in out["cards"] if c["source"]["topic"]["code"] == "claim")
     assert card["indicator"] == "warning"
     (suggestion,) = card["suggestions"]
@@ -102,20 +103,15 @@ def test_bundling_conflict_suggests_deleting_the_other_order(client):
 
 
 def test_contraindication_in_patient_conditions(client):
-    epilepsy = {"resourceType": "Condition", "id": "c1", "clinicalStatus": {"coding": [{"code": "active"}]},
-                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G40.909"}]}}
-    out = call(client, "order-sign-crd", request(orders=[service_request("sr-1", "0601T")], cov=coverage("Medicare"),
-                                                 conditions=[epilepsy]))
-    assert ("contraindication", "warning") in topics(out)
-    resolved = {**epilepsy, "clinicalStatus": {"coding": [{"code": "resolved"}]}}
-    out = call(client, "order-sign-crd", request(orders=[service_request("sr-1", "0601T")], cov=coverage("Medicare"),
-                                                 conditions=[resolved]))
+    body = fixture("order-sign-contraindication")
+    assert ("contraindication", "warning") in topics(call(client, "order-sign-crd", body))
+    body["prefetch"]["conditions"]["entry"][0]["resource"]["clinicalStatus"]["coding"][0]["code"] = "resolved"
+    out = call(client, "order-sign-crd", body)
     assert ("contraindication", "warning") not in topics(out)
 
 
 def test_billing_option_coding_is_found(client):
-    sr = service_request("sr-1", "1234567", system="http://snomed.info/sct", billing="0600T")
-    out = call(client, "order-sign-crd", request(orders=[sr], cov=coverage("iCare")))
+    out = call(client, "order-sign-crd", fixture("order-sign-billing-options"))
     assert determinations(out)[0]["covered"] == ["not-covered"]
 
 
@@ -132,31 +128,19 @@ def test_order_outside_the_rules_gets_nothing(client):
 
 
 def test_appointment_book_updates_the_order_behind_the_appointment(client):
-    sr = service_request("sr-appt", "0601T")
-    appt = {"resourceType": "Appointment", "id": "ap-1", "status": "proposed", "basedOn": [{"reference": "ServiceRequest/sr-appt"}],
-            "participant": [{"actor": {"reference": "Patient/pat-1"}, "status": "needs-action"}]}
-    body = request("appointment-book", cov=coverage("iCare"),
-                   appointments={"resourceType": "Bundle", "type": "collection", "entry": [{"resource": appt}]})
-    body["prefetch"]["orders"] = bundle(sr)
-    out = call(client, "appointment-book-crd", body)
+    out = call(client, "appointment-book-crd", fixture("appointment-book-not-covered"))
     (action,) = out["systemActions"]
     assert action["resource"]["resourceType"] == "ServiceRequest" and action["resource"]["id"] == "sr-appt"
 
 
-@pytest.mark.parametrize("context", [{"dispatchedOrders": ["ServiceRequest/sr-d"]}, {"order": "ServiceRequest/sr-d"}],
-                         ids=["crd-2.2-dispatchedOrders", "crd-2.0.1-order"])
-def test_order_dispatch_both_context_forms(client, context):
-    body = request("order-dispatch", cov=coverage("iCare"), performer="Practitioner/p2", **context)
-    body["context"].pop("userId")
-    body["prefetch"]["orders"] = bundle(service_request("sr-d", "0600T"))
-    out = call(client, "order-dispatch-crd", body)
+@pytest.mark.parametrize("name", ["order-dispatch-dispatched-orders", "order-dispatch-order-2.0.1"])
+def test_order_dispatch_both_context_forms(client, name):
+    out = call(client, "order-dispatch-crd", fixture(name))
     assert [a["resource"]["id"] for a in out["systemActions"]] == ["sr-d"]
 
 
 def test_order_select_never_asks_for_clinical_documentation(client):
-    body = request("order-select", orders=[service_request("sr-1", "0600T")], cov=coverage("Medicare"),
-                   selections=["ServiceRequest/sr-1"])
-    info = determinations(call(client, "order-select-crd", body))[0]
+    info = determinations(call(client, "order-select-crd", fixture("order-select-medicare-ffs")))[0]
     assert info["covered"] == ["conditional"] and "doc-needed" not in info
 
 
