@@ -2,6 +2,7 @@
 Missing prefetch is read from the EHR's FHIR server (allow-listed origins only, bearer token, 2 s timeouts)."""
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources as pkg
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from fhir_ire.uris import CRD_BILLING_OPTIONS, normalize_system
 ORDER_TYPES = {"ServiceRequest", "DeviceRequest", "MedicationRequest", "CommunicationRequest", "NutritionOrder",
                "VisionPrescription"}
 TIMEOUT = 2.0
+RELATIVE_REFERENCE = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 
 
 @lru_cache(maxsize=1)
@@ -26,9 +28,7 @@ class Fetcher:
     def __init__(self, request: dict, allowed: list[str]):
         self.server = (request.get("fhirServer") or "").rstrip("/")
         self.token = (request.get("fhirAuthorization") or {}).get("access_token")
-        origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.server)) if self.server else ""
-        self.allowed = bool(origin) and any(origin == a.rstrip("/") or self.server.startswith(a.rstrip("/"))
-                                            for a in allowed)
+        self.allowed = bool(self.server) and any(_is_within(self.server, a) for a in allowed)
         self.gaps: list[str] = []
 
     def get(self, path: str, what: str):
@@ -54,6 +54,23 @@ class Fetcher:
         except ValueError:
             self.gaps.append(f"{what}: the FHIR server did not answer JSON")
             return None
+
+
+def _is_within(server: str, allowed: str) -> bool:
+    """The server's origin equals the allowed one (and its path lies under the allowed path, when one is given).
+    Compared by parsed parts, so https://ehr.example.org.evil.test never passes for https://ehr.example.org."""
+    s, a = urlsplit(server), urlsplit(allowed.rstrip("/"))
+    if (s.scheme, s.netloc.lower()) != (a.scheme, a.netloc.lower()) or not a.scheme or not a.netloc:
+        return False
+    return not a.path or s.path == a.path or s.path.startswith(a.path + "/")
+
+
+def read_reference(fetcher: Fetcher, ref: str, what: str):
+    """Only plain relative references (Type/id) are read from the FHIR server; anything else is a gap."""
+    if not RELATIVE_REFERENCE.match(ref or ""):
+        fetcher.gaps.append(f"{what}: not prefetched, and not a relative reference this service reads")
+        return None
+    return fetcher.get(ref, what)
 
 
 def resources_of(value) -> list[dict]:
@@ -112,7 +129,7 @@ def orders(request: dict, fetcher: Fetcher) -> list[dict]:
                  for r in resources_of((request.get("prefetch") or {}).get(key))}
         out = []
         for ref in refs:
-            out.append(known.get(ref) or fetcher.get(ref, f"order {ref}"))
+            out.append(known.get(ref) or read_reference(fetcher, ref, f"order {ref}"))
         return [o for o in out if isinstance(o, dict) and o.get("resourceType") in ORDER_TYPES]
     if hook == "appointment-book":
         appts = resources_of(ctx.get("appointments"))
@@ -124,7 +141,7 @@ def orders(request: dict, fetcher: Fetcher) -> list[dict]:
             if not refs:
                 out.append(appt)  # an appointment without an order carries its own serviceType codes
             for ref in refs:
-                found = known.get(ref) or fetcher.get(ref, f"order {ref}")
+                found = known.get(ref) or read_reference(fetcher, ref, f"order {ref}")
                 if isinstance(found, dict):
                     out.append(found)
         return out
@@ -160,7 +177,7 @@ def payer_names(coverage: dict | None, request: dict, fetcher: Fetcher) -> tuple
         if ref:
             org = contained.get(ref) or orgs.get(ref)
             if org is None and ref.startswith("Organization/"):
-                found = fetcher.get(ref, "the payer Organization")
+                found = read_reference(fetcher, ref, "the payer Organization")
                 org = found if isinstance(found, dict) else None
         if org:
             names += [org.get("name")] + list(org.get("alias") or []) + \

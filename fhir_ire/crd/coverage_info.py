@@ -27,10 +27,19 @@ def coverage_information(det: dict, coverage_ref: str, hook: str, request: dict,
     if old and det.get("covered") == "indeterminate":  # 2.0.1 has no indeterminate
         det["covered"], det["pa-needed"] = "conditional", "conditional"
         det["info-needed"] = ["OTH"]
+    if old:  # 2.0.1 has no indeterminate or patient documentation, and doc-needed is 0..1
+        det["doc-needed"] = list(dict.fromkeys("conditional" if d == "indeterminate" else d
+                                               for d in det.get("doc-needed", []) if d != "patient"))
+        if det.get("pa-needed") == "indeterminate":
+            det["pa-needed"] = "conditional"
     if det.get("covered") == "not-covered":
         det.pop("pa-needed", None)
     elif old and not det.get("pa-needed"):
         det["pa-needed"] = "conditional"
+    if det.get("pa-needed") in ("no-auth", "satisfied"):  # crd-ci-q4: no documentation for an auth not needed
+        det["doc-purpose"] = [p for p in det.get("doc-purpose", []) if p != "withpa"]
+    if not det.get("doc-needed"):
+        det.pop("doc-purpose", None)
     values = [det.get("covered"), det.get("pa-needed"), *det.get("doc-needed", [])]
     if "conditional" in values and not det.get("info-needed"):
         det["info-needed"] = ["OTH"]

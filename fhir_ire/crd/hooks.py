@@ -15,7 +15,12 @@ PRIMARY = {"order-sign", "order-dispatch", "appointment-book"}
 
 
 def load_services() -> dict:
-    return json.loads(pkg.files("fhir_ire.data").joinpath("crd/services.json").read_text())
+    """The discovery document; the CRD extension (version, configuration options) is written once in the data file
+    and carried on every service entry, where CRD clients look for it."""
+    doc = json.loads(pkg.files("fhir_ire.data").joinpath("crd/services.json").read_text())
+    for service in doc["services"]:
+        service["extension"] = {**doc.get("extension", {}), **service.get("extension", {})}
+    return doc
 
 
 class CrdEngine:

@@ -74,7 +74,12 @@ def init(app, index, config, prefix="/cds-services"):
             return error(400, f"service '{service_id}' is for hook '{engine.services[service_id]['hook']}', "
                               f"not '{body['hook']}'")
         log.info("CDS Hooks %s call, hookInstance %s", service_id, body.get("hookInstance"))
-        return jsonify(decide(engine, service_id, body, fhir_base()))
+        try:
+            return jsonify(decide(engine, service_id, body, fhir_base()))
+        except (TypeError, AttributeError, KeyError, ValueError) as e:
+            # FHIR content the schema lets through but that is not shaped as FHIR (a payor that is not a list...)
+            log.info("malformed FHIR content in a %s call: %s", service_id, type(e).__name__)
+            return error(400, "the request's FHIR resources are malformed (context or prefetch)")
 
     @bp.post("/<service_id>/feedback")
     def on_feedback(service_id):

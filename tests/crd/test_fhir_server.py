@@ -81,3 +81,28 @@ def test_unreachable_server_gives_a_card_not_a_5xx():
     out = call(client, "order-sign-crd", body_without_coverage(dead))
     gaps = next(c for c in out["cards"] if "could not be checked" in c["summary"])
     assert "could not be reached" in gaps["detail"]
+
+
+@pytest.mark.parametrize("server, allowed, expected", [
+    ("https://ehr.example.org/fhir", "https://ehr.example.org", True),
+    ("https://ehr.example.org/fhir/r4", "https://ehr.example.org/fhir", True),
+    ("https://ehr.example.org.evil.test/fhir", "https://ehr.example.org", False),
+    ("https://ehr.example.org:8443/fhir", "https://ehr.example.org", False),
+    ("http://ehr.example.org/fhir", "https://ehr.example.org", False),
+    ("https://ehr.example.org/fhirx", "https://ehr.example.org/fhir", False),
+], ids=["origin", "path-under", "suffix-host", "other-port", "other-scheme", "path-prefix-only"])
+def test_allow_list_compares_origins_not_string_prefixes(server, allowed, expected):
+    from fhir_ire.crd.context import Fetcher
+    assert Fetcher({"fhirServer": server}, [allowed]).allowed is expected
+
+
+def test_absolute_order_reference_is_not_fetched(ehr):
+    FakeEhr.seen.clear()
+    client = create_app({"BUNDLES": str(ROOT / "bundles"), "FHIR_SERVERS": [ehr]}).test_client()
+    body = request(hook="order-dispatch", cov=coverage(), performer="Practitioner/p",
+                   dispatchedOrders=["http://attacker.test/ServiceRequest/1"])
+    body["context"].pop("userId")
+    body["fhirServer"] = ehr + "/fhir"
+    out = call(client, "order-dispatch-crd", body)
+    assert not any("attacker" in path for path, _ in FakeEhr.seen)
+    assert out["systemActions"] == []

@@ -173,3 +173,27 @@ def test_feedback_is_recorded(client):
     r = client.post("/cds-services/order-sign-crd/feedback", json={"feedback": [{"card": "abc", "outcome": "accepted"}]})
     assert r.status_code == 200 and r.get_json() == {"received": 1}
     assert client.application.extensions["fhir_ire.cds_feedback"][-1]["card"] == "abc"
+
+
+def test_every_discovered_service_carries_the_crd_version(client):
+    for service in client.get("/cds-services").get_json()["services"]:
+        assert service["extension"]["davinci-crd.version"] == ["2.0", "2.2"]
+        assert any(o["code"] == "coverage-info" for o in service["extension"]["davinci-crd.configuration-options"])
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda b: b["prefetch"].update(coverage={"resourceType": "Bundle", "entry": [
+        {"resource": {"resourceType": "Coverage", "id": "c", "payor": {"display": "x"}}}]}),
+    lambda b: b["context"]["draftOrders"].update(entry=[{"resource": {"resourceType": "ServiceRequest",
+                                                                       "code": {"coding": "0600T"}}}]),
+    lambda b: b["context"].update(selections=[{"reference": "ServiceRequest/sr-1"}]),
+    lambda b: b["context"].update(patientId={"id": "pat-1"}),
+], ids=["payor-not-a-list", "coding-not-a-list", "selection-not-a-string", "patient-id-object"])
+def test_schema_valid_but_malformed_fhir_is_4xx_not_5xx(client, mutate):
+    body = request(hook="order-select", orders=[service_request("sr-1", "0600T")], cov=coverage(),
+                   selections=["ServiceRequest/sr-1"])
+    mutate(body)
+    r = client.post("/cds-services/order-select-crd", json=body)
+    assert r.status_code in (200, 400), r.get_data(as_text=True)
+    if r.status_code == 400:
+        assert "error" in r.get_json()
