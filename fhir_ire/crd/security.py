@@ -3,6 +3,7 @@ called, exp/iat, and jti replay protection shared by every worker (SQLite file, 
 
 import json
 import os
+from contextlib import closing
 import sqlite3
 import tempfile
 import threading
@@ -14,6 +15,7 @@ import requests
 
 ALGORITHMS = ["ES384", "RS384", "ES256"]
 LEEWAY = 30
+RELOAD_AFTER = 60  # seconds: an unknown kid re-reads the issuer's JWKS (key rotation) at most this often
 
 
 class AuthError(Exception):
@@ -53,9 +55,9 @@ class JtiStore:
         ttl = max(1, exp - int(time.time()) + LEEWAY)
         if self.redis is not None:
             return bool(self.redis.set(f"fhir-ire:jti:{jti}", 1, nx=True, ex=ttl))
-        with self.lock, self._db() as db:
+        with self.lock, closing(self._db()) as db:
             db.execute("DELETE FROM jti WHERE exp < ?", (int(time.time()) - LEEWAY,))
-            try:
+            try:  # the primary key makes the first insert win, whichever worker process it comes from
                 db.execute("INSERT INTO jti (id, exp) VALUES (?, ?)", (jti, exp))
                 return True
             except sqlite3.IntegrityError:
@@ -67,17 +69,34 @@ class JwtChecker:
         self.trust = trust
         self.keys: dict[str, dict] = {}
         self.store = JtiStore(jti_store)
+        self.loaded_at: dict[str, float] = {}
 
-    def _key(self, issuer: str, kid: str | None):
+    def _load(self, issuer: str) -> None:
+        try:
+            self.keys[issuer] = _load_jwks(self.trust[issuer])
+        except (OSError, ValueError, requests.RequestException) as e:
+            raise AuthError(f"cannot load the keys of issuer {issuer}: {type(e).__name__}") from None
+        self.loaded_at[issuer] = time.monotonic()
+
+    def _candidates(self, issuer: str, kid: str | None) -> list[dict]:
+        return [k for k in self.keys[issuer].get("keys", []) if isinstance(k, dict) and (kid is None or
+                                                                                          k.get("kid") == kid)]
+
+    def _key(self, issuer: str, kid: str | None, alg: str):
         if issuer not in self.keys:
-            try:
-                self.keys[issuer] = _load_jwks(self.trust[issuer])
-            except (OSError, ValueError, requests.RequestException) as e:
-                raise AuthError(f"cannot load the keys of issuer {issuer}: {type(e).__name__}") from None
-        candidates = [k for k in self.keys[issuer].get("keys", []) if kid is None or k.get("kid") == kid]
+            self._load(issuer)
+        candidates = self._candidates(issuer, kid)
+        if not candidates and time.monotonic() - self.loaded_at.get(issuer, 0) > RELOAD_AFTER:
+            self._load(issuer)  # the issuer may have rotated its keys
+            candidates = self._candidates(issuer, kid)
         if not candidates:
             raise AuthError("no key of the issuer matches the token's kid")
-        return jwt.PyJWK(candidates[0]).key
+        if candidates[0].get("alg") not in (None, alg):
+            raise AuthError(f"the key {kid} is for {candidates[0]['alg']}, not {alg}")
+        try:
+            return jwt.PyJWK(candidates[0]).key
+        except jwt.PyJWTError:
+            raise AuthError("the issuer's key cannot be used") from None
 
     def check(self, authorization: str | None, audience: str) -> dict:
         if not authorization or not authorization.startswith("Bearer "):
@@ -94,7 +113,7 @@ class JwtChecker:
         if issuer not in self.trust:
             raise AuthError("issuer is not trusted")
         try:
-            claims = jwt.decode(token, self._key(issuer, header.get("kid")), algorithms=ALGORITHMS, audience=audience,
+            claims = jwt.decode(token, self._key(issuer, header.get("kid"), header["alg"]), algorithms=ALGORITHMS, audience=audience,
                                 issuer=issuer, leeway=LEEWAY, options={"require": ["iss", "aud", "exp", "iat", "jti"]})
         except jwt.InvalidAudienceError:
             raise AuthError("audience does not match the URL called") from None

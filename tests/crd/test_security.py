@@ -91,3 +91,61 @@ def test_discovery_needs_a_token_with_its_own_audience(client, keys):
     assert client.get("/cds-services").status_code == 401
     ok = token(keys, aud="http://localhost/cds-services")
     assert client.get("/cds-services", headers={"Authorization": f"Bearer {ok}"}).status_code == 200
+
+
+def test_token_whose_alg_differs_from_its_key_is_rejected(client, keys):
+    mixed = jwt.encode({"iss": ISS, "aud": URL, "exp": int(time.time()) + 60, "iat": int(time.time()),
+                        "jti": uuid.uuid4().hex}, keys["ES256"], algorithm="ES256", headers={"kid": "ES384"})
+    r = post(client, mixed)
+    assert r.status_code == 401 and "is for ES384" in r.get_json()["error"]
+
+
+def test_rotated_issuer_key_is_found_by_rereading_the_jwks(tmp_path, monkeypatch):
+    from fhir_ire.crd import security
+    old, new = keypair("ES384"), keypair("ES384")
+
+    def write(key, kid):
+        jwk = json.loads(jwt.algorithms.get_default_algorithms()["ES384"].to_jwk(key.public_key()))
+        (tmp_path / "jwks.json").write_text(json.dumps({"keys": [{**jwk, "kid": kid, "alg": "ES384"}]}))
+
+    write(old, "k1")
+    checker = security.JwtChecker({ISS: str(tmp_path / "jwks.json")}, f"sqlite:///{tmp_path / 'jti.sqlite'}")
+    claims = lambda: {"iss": ISS, "aud": URL, "exp": int(time.time()) + 60, "iat": int(time.time()),  # noqa: E731
+                      "jti": uuid.uuid4().hex}
+    checker.check("Bearer " + jwt.encode(claims(), old, algorithm="ES384", headers={"kid": "k1"}), URL)
+    write(new, "k2")
+    rotated = "Bearer " + jwt.encode(claims(), new, algorithm="ES384", headers={"kid": "k2"})
+    with pytest.raises(security.AuthError, match="kid"):
+        checker.check(rotated, URL)  # re-read at most once a minute
+    monkeypatch.setattr(security, "RELOAD_AFTER", -1)
+    assert checker.check(rotated, URL)["iss"] == ISS
+
+
+def _first_use(path, jti, exp, out):
+    from fhir_ire.crd.security import JtiStore
+    out.put(JtiStore(f"sqlite:///{path}").first_use(jti, exp))
+
+
+def test_jti_store_lets_one_of_several_processes_win(tmp_path):
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_first_use, args=(str(tmp_path / "jti.sqlite"), "same-jti", int(time.time()) + 60,
+                                                   out)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=20) for _ in procs]
+    for p in procs:
+        p.join(timeout=20)
+    assert sorted(results) == [False, False, False, True]
+
+
+def test_audience_is_the_public_base_url_behind_a_proxy(keys, tmp_path):
+    jwk = json.loads(jwt.algorithms.get_default_algorithms()["ES384"].to_jwk(keys["ES384"].public_key()))
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [{**jwk, "kid": "ES384"}]}))
+    app = create_app({"BUNDLES": str(ROOT / "bundles"), "TRUST": {ISS: str(tmp_path / "jwks.json")},
+                      "BASE_URL": "https://cds.example.org", "JTI_STORE": f"sqlite:///{tmp_path / 'jti.sqlite'}"})
+    client = app.test_client()
+    assert post(client, token(keys)).status_code == 401  # aud = the internal URL
+    public = token(keys, aud="https://cds.example.org/cds-services/order-sign-crd")
+    assert post(client, public).status_code == 200
