@@ -52,9 +52,9 @@ def served(tmp_path_factory):
             pytest.fail("fhir-ire serve did not start: " + (folder / "serve.log").read_text()[-2000:])
         yield base, key, folder / "serve.log"
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGINT)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
