@@ -87,6 +87,8 @@ def resources_of(value) -> list[dict]:
 
 def prefetched(request: dict, key: str, path: str, what: str, fetcher: Fetcher) -> list[dict]:
     prefetch = request.get("prefetch") or {}
+    if key in prefetch and prefetch[key] is None:
+        return []  # CDS Hooks: null means the client has no such data; an absent key means it did not fetch
     if key in prefetch and isinstance(prefetch[key], dict) and prefetch[key].get("resourceType") != "OperationOutcome":
         return resources_of(prefetch[key])
     return resources_of(fetcher.get(path, what))

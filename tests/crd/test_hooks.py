@@ -197,3 +197,21 @@ def test_schema_valid_but_malformed_fhir_is_4xx_not_5xx(client, mutate):
     assert r.status_code in (200, 400), r.get_data(as_text=True)
     if r.status_code == 400:
         assert "error" in r.get_json()
+
+
+def test_null_prefetch_means_no_data_and_is_not_fetched(client):
+    body = request(orders=[service_request("sr-1", "0600T")])
+    body["prefetch"]["coverage"] = None
+    body["prefetch"]["conditions"] = None
+    out = call(client, "order-sign-crd", body)
+    assert out["systemActions"] == []
+    assert any(c["source"]["topic"]["code"] == "insurance" for c in out["cards"])
+    assert not any("could not be checked" in c["summary"] for c in out["cards"])
+
+
+def test_absent_prefetch_without_a_fhir_server_is_said(client):
+    body = request(orders=[service_request("sr-1", "0600T")], cov=coverage())
+    body["prefetch"].pop("conditions")
+    out = call(client, "order-sign-crd", body)
+    gaps = next(c for c in out["cards"] if "could not be checked" in c["summary"])
+    assert "no fhirServer" in gaps["detail"]
