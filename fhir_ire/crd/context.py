@@ -116,11 +116,16 @@ def reason_codings(order: dict) -> list[dict]:
             for c in cc.get("coding") or []]
 
 
+def draft_orders(request: dict) -> list[dict]:
+    return [r for r in resources_of((request.get("context") or {}).get("draftOrders"))
+            if r.get("resourceType") in ORDER_TYPES]
+
+
 def orders(request: dict, fetcher: Fetcher) -> list[dict]:
     """The orders the hook is about: draft orders, dispatched orders, or the ServiceRequests behind appointments."""
     ctx, hook = request.get("context") or {}, request.get("hook")
     if hook in ("order-sign", "order-select"):
-        drafts = [r for r in resources_of(ctx.get("draftOrders")) if r.get("resourceType") in ORDER_TYPES]
+        drafts = draft_orders(request)
         if hook == "order-select" and ctx.get("selections"):
             chosen = set(ctx["selections"])
             return [r for r in drafts if f"{r['resourceType']}/{r.get('id')}" in chosen] or drafts

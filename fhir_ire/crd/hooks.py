@@ -5,7 +5,7 @@ import json
 from importlib import resources as pkg
 
 from fhir_ire.crd import cards as card_of
-from fhir_ire.crd.context import (Fetcher, lines_of_business, order_codings, orders, payer_names, prefetched,
+from fhir_ire.crd.context import (Fetcher, draft_orders, lines_of_business, order_codings, orders, payer_names, prefetched,
                                   reason_codings)
 from fhir_ire.crd.coverage_info import coverage_information, is_v2_0, new_assertion_id, with_extension
 from fhir_ire.crd.rules import RuleIndex
@@ -65,7 +65,8 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
     payer_id = engine.rules.match_payer(names)
     lobs = lines_of_business(coverage)
     all_orders = orders(request, fetcher)
-    draft_all = [r for r in all_orders]
+    # the other orders a rule compares with: every draft order, also the ones not selected in order-select
+    draft_all = draft_orders(request) if hook in ("order-sign", "order-select") else all_orders
     cards, actions = [], []
     assertion = new_assertion_id()
     for order in all_orders:

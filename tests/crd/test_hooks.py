@@ -215,3 +215,13 @@ def test_absent_prefetch_without_a_fhir_server_is_said(client):
     out = call(client, "order-sign-crd", body)
     gaps = next(c for c in out["cards"] if "could not be checked" in c["summary"])
     assert "no fhirServer" in gaps["detail"]
+
+
+def test_order_select_compares_the_selection_with_every_draft_order(client):
+    body = fixture("order-sign-bundling-conflict")
+    body["hook"] = "order-select"
+    body["context"]["selections"] = ["ServiceRequest/sr-ire"]
+    out = call(client, "order-select-crd", body)
+    assert [a["resource"]["id"] for a in out.get("systemActions", [])] == ["sr-ire"]
+    card = next(c for c in out["cards"] if c["source"]["topic"]["code"] == "claim")
+    assert card["suggestions"][0]["actions"][0]["resourceId"] == "ServiceRequest/sr-ct"
