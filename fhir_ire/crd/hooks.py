@@ -2,6 +2,7 @@
 code and amount comes from the PlanDefinitions, Organizations and ChargeItemDefinitions in the bundles."""
 
 import json
+import logging
 from importlib import resources as pkg
 
 from fhir_ire.crd import cards as card_of
@@ -12,6 +13,7 @@ from fhir_ire.crd.rules import RuleIndex
 from fhir_ire.store import ResourceIndex
 
 PRIMARY = {"order-sign", "order-dispatch", "appointment-book"}
+log = logging.getLogger("fhir_ire.crd")
 
 
 def load_services() -> dict:
@@ -37,13 +39,23 @@ def _truthy(result) -> bool:
     return bool(result) and all(r is True for r in result)
 
 
-def _applies(action, hook: str, env: dict) -> bool:
+def _applies(action, hook: str, env: dict, rule_id: str) -> bool:
     if action.hooks and hook not in action.hooks:
         return False
     try:
         return all(_truthy(cond({}, env)) for cond in action.conditions)
-    except Exception:  # a rule that cannot be evaluated on this data does not apply
+    except Exception as e:  # noqa: BLE001 - a rule that cannot be evaluated on this data does not apply
+        log.warning("rule %s action %s could not be evaluated: %s", rule_id, action.raw.get("id"), type(e).__name__)
         return False
+
+
+def _removals(action, env: dict, rule_id: str) -> list[dict]:
+    try:
+        return [r for f in action.removals for r in f({}, env) if isinstance(r, dict)]
+    except Exception as e:  # noqa: BLE001 - no suggestion rather than a failed call
+        log.warning("rule %s action %s removals could not be evaluated: %s", rule_id, action.raw.get("id"),
+                    type(e).__name__)
+        return []
 
 
 def _config(request: dict) -> dict:
@@ -86,7 +98,7 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
             payer_org = engine.rules.payers.get(rule.payer_id) if rule.payer_id else None
             label = (payer_org or {}).get("name") or rule.plan.get("publisher") or "fhir-ire"
             for act in rule.actions:
-                if not _applies(act, hook, env):
+                if not _applies(act, hook, env, rule.plan.get("id")):
                     continue
                 if act.determination:
                     if determination is None:
@@ -97,7 +109,7 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
                 if config.get(topic) is False or (topic in ("claim", "appropriate-use") and config.get("guideline")
                                                   is False):
                     continue
-                removals = [r for f in act.removals for r in f({}, env) if isinstance(r, dict)]
+                removals = _removals(act, env, rule.plan.get("id"))
                 cards.append(card_of.action_card(act.raw, label, old, order, fhir_base, removals))
         code = next((c.get("code") for c in codings if (c.get("system"), c.get("code")) in engine.rules.by_code), "")
         if determination is None and coverage is not None:
