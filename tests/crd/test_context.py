@@ -1,0 +1,55 @@
+"""What a request says about payer, line of business and orders: plain functions, no Flask."""
+
+import pytest
+
+from fhir_ire.crd.context import Fetcher, lines_of_business, order_codings, orders, payer_names
+from fhir_ire.uris import CPT
+
+from .conftest import bundle, coverage, request, service_request
+
+SOPT = "https://nahdo.org/sopt"
+ACTCODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
+
+@pytest.mark.parametrize("system, code, expected", [
+    (SOPT, "111", ["medicare", "medicare-advantage"]),
+    (SOPT, "1211", ["medicare", "medicare-ffs"]),  # longest listed prefix wins
+    (SOPT, "2", ["medicaid"]),
+    (ACTCODE, "MCPOL", ["medicare"]),
+    (ACTCODE, "PPO", ["commercial"]),
+    ("http://example.org/other", "111", []),
+], ids=["sopt-medicare-hmo", "sopt-prefix", "sopt-medicaid", "actcode-medicare", "actcode-ppo", "unknown-system"])
+def test_line_of_business_from_coverage_type(system, code, expected):
+    assert lines_of_business({"type": {"coding": [{"system": system, "code": code}]}}) == expected
+
+
+def test_payer_from_the_referenced_organization_in_prefetch():
+    body = request(cov=coverage(payor=None, org_ref="Organization/org-9"))
+    body["prefetch"]["payer"] = {"resourceType": "Organization", "id": "org-9", "name": "Synthetic Mutual",
+                                 "alias": ["SynMu"], "identifier": [{"value": "PAYER-77"}]}
+    cov = body["prefetch"]["coverage"]["entry"][0]["resource"]
+    org, names = payer_names(cov, body, Fetcher(body, []))
+    assert org["id"] == "org-9" and names == ["Synthetic Mutual", "SynMu", "PAYER-77"]
+
+
+def test_payer_from_a_payor_identifier_only():
+    cov = {"resourceType": "Coverage", "payor": [{"identifier": {"system": "urn:x", "value": "PAYER-77"}}]}
+    org, names = payer_names(cov, {}, Fetcher({}, []))
+    assert names == ["PAYER-77"] and org["name"] == "PAYER-77"
+
+
+def test_billing_options_on_the_code_and_hcpcs_systems_are_normalised():
+    sr = service_request("sr-1", "12345", system="http://snomed.info/sct", billing="0600T")
+    sr["code"]["coding"].append({"system": "https://bluebutton.cms.gov/resources/codesystem/hcpcs", "code": "C9999"})
+    codings = order_codings(sr)
+    assert {"system": CPT, "code": "0600T"} in codings
+    assert any(c["code"] == "C9999" and c["system"] != "https://bluebutton.cms.gov/resources/codesystem/hcpcs"
+               for c in codings)
+
+
+def test_appointment_based_on_an_order_is_decided_on_the_order():
+    appt = {"resourceType": "Appointment", "id": "ap-1", "status": "proposed",
+            "basedOn": [{"reference": "ServiceRequest/sr-1"}]}
+    body = request(hook="appointment-book", appointments=bundle(appt))
+    body["prefetch"]["orders"] = bundle(service_request("sr-1", "0600T"))
+    assert [o["id"] for o in orders(body, Fetcher(body, []))] == ["sr-1"]
