@@ -13,13 +13,19 @@ from pathlib import Path
 import jwt
 import requests
 
+from fhir_ire.errors import IreError
+
 ALGORITHMS = ["ES384", "RS384", "ES256"]
 LEEWAY = 30
 RELOAD_AFTER = 60  # seconds: an unknown kid re-reads the issuer's JWKS (key rotation) at most this often
 
 
-class AuthError(Exception):
-    pass
+class AuthError(IreError):
+    """A CDS Hooks call whose JWT is refused (answered 401)."""
+
+
+class JtiStoreError(IreError):
+    """The configured jti store cannot be used (a start-up configuration error)."""
 
 
 def _load_jwks(source: str) -> dict:
@@ -38,7 +44,11 @@ class JtiStore:
     def __init__(self, url: str | None):
         self.redis = None
         if url and url.startswith("redis://"):
-            import redis  # optional dependency: pip install 'fhir-ire[redis]'
+            try:
+                import redis  # optional dependency: pip install 'fhir-ire[redis]'
+            except ImportError:
+                raise JtiStoreError("a redis:// jti store needs the redis package: "
+                                    "pip install 'fhir-ire[redis]'") from None
             self.redis = redis.Redis.from_url(url)
             return
         path = url[len("sqlite:///"):] if url and url.startswith("sqlite:///") else \

@@ -149,3 +149,35 @@ def test_audience_is_the_public_base_url_behind_a_proxy(keys, tmp_path):
     assert post(client, token(keys)).status_code == 401  # aud = the internal URL
     public = token(keys, aud="https://cds.example.org/cds-services/order-sign-crd")
     assert post(client, public).status_code == 200
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server on this machine")
+    pytest.importorskip("redis")
+    from .test_serve_cds import free_port
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+def test_redis_jti_store_refuses_a_replay(redis_url):
+    from fhir_ire.crd.security import JtiStore
+    first, second = JtiStore(redis_url), JtiStore(redis_url)  # two workers
+    assert first.first_use("jti-r", int(time.time()) + 60) is True
+    assert second.first_use("jti-r", int(time.time()) + 60) is False
+
+
+def test_redis_store_without_the_redis_package_is_a_clear_start_up_error(monkeypatch):
+    import sys
+    from fhir_ire.crd.security import JtiStore, JtiStoreError
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if the optional extra were not installed
+    with pytest.raises(JtiStoreError, match=r"fhir-ire\[redis\]"):
+        JtiStore("redis://127.0.0.1:6379/0")
