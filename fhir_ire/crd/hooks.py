@@ -4,6 +4,7 @@ code and amount comes from the PlanDefinitions, Organizations and ChargeItemDefi
 import json
 import logging
 from importlib import resources as pkg
+from urllib.parse import quote
 
 from fhir_ire.crd import cards as card_of
 from fhir_ire.crd.context import (Fetcher, draft_orders, lines_of_business, order_codings, orders, payer_names, prefetched,
@@ -67,7 +68,7 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
     request = {**request, "hook": hook}
     old, config = is_v2_0(request), _config(request)
     fetcher = Fetcher(request, engine.allowed_servers)
-    patient = (request.get("context") or {}).get("patientId")
+    patient = quote(str((request.get("context") or {}).get("patientId") or ""), safe="")
     coverages = [c for c in prefetched(request, "coverage", f"Coverage?patient={patient}&status=active", "coverage",
                                        fetcher) if c.get("resourceType") == "Coverage"]
     coverage = coverages[0] if coverages else None

@@ -106,3 +106,12 @@ def test_absolute_order_reference_is_not_fetched(ehr):
     out = call(client, "order-dispatch-crd", body)
     assert not any("attacker" in path for path, _ in FakeEhr.seen)
     assert out["systemActions"] == []
+
+
+def test_patient_id_is_url_encoded_in_fhir_server_searches(ehr):
+    FakeEhr.seen.clear()
+    client = create_app({"BUNDLES": str(ROOT / "bundles"), "FHIR_SERVERS": [ehr]}).test_client()
+    body = body_without_coverage(ehr)
+    body["context"]["patientId"] = "pat-1&_include=*"
+    call(client, "order-sign-crd", body)
+    assert any(path == "/fhir/Coverage?patient=pat-1%26_include%3D%2A&status=active" for path, _ in FakeEhr.seen)
