@@ -65,8 +65,21 @@ def _is_within(server: str, allowed: str) -> bool:
     return not a.path or s.path == a.path or s.path.startswith(a.path + "/")
 
 
+def relative(ref, server: str = "") -> str:
+    """`Type/id` for a relative reference, or for an absolute one on the request's FHIR server; else unchanged."""
+    if not isinstance(ref, str):
+        return ""
+    if server and ref.startswith(server + "/"):
+        ref = ref[len(server) + 1:]
+    elif "://" in ref:
+        tail = "/".join(ref.rstrip("/").split("/")[-2:])
+        return tail if RELATIVE_REFERENCE.match(tail) else ref
+    return ref
+
+
 def read_reference(fetcher: Fetcher, ref: str, what: str):
-    """Only plain relative references (Type/id) are read from the FHIR server; anything else is a gap."""
+    """Only references on the request's FHIR server (Type/id) are read from it; anything else is a gap."""
+    ref = relative(ref, fetcher.server) if ref and ref.startswith(fetcher.server + "/") else ref
     if not RELATIVE_REFERENCE.match(ref or ""):
         fetcher.gaps.append(f"{what}: not prefetched, and not a relative reference this service reads")
         return None
@@ -131,12 +144,15 @@ def orders(request: dict, fetcher: Fetcher) -> list[dict]:
             return [r for r in drafts if f"{r['resourceType']}/{r.get('id')}" in chosen] or drafts
         return drafts
     if hook == "order-dispatch":
-        refs = ctx.get("dispatchedOrders") or ([ctx["order"]] if ctx.get("order") else [])
+        dispatched = ctx.get("dispatchedOrders")
+        if isinstance(dispatched, dict):  # some CRD examples send the dispatched orders as a Bundle of resources
+            return [r for r in resources_of(dispatched) if r.get("resourceType") in ORDER_TYPES]
+        refs = dispatched or ([ctx["order"]] if ctx.get("order") else [])
         known = {f"{r.get('resourceType')}/{r.get('id')}": r for key in ("orders", "order", "serviceRequests")
                  for r in resources_of((request.get("prefetch") or {}).get(key))}
         out = []
         for ref in refs:
-            out.append(known.get(ref) or read_reference(fetcher, ref, f"order {ref}"))
+            out.append(known.get(relative(ref)) or read_reference(fetcher, ref, f"order {ref}"))
         return [o for o in out if isinstance(o, dict) and o.get("resourceType") in ORDER_TYPES]
     if hook == "appointment-book":
         appts = resources_of(ctx.get("appointments"))
@@ -148,7 +164,7 @@ def orders(request: dict, fetcher: Fetcher) -> list[dict]:
             if not refs:
                 out.append(appt)  # an appointment without an order carries its own serviceType codes
             for ref in refs:
-                found = known.get(ref) or read_reference(fetcher, ref, f"order {ref}")
+                found = known.get(relative(ref)) or read_reference(fetcher, ref, f"order {ref}")
                 if isinstance(found, dict):
                     out.append(found)
         return out
@@ -182,8 +198,8 @@ def payer_names(coverage: dict | None, request: dict, fetcher: Fetcher) -> tuple
             names.append(payor["identifier"]["value"])
         ref = payor.get("reference")
         if ref:
-            org = contained.get(ref) or orgs.get(ref)
-            if org is None and ref.startswith("Organization/"):
+            org = contained.get(ref) or orgs.get(relative(ref))
+            if org is None and relative(ref, fetcher.server).startswith("Organization/"):
                 found = read_reference(fetcher, ref, "the payer Organization")
                 org = found if isinstance(found, dict) else None
         if org:

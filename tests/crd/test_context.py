@@ -53,3 +53,22 @@ def test_appointment_based_on_an_order_is_decided_on_the_order():
     body = request(hook="appointment-book", appointments=bundle(appt))
     body["prefetch"]["orders"] = bundle(service_request("sr-1", "0600T"))
     assert [o["id"] for o in orders(body, Fetcher(body, []))] == ["sr-1"]
+
+
+def test_order_dispatch_with_a_bundle_of_dispatched_orders():
+    body = request(hook="order-dispatch", cov=coverage(), performer="Organization/perf-1",
+                   dispatchedOrders=bundle(service_request("sr-7", "0600T")))
+    assert [o["id"] for o in orders(body, Fetcher(body, []))] == ["sr-7"]
+
+
+def test_absolute_payor_reference_finds_the_prefetched_organization():
+    cov = coverage(payor=None, org_ref="http://ehr.example.org/fhir/Organization/org-9")
+    body = {"prefetch": {"payer": {"resourceType": "Organization", "id": "org-9", "name": "Synthetic Mutual"}}}
+    org, names = payer_names(cov, body, Fetcher(body, []))
+    assert names == ["Synthetic Mutual"]
+
+
+def test_absolute_reference_on_the_fhir_server_is_read_as_relative():
+    from fhir_ire.crd.context import relative
+    assert relative("https://ehr.example.org/fhir/ServiceRequest/1", "https://ehr.example.org/fhir") == "ServiceRequest/1"
+    assert relative("ServiceRequest/1") == "ServiceRequest/1"

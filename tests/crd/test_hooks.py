@@ -225,3 +225,14 @@ def test_order_select_compares_the_selection_with_every_draft_order(client):
     assert [a["resource"]["id"] for a in out.get("systemActions", [])] == ["sr-ire"]
     card = next(c for c in out["cards"] if c["source"]["topic"]["code"] == "claim")
     assert card["suggestions"][0]["actions"][0]["resourceId"] == "ServiceRequest/sr-ct"
+
+
+def test_order_dispatch_with_dispatched_orders_as_a_bundle(client):
+    body = fixture("order-dispatch-dispatched-orders")
+    ids = [r.split("/")[1] for r in body["context"]["dispatchedOrders"]]
+    found = [e["resource"] for e in body["prefetch"]["orders"]["entry"] if e["resource"]["id"] in ids]
+    body["context"]["dispatchedOrders"] = {"resourceType": "Bundle", "type": "collection",
+                                           "entry": [{"resource": r} for r in found]}
+    body["prefetch"].pop("orders")
+    out = call(client, "order-dispatch-crd", body)
+    assert [a["resource"]["id"] for a in out["systemActions"]] == ids
