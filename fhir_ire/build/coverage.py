@@ -1,7 +1,7 @@
 """Payer coverage rules: one PlanDefinition per payer policy, and one per government fee-for-service program whose
 pricing and coverage the documents describe (contractor-priced codes with no national coverage determination)."""
 
-from fhir_ire.build.context import BuildContext, slug
+from fhir_ire.build.context import BuildContext, load_data, slug
 from fhir_ire.build.payers import lines_of_business, program_line
 from fhir_ire.build.rules import action, has_code, one_of, plan_definition, starts_with
 from fhir_ire.checks.findings import Finding
@@ -97,6 +97,18 @@ def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict) -> dict | N
                            effective=start if start and start[:4].isdigit() else None, documents=[doc.file])
 
 
+def program_line_condition(line: dict) -> str:
+    """The coverage is the program's own line (e.g. fee-for-service), or unknown, or the broader line with none of
+    its other specific lines (a plan under the program's name, e.g. an Advantage plan, is not the program)."""
+    siblings = [x["code"] for x in load_data("lines-of-business.json")["lines"]
+                if x["code"] != line["code"] and set(x["broader"]) & set(line["broader"])]
+    broader = one_of("%linesOfBusiness", [line["code"]] + line["broader"])
+    test = f"(%linesOfBusiness.empty() or ({broader}"
+    if siblings:
+        test += " and " + one_of("%linesOfBusiness", siblings).replace(".exists()", ".empty()")
+    return test + "))"
+
+
 def program_rules(ctx: BuildContext, payers: dict) -> list[dict]:
     """A fee-for-service program payer (e.g. the one named in code reports) for Category III codes its contractors
     price, where a document states there is no national/local coverage determination: coverage is decided by the
@@ -129,7 +141,8 @@ def program_rules(ctx: BuildContext, payers: dict) -> list[dict]:
         act = action(ctx, "contractor-priced",
                      f"{p['name']}: covered if the contractor finds it reasonable and necessary; no prior auth, "
                      f"send clinical documentation with the claim", detail, "coverage-info", "info",
-                     [f"%payerId = '{pid}'", has_code("%orderCodes", CPT, codes)], src, det)
+                     [f"%payerId = '{pid}'", has_code("%orderCodes", CPT, codes), program_line_condition(line)],
+                     src, det)
         out.append(plan_definition(
             ctx, f"coverage-{pid}-contractor-priced", f"{p['name']} ({line['display']}): contractor-priced Category III "
             "codes", reason, p["name"], [{"system": CPT, "code": c} for c in sorted(codes)], [act], payer=p,

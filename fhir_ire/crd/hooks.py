@@ -59,6 +59,10 @@ def _removals(action, env: dict, rule_id: str) -> list[dict]:
         return []
 
 
+def _coverage_ref(coverage: dict) -> str:
+    return f"Coverage/{coverage['id']}" if coverage.get("id") else "Coverage"
+
+
 def _config(request: dict) -> dict:
     return (request.get("extension") or {}).get("davinci-crd.configuration") or {}
 
@@ -85,7 +89,13 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
     for order in all_orders:
         codings = order_codings(order)
         rules = engine.rules.rules_for(codings)
-        if not rules:
+        if not rules:  # an order these documents say nothing about: still one answer per order (CRD hook-16)
+            if coverage is not None and config.get("coverage-info") is not False:
+                what = next((c.get("code") for c in codings if c.get("code")), None) or "this order"
+                det = {"covered": "indeterminate", "reason": f"No coverage rules for {what} in this service"}
+                ext = coverage_information(det, _coverage_ref(coverage), hook, request, assertion)
+                actions.append({"type": "update", "description": f"Coverage information for {what}",
+                                "resource": with_extension(order, ext)})
             continue
         others = [o for o in draft_all if o is not order]
         env = {"order": order, "orderCodes": codings, "reasonCodes": reason_codings(order),
@@ -127,7 +137,7 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
             cards.append(card_of.card(f"No active coverage found: coverage requirements for {code} cannot be "
                                       "determined", "", "warning", "fhir-ire", "insurance", old, order))
         elif config.get("coverage-info") is not False:
-            ref = f"Coverage/{coverage['id']}" if coverage.get("id") else "Coverage"
+            ref = _coverage_ref(coverage)
             policy_url = next((lk["url"] for lk in card_of.policy_links(det_action or {}, fhir_base)), None)
             ext = coverage_information(determination, ref, hook, request, assertion, policy_url)
             actions.append({"type": "update", "description": f"Coverage information for {code}"

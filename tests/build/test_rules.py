@@ -116,3 +116,10 @@ def test_every_derived_resource_has_provenance_with_quotes(seed_resources):
             prov = provs[f"{r['resourceType']}/{r['id']}"]
             assert all(e["what"]["reference"].startswith("DocumentReference/doc-") and '"' in e["what"]["display"]
                        for e in prov["entity"])
+
+
+@pytest.mark.parametrize("lines, expected", [([], True), (["medicare", "medicare-ffs"], True), (["medicare"], True),
+                                             (["medicare", "medicare-advantage"], False), (["commercial"], False)])
+def test_fee_for_service_rule_is_not_for_advantage_plans(seed_resources, lines, expected):
+    (act,) = rule(seed_resources, "coverage-medicare-contractor-priced")["action"]
+    assert applies(act, payerId="medicare", orderCodes=cpt("0600T"), linesOfBusiness=lines) is expected

@@ -122,9 +122,17 @@ def test_payment_benchmark_and_category_iii_cards(client):
     assert any("Category III" in c["summary"] for c in out["cards"])
 
 
-def test_order_outside_the_rules_gets_nothing(client):
-    out = call(client, "order-sign-crd", request(orders=[service_request("sr-1", "99213")], cov=coverage("iCare")))
-    assert out == {"cards": [], "systemActions": []}
+def test_order_outside_the_rules_is_indeterminate_without_cards(client):
+    out = call(client, "order-sign-crd", request(orders=[service_request("sr-1", "99213")], cov=coverage("iCare"),
+                                                 version=V22))
+    assert out["cards"] == []
+    (info,) = determinations(out)
+    assert info["covered"] == ["indeterminate"] and "No coverage rules for 99213" in info["reason"][0]["text"]
+
+
+def test_order_outside_the_rules_without_coverage_gets_nothing(client):
+    out = call(client, "order-sign-crd", request(orders=[service_request("sr-1", "99213")], cov=None))
+    assert out["systemActions"] == [] and not any("99213" in c["summary"] for c in out["cards"])
 
 
 def test_appointment_book_updates_the_order_behind_the_appointment(client):
