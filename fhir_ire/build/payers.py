@@ -1,14 +1,9 @@
 """Payer Organizations (named in policies and code reports, with aliases) and lines of business."""
 
-import re
-
 from fhir_ire.build.context import BuildContext, load_data, slug
 from fhir_ire.facts import PayerMention, PolicyField
+from fhir_ire.names import name_key as _key
 from fhir_ire.uris import ORGANIZATION_TYPE
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
 
 
 def collect_payers(ctx: BuildContext) -> dict[str, dict]:

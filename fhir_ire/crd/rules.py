@@ -1,11 +1,11 @@
 """Coverage-rule PlanDefinitions (docs/rules.md) indexed by procedure code and payer, conditions compiled once."""
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from fhirpathpy import compile as compile_fhirpath
 
+from fhir_ire.names import name_key as key_of
 from fhir_ire.store import ResourceIndex
 from fhir_ire.uris import CS_USAGE_CONTEXT, EXT_DETERMINATION, USAGE_CONTEXT_TYPE, normalize_system
 
@@ -27,10 +27,6 @@ class Rule:
     codes: set  # {(system, code)}
     payer_id: str | None
     actions: list[Action]
-
-
-def key_of(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", (name or "").lower()).strip()
 
 
 def _compile(expression: str):
