@@ -2,11 +2,6 @@
 a token replayed to the server is refused whichever worker answers, because the jti store is shared."""
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 
@@ -15,16 +10,11 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ..conftest import free_port, serve_process
 from .conftest import ROOT, coverage, request, service_request
 
 ISS = "https://ehr.example.org"
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -33,31 +23,11 @@ def served(tmp_path_factory):
     key = ec.generate_private_key(ec.SECP384R1())
     jwk = json.loads(jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA384).to_jwk(key.public_key()))
     (folder / "jwks.json").write_text(json.dumps({"keys": [{**jwk, "kid": "k1", "alg": "ES384"}]}))
+    args = ["--bundles", str(ROOT / "bundles"), "--workers", "2", "--trust", f"{ISS}={folder / 'jwks.json'}",
+            "--jti-store", f"sqlite:///{folder / 'jti.sqlite'}"]
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "fhir_ire.cli", "serve", "--bundles", str(ROOT / "bundles"), "--port", str(port),
-           "--workers", "2", "--trust", f"{ISS}={folder / 'jwks.json'}", "--base-url", base,
-           "--jti-store", f"sqlite:///{folder / 'jti.sqlite'}"]
-    log = open(folder / "serve.log", "w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if requests.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
-            pytest.fail("fhir-ire serve did not start: " + (folder / "serve.log").read_text()[-2000:])
+    with serve_process(args + ["--base-url", f"http://127.0.0.1:{port}"], folder / "serve.log", port=port) as base:
         yield base, key, folder / "serve.log"
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 def token(key, aud):

@@ -2,16 +2,14 @@
 terminology ecosystem tests run against it with ../shared/tools/txrunner.py."""
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from ..conftest import free_port, serve_process
 
 ROOT = Path(__file__).resolve().parents[2]
 TXRUNNER = ROOT.parent / "shared" / "tools" / "txrunner.py"
@@ -19,12 +17,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Suites that must pass in full, and the share of all general-mode tests that must pass.
 REQUIRED_SUITES = ("metadata", "simple-cases", "translate", "fragment", "errors", "case", "search")
 GENERAL_TARGET = 0.80
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, timeout: float = 5.0):
@@ -35,31 +27,9 @@ def _get(url: str, timeout: float = 5.0):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The real server process, with the small fixture bundles; yields its base URL."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    cmd = [sys.executable, "-m", "fhir_ire.cli", "serve", "--bundles", str(FIXTURES), "--host", "127.0.0.1",
-           "--port", str(port), "--workers", "1"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                _get(base + "/health", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"fhir-ire serve did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.2)
+    with serve_process(["--bundles", str(FIXTURES), "--workers", "1"], log, timeout=30) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.mark.integration
@@ -74,7 +44,7 @@ def test_served_over_loopback(server):
 def test_broken_bundle_stops_start_up_with_one_line(tmp_path):
     (tmp_path / "bad.json").write_text("{ not json")
     run = subprocess.run([sys.executable, "-m", "fhir_ire.cli", "serve", "--bundles", str(tmp_path), "--port",
-                          str(_free_port())], capture_output=True, text=True, timeout=60, cwd=ROOT)
+                          str(free_port())], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert run.returncode == 1
     assert "bad.json" in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
