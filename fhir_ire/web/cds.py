@@ -45,6 +45,14 @@ def init(app, index, config, prefix="/cds-services"):
             return error(401, f"unauthorized: {e}")
         return None
 
+    def guard(service_id):
+        """The answer that refuses a call before it is read: 401 for a bad token, 404 for an unknown service."""
+        if denied := authenticate():
+            return denied
+        if service_id not in engine.services:
+            return error(404, f"unknown CDS service '{service_id}'")
+        return None
+
     def fhir_base():
         return (config.get("BASE_URL") or request.host_url.rstrip("/")) + prefix.rsplit("/cds-services", 1)[0] + "/fhir"
 
@@ -55,10 +63,8 @@ def init(app, index, config, prefix="/cds-services"):
 
     @bp.post("/<service_id>")
     def call(service_id):
-        if denied := authenticate():
-            return denied
-        if service_id not in engine.services:
-            return error(404, f"unknown CDS service '{service_id}'")
+        if refused := guard(service_id):
+            return refused
         try:
             body = json.loads(request.get_data() or b"")
         except (ValueError, UnicodeDecodeError) as e:
@@ -83,10 +89,8 @@ def init(app, index, config, prefix="/cds-services"):
 
     @bp.post("/<service_id>/feedback")
     def on_feedback(service_id):
-        if denied := authenticate():
-            return denied
-        if service_id not in engine.services:
-            return error(404, f"unknown CDS service '{service_id}'")
+        if refused := guard(service_id):
+            return refused
         try:
             body = json.loads(request.get_data() or b"{}")
         except ValueError:
