@@ -47,13 +47,13 @@ class ResourceIndex:
             candidates = [r for r in candidates if r.get("version") == version]
         if not candidates:
             return None
-        return max(candidates, key=lambda r: _version_key(r.get("version")))
+        return max(candidates, key=lambda r: version_key(r.get("version")))
 
     def types(self) -> list[str]:
         return sorted(t for t, rs in self.by_type.items() if rs)
 
 
-def _version_key(version: str | None):
+def version_key(version: str | None):
     parts = []
     for p in (version or "").replace("-", ".").split("."):
         parts.append((0, int(p), "") if p.isdigit() else (1, 0, p))

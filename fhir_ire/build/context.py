@@ -1,12 +1,9 @@
 """What every resource builder shares: the documents, findings, options, ids, and the sources of each resource."""
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
-from importlib import resources as pkg
 
 from fhir_ire.codesets.nucc import NuccTable
 from fhir_ire.facts import DocumentFacts, Source
@@ -17,11 +14,6 @@ MAPPING_POLICIES = {
     "annotate": "source codes are kept as written, with the official display and a comment that says what is wrong",
     "omit": "mappings whose code contradicts the code set (wrong taxonomy, non-billable ICD-10-CM) are left out",
 }
-
-
-@lru_cache(maxsize=None)
-def load_data(name: str) -> dict:
-    return json.loads(pkg.files("fhir_ire.data").joinpath(name).read_text(encoding="utf-8"))
 
 
 def slug(text: str) -> str:

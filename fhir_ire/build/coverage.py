@@ -1,10 +1,11 @@
 """Payer coverage rules: one PlanDefinition per payer policy, and one per government fee-for-service program whose
 pricing and coverage the documents describe (contractor-priced codes with no national coverage determination)."""
 
-from fhir_ire.build.context import BuildContext, load_data, slug
+from fhir_ire.build.context import BuildContext, slug
 from fhir_ire.build.payers import lines_of_business, program_line
 from fhir_ire.build.rules import action, has_code, one_of, plan_definition, starts_with
 from fhir_ire.checks.findings import Finding
+from fhir_ire.data import load as load_data
 from fhir_ire.facts import (CodeDescription, CoverageStatement, Criterion, DocumentFacts, GovernedCode, PolicyField,
                             PriorAuthorization, Statement)
 from fhir_ire.sources.patterns import cpt_category

@@ -1,8 +1,9 @@
 """The small code systems of our own that the published resources use, so every coding we emit resolves."""
 
-from fhir_ire.build.context import BuildContext, load_data
+from fhir_ire.build.context import BuildContext
 from fhir_ire.build.codesystem import ROLE_ORDER
 from fhir_ire.checks.findings import ISSUE_TYPES
+from fhir_ire.data import load as load_data
 from fhir_ire.uris import CS_FINDING, CS_USAGE_CONTEXT
 
 USAGE_CONTEXT = {"payer": "The payer (Organization) a coverage rule belongs to",

@@ -1,6 +1,7 @@
 """Payer Organizations (named in policies and code reports, with aliases) and lines of business."""
 
-from fhir_ire.build.context import BuildContext, load_data, slug
+from fhir_ire.build.context import BuildContext, slug
+from fhir_ire.data import load as load_data
 from fhir_ire.facts import PayerMention, PolicyField
 from fhir_ire.names import name_key as _key
 from fhir_ire.uris import ORGANIZATION_TYPE

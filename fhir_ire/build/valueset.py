@@ -3,9 +3,10 @@
 import re
 from collections import defaultdict
 
-from fhir_ire.build.context import BuildContext, load_data, slug
+from fhir_ire.build.context import BuildContext, slug
 from fhir_ire.checks.findings import Finding
 from fhir_ire.codesets import icd10cm
+from fhir_ire.data import load as load_data
 from fhir_ire.facts import CodeDescription, DeviceWarning
 from fhir_ire.uris import CPT, ICD10CM
 

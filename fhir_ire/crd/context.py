@@ -1,14 +1,12 @@
 """What a hook request says: the orders, their codes, the coverage and payer, line of business, conditions.
 Missing prefetch is read from the EHR's FHIR server (allow-listed origins only, bearer token, 2 s timeouts)."""
 
-import json
 import re
-from functools import lru_cache
-from importlib import resources as pkg
 from urllib.parse import urlsplit
 
 import requests
 
+from fhir_ire.data import load as load_data
 from fhir_ire.uris import CRD_BILLING_OPTIONS, normalize_system
 
 ORDER_TYPES = {"ServiceRequest", "DeviceRequest", "MedicationRequest", "CommunicationRequest", "NutritionOrder",
@@ -17,9 +15,8 @@ TIMEOUT = 2.0
 RELATIVE_REFERENCE = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 
 
-@lru_cache(maxsize=1)
 def lob_data() -> dict:
-    return json.loads(pkg.files("fhir_ire.data").joinpath("crd/lines-of-business.json").read_text())
+    return load_data("crd/lines-of-business.json")
 
 
 class Fetcher:

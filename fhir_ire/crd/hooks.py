@@ -1,9 +1,8 @@
 """decide(): a CDS Hooks request in, cards and coverage-information system actions out. Generic: every payer,
 code and amount comes from the PlanDefinitions, Organizations and ChargeItemDefinitions in the bundles."""
 
-import json
+import copy
 import logging
-from importlib import resources as pkg
 from urllib.parse import quote
 
 from fhir_ire.crd import cards as card_of
@@ -11,6 +10,7 @@ from fhir_ire.crd.context import (Fetcher, draft_orders, lines_of_business, orde
                                   reason_codings)
 from fhir_ire.crd.coverage_info import coverage_information, is_v2_0, new_assertion_id, with_extension
 from fhir_ire.crd.rules import RuleIndex
+from fhir_ire.data import load as load_data
 from fhir_ire.store import ResourceIndex
 
 PRIMARY = {"order-sign", "order-dispatch", "appointment-book"}
@@ -20,7 +20,7 @@ log = logging.getLogger("fhir_ire.crd")
 def load_services() -> dict:
     """The discovery document; the CRD extension (version, configuration options) is written once in the data file
     and carried on every service entry, where CRD clients look for it."""
-    doc = json.loads(pkg.files("fhir_ire.data").joinpath("crd/services.json").read_text())
+    doc = copy.deepcopy(load_data("crd/services.json"))
     for service in doc["services"]:
         service["extension"] = {**doc.get("extension", {}), **service.get("extension", {})}
     return doc

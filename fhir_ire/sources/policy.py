@@ -6,7 +6,7 @@ import re
 from fhir_ire.errors import BuildError
 from fhir_ire.facts import CoverageStatement, Criterion, GovernedCode, PolicyField, PriorAuthorization, Statement
 from fhir_ire.sources.document import Document
-from fhir_ire.sources.patterns import CPT_CODE, DATE, HCPCS_CODE, ICD10_CODE, parse_date, read_not_reported_with
+from fhir_ire.sources.patterns import CPT_CODE, HCPCS_CODE, ICD10_CODE, parse_date, read_not_reported_with
 from fhir_ire.uris import CPT, HCPCS, ICD10CM
 
 _FIELDS = (

@@ -4,7 +4,7 @@ parameter echoes the tx tests expect."""
 import uuid
 
 from fhir_ire.errors import TooCostly
-from fhir_ire.store import _version_key
+from fhir_ire.store import version_key
 from fhir_ire.terminology.compose import filter_op
 from fhir_ire.terminology.languages import parse_languages, pick_display, value_set_parameters
 from fhir_ire.terminology.params import Params
@@ -155,7 +155,7 @@ def _newest_first(pairs: list) -> list:
         groups.setdefault((cs.url, c.code), []).append((cs, c))
     out = []
     for group in groups.values():
-        out += sorted(group, key=lambda p: _version_key(p[0].version), reverse=True)
+        out += sorted(group, key=lambda p: version_key(p[0].version), reverse=True)
     return out
 
 

@@ -1,7 +1,7 @@
 """Where operations find code systems, value sets and concept maps: the loaded bundles, the full code sets, and the
 resources a request sends inline (`tx-resource`), which win for that request only."""
 
-from fhir_ire.store import ResourceIndex, _version_key
+from fhir_ire.store import ResourceIndex, version_key
 from fhir_ire.terminology.codesystems import CodeSystem, Icd10cmCodeSystem, NuccCodeSystem, ResourceCodeSystem
 from fhir_ire.uris import normalize_system
 
@@ -29,8 +29,8 @@ def _pick(candidates, version):
         if exact:
             return exact[0]
         matching = [c for c in candidates if _ver(c) and is_version_match(version, _ver(c))]
-        return max(matching, key=lambda c: _version_key(_ver(c))) if matching else None
-    return max(candidates, key=lambda c: _version_key(_ver(c))) if candidates else None
+        return max(matching, key=lambda c: version_key(_ver(c))) if matching else None
+    return max(candidates, key=lambda c: version_key(_ver(c))) if candidates else None
 
 
 def is_version_match(pattern: str, version: str) -> bool:

@@ -3,7 +3,7 @@ request's `system-version` (default), `force-system-version` (override) and `che
 
 from dataclasses import dataclass, field
 
-from fhir_ire.store import _version_key
+from fhir_ire.store import version_key
 from fhir_ire.terminology.compose import include_has
 from fhir_ire.terminology.outcome import issue
 from fhir_ire.terminology.registry import is_version_match
@@ -49,7 +49,7 @@ def pinned_version(scope, vs: dict | None, system: str, code: str | None = None,
             if concept is not None and include_has(cs, inc, concept):
                 held.append(cs)
         if held:
-            return max(held, key=lambda cs: _version_key(cs.version)).version
+            return max(held, key=lambda cs: version_key(cs.version)).version
     return pins[0]["version"] if pins else None
 
 

@@ -5,11 +5,11 @@ import json
 import logging
 import threading
 from functools import lru_cache
-from importlib import resources as pkg
 
 import jsonschema
 from flask import Blueprint, jsonify, request
 
+from fhir_ire.data import load as load_data
 from fhir_ire.crd.hooks import CrdEngine, decide
 from fhir_ire.crd.security import AuthError, JwtChecker
 
@@ -18,8 +18,7 @@ log = logging.getLogger("fhir_ire.cds")
 
 @lru_cache(maxsize=1)
 def request_validator():
-    schema = json.loads(pkg.files("fhir_ire.data").joinpath("crd/request-schema.json").read_text())
-    return jsonschema.Draft7Validator(schema)
+    return jsonschema.Draft7Validator(load_data("crd/request-schema.json"))
 
 
 def init(app, index, config, prefix="/cds-services"):
