@@ -105,9 +105,8 @@ def _fragment(ctx: BuildContext, rid: str, url: str, name: str, title: str, conc
     return cs
 
 
-def build_codesystems(ctx: BuildContext, nucc_targets: dict[str, str]) -> list[dict]:
+def build_codesystems(ctx: BuildContext, codes: dict[str, dict], nucc_targets: dict[str, str]) -> list[dict]:
     """nucc_targets: {taxonomy code: display} that the CPT-to-NUCC map publishes."""
-    codes = collect_codes(ctx)
     out = []
     for system, rid, name, title in ((CPT, "cpt", "CPT", "CPT codes and modifiers cited by the source documents"),
                                      (HCPCS, "hcpcs", "HCPCSLevelII", "HCPCS Level II codes and modifiers cited by the "

@@ -116,8 +116,9 @@ def _conceptmap(ctx: BuildContext, rid, name, title, targets, displays) -> dict:
     return cm
 
 
-def build_conceptmaps(ctx: BuildContext, displays: dict[str, str]) -> list[dict]:
-    makers = (icd_targets, nucc_targets, modifier_targets, related_targets, not_reported_targets)
+def build_conceptmaps(ctx: BuildContext, displays: dict[str, str], icd: list) -> list[dict]:
+    """icd: the ICD-10-CM targets (icd_targets), computed once by the caller, which the value sets use too."""
+    makers = (lambda _: icd, nucc_targets, modifier_targets, related_targets, not_reported_targets)
     out = []
     for (rid, name, title), make in zip(MAPS, makers):
         targets = make(ctx)

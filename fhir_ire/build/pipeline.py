@@ -24,13 +24,13 @@ def check(documents: list[DocumentFacts], nucc: NuccTable | None, as_of: date) -
 
 def build_resources(ctx: BuildContext) -> dict[str, list[dict]]:
     """Resources grouped by the bundle they go in."""
-    maps = conceptmap.build_conceptmaps(ctx, {c: codesystem.display_of(e)
-                                              for c, e in codesystem.collect_codes(ctx).items()})
+    codes = codesystem.collect_codes(ctx)
+    icd = conceptmap.icd_targets(ctx)
+    maps = conceptmap.build_conceptmaps(ctx, {c: codesystem.display_of(e) for c, e in codes.items()}, icd)
     nucc_map = next((m for m in maps if m["id"] == "cpt-to-nucc"), None)
     nucc_targets = {t["code"]: t.get("display") for g in (nucc_map or {}).get("group", [])
                     for e in g["element"] for t in e["target"]}
-    icd = conceptmap.icd_targets(ctx)
-    terminology = (codesystem.build_codesystems(ctx, nucc_targets) + ours.build_our_codesystems(ctx)
+    terminology = (codesystem.build_codesystems(ctx, codes, nucc_targets) + ours.build_our_codesystems(ctx)
                    + valueset.modality_valuesets(ctx)
                    + valueset.diagnosis_valuesets(ctx, icd) + valueset.contraindication_valuesets(ctx) + maps)
     payers = collect_payers(ctx)
