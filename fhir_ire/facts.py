@@ -203,6 +203,7 @@ class DocumentFacts:
     sha256: str
     size: int
     facts: list[Fact] = field(default_factory=list)
+    content: bytes = field(default=b"", repr=False, compare=False)  # the document's bytes (not in to_json)
 
     def of(self, cls):
         return [f for f in self.facts if isinstance(f, cls)]

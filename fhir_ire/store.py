@@ -22,6 +22,7 @@ class ResourceIndex:
         self.by_type: dict[str, dict[str, dict]] = defaultdict(dict)
         self.by_url: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         self.sources: list[str] = []
+        self.outcomes: dict[str, dict] = {}  # OperationOutcomes beside the bundles (qa-outcome.json), by id
 
     def add(self, resource: dict) -> None:
         rtype, rid = resource.get("resourceType"), resource.get("id")
@@ -60,14 +61,20 @@ def version_key(version: str | None):
     return parts
 
 
-def read_bundle(path: Path) -> dict | None:
-    """Parse one bundle file; None when the JSON is some other resource (qa-outcome.json)."""
+def read_resource(path: Path) -> dict:
+    """Parse one JSON file holding a FHIR resource."""
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise BundleError(f"{path}: not valid JSON: {e}") from None
     if not isinstance(data, dict) or "resourceType" not in data:
         raise BundleError(f"{path}: not a FHIR resource (no resourceType)")
+    return data
+
+
+def read_bundle(path: Path, data: dict | None = None) -> dict | None:
+    """Parse one bundle file; None when the JSON is some other resource (qa-outcome.json)."""
+    data = read_resource(path) if data is None else data
     if data["resourceType"] != "Bundle":
         return None
     entries = data.get("entry", [])
@@ -89,8 +96,11 @@ def load_bundles(folder: str | Path) -> ResourceIndex:
         raise BundleError(f"{folder}: bundle folder not found")
     index = ResourceIndex()
     for path in sorted(folder.glob("*.json")):
-        bundle = read_bundle(path)
+        data = read_resource(path)
+        bundle = read_bundle(path, data)
         if bundle is None:
+            if data["resourceType"] == "OperationOutcome":
+                index.outcomes[data.get("id") or path.stem] = data
             continue
         for entry in bundle.get("entry", []):
             index.add(entry["resource"])

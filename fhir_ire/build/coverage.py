@@ -95,7 +95,8 @@ def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict) -> dict | N
                            f"{payer['name']} coverage policy: {doc.title}" + (f" ({number})" if number else ""),
                            f"{doc.title}: {main.text}", payer["name"],
                            [{"system": c.system, "code": c.code} for c in codes], actions, payer=payer, lines=lines,
-                           effective=start if start and start[:4].isdigit() else None, documents=[doc.file])
+                           effective=start if start and start[:4].isdigit() else None, documents=[doc.file],
+                           number=number)
 
 
 def program_line_condition(line: dict) -> str:

@@ -20,11 +20,15 @@ def fhir_id(text: str) -> str:
 
 
 def build_document_reference(ctx: BuildContext, doc: DocumentFacts) -> dict:
+    """The document with its text inline (attachment.data), so a server that reads only bundles can show the quoted
+    lines; the sha256 identifier is the hash of exactly these bytes."""
+    attachment = {"contentType": "text/plain; charset=utf-8", "url": f"seeds/{doc.file}", "size": doc.size,
+                  "title": doc.title}
+    if doc.content:
+        attachment["data"] = base64.b64encode(doc.content).decode("ascii")
     return {"resourceType": "DocumentReference", "id": ctx.doc_id(doc.file), "status": "current",
             "identifier": [{"system": "urn:ietf:rfc:6920", "value": _ni_sha256(doc.sha256)}],
-            "type": {"text": KINDS[doc.kind]}, "description": doc.title,
-            "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "url": f"seeds/{doc.file}",
-                                        "size": doc.size, "title": doc.title}}]}
+            "type": {"text": KINDS[doc.kind]}, "description": doc.title, "content": [{"attachment": attachment}]}
 
 
 def build_provenance(ctx: BuildContext, resources: list[dict]) -> list[dict]:

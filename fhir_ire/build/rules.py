@@ -58,7 +58,7 @@ def action(ctx: BuildContext, aid: str, title: str, description: str, topic: str
 
 def plan_definition(ctx: BuildContext, rid: str, title: str, description: str, publisher: str, focus: list[dict],
                     actions: list[dict], payer: dict | None = None, lines: list[dict] | None = None,
-                    effective: str | None = None, documents: list[str] = ()) -> dict:
+                    effective: str | None = None, documents: list[str] = (), number: str | None = None) -> dict:
     use = [{"code": {"system": USAGE_CONTEXT_TYPE, "code": "focus"}, "valueCodeableConcept": {"coding": focus}}]
     if payer:
         use.append({"code": {"system": ctx.base + CS_USAGE_CONTEXT, "code": "payer"},
@@ -71,6 +71,8 @@ def plan_definition(ctx: BuildContext, rid: str, title: str, description: str, p
           "name": "".join(w.capitalize() for w in rid.split("-"))[:60], "title": title,
           "type": {"coding": [{"system": PLAN_DEFINITION_TYPE, "code": "eca-rule"}]}, "status": "active",
           "experimental": False, "publisher": publisher, "description": description, "useContext": use}
+    if number:  # the payer's policy number, as the document states it
+        pd["identifier"] = [{"use": "official", "type": {"text": "Policy number"}, "value": number}]
     if effective:
         pd["effectivePeriod"] = {"start": effective}
     pd["relatedArtifact"] = [{"type": "documentation", "display": ctx.doc(f).title,

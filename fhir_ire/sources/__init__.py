@@ -34,7 +34,8 @@ def read_source(path: Path) -> DocumentFacts:
         if e.file == doc.name:  # readers know the file by name; the user gave a path
             raise BuildError(e.message, str(path), e.line) from None
         raise
-    return DocumentFacts(file=doc.name, kind=kind, title=title, sha256=doc.sha256, size=doc.size, facts=facts)
+    return DocumentFacts(file=doc.name, kind=kind, title=title, sha256=doc.sha256, size=doc.size, facts=facts,
+                         content=doc.content)
 
 
 def read_sources(folder: Path) -> list[DocumentFacts]:

@@ -2,7 +2,7 @@
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fhir_ire.errors import BuildError
@@ -17,6 +17,7 @@ class Document:
     lines: list[str]
     sha256: str
     size: int
+    content: bytes = field(default=b"", repr=False)  # the file's bytes, published in the DocumentReference
 
     def __post_init__(self):
         parts, starts, pos = [], [], 0
@@ -91,4 +92,4 @@ def read_document(path: Path) -> Document:
     if controls > max(8, len(text) // 100):
         raise BuildError("document looks binary (control characters), not text", str(path))
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return Document(path.name, lines, hashlib.sha256(raw).hexdigest(), len(raw))
+    return Document(path.name, lines, hashlib.sha256(raw).hexdigest(), len(raw), raw)
