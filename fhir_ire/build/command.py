@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from fhir_ire.build.bundle import diff_tree, write_atomically
+from fhir_ire.build.output import diff_tree, write_atomically
 from fhir_ire.build.context import MAPPING_POLICIES
 from fhir_ire.codesets.nucc import read_nucc
 from fhir_ire.errors import BuildError

@@ -43,7 +43,8 @@ def read_sources(folder: Path) -> list[DocumentFacts]:
     folder = Path(folder)
     if not folder.is_dir():
         raise BuildError("source folder not found", str(folder))
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    # anything but a folder is a document: a FIFO or device file is refused by name, never skipped silently
+    paths = sorted(p for p in folder.iterdir() if not p.is_dir() and not p.name.startswith("."))
     if not paths:
         raise BuildError("source folder has no documents", str(folder))
     return [read_source(p) for p in paths]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fhir_ire.errors import BuildError
 from fhir_ire.facts import Source
+from fhir_ire.files import MAX_DOCUMENT_BYTES, FileRefused, read_limited
 
 _SPACE = re.compile(r"\s+")
 
@@ -71,12 +72,13 @@ class Document:
 _SENTENCE = re.compile(r"[^.!?•]+(?:[.!?](?=\s|$)|(?=•)|$)")
 
 
-def read_document(path: Path) -> Document:
-    """Read and vet one document: empty, binary, non-UTF-8 or unreadable files raise BuildError naming it."""
+def read_document(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> Document:
+    """Read and vet one document: empty, binary, non-UTF-8, unreadable, too large or not regular files (FIFOs,
+    devices) raise BuildError naming it."""
     try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise BuildError(f"cannot read document: {e.strerror}", str(path)) from None
+        raw = read_limited(path, limit)
+    except FileRefused as e:
+        raise BuildError(f"document {e}", str(path)) from None
     if not raw.strip():
         raise BuildError("document is empty", str(path))
     if b"\x00" in raw:
