@@ -52,6 +52,14 @@ class TooCostly(FhirError):
     status, code = 400, "too-costly"
 
 
+class FhirPathError(IreError):
+    """A FHIRPath expression that cannot be evaluated on the data given (wrong cardinality or type)."""
+
+
+class FhirPathUnsupported(FhirPathError):
+    """A FHIRPath construct outside the subset fhir_ire.fhirpath compiles: it is evaluated by fhirpathpy instead."""
+
+
 class LoadError(IreError):
     """`fhir-ire load` could not finish: the server is unreachable, refused a request or answered an error."""
 

@@ -88,8 +88,7 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
     assertion = new_assertion_id()
     for order in all_orders:
         codings = order_codings(order)
-        rules = engine.rules.rules_for(codings)
-        if not rules:  # an order these documents say nothing about: still one answer per order (CRD hook-16)
+        if not engine.rules.governs(codings):  # an order these documents say nothing about: still one answer per order (CRD hook-16)
             if coverage is not None and config.get("coverage-info") is not False:
                 what = next((c.get("code") for c in codings if c.get("code")), None) or "this order"
                 det = {"covered": "indeterminate", "reason": f"No coverage rules for {what} in this service"}
@@ -103,25 +102,22 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
                "payerId": [payer_id] if payer_id else [], "linesOfBusiness": lobs, "conditions": conditions,
                "draftOrders": others, "draftCodes": [c for o in others for c in order_codings(o)], "hook": hook}
         determination, det_action, det_label = None, None, None
-        for rule in sorted(rules, key=lambda r: r.payer_id is None):
-            if rule.payer_id and rule.payer_id != payer_id:
-                continue  # another payer's rule: not evaluated at all
-            payer_org = engine.rules.payers.get(rule.payer_id) if rule.payer_id else None
-            label = (payer_org or {}).get("name") or rule.plan.get("publisher") or "fhir-ire"
-            for act in rule.actions:
-                if not _applies(act, hook, env, rule.plan.get("id")):
-                    continue
-                if act.determination:
-                    if determination is None:
-                        determination, det_action, det_label = act.determination, act.raw, label
-                        cards.append(card_of.action_card(act.raw, label, old, order, fhir_base, []))
-                    continue
-                topic = ((act.raw.get("code") or [{}])[0].get("coding") or [{}])[0].get("code")
-                if config.get(topic) is False or (topic in ("claim", "appropriate-use") and config.get("guideline")
-                                                  is False):
-                    continue
-                removals = _removals(act, env, rule.plan.get("id"))
-                cards.append(card_of.action_card(act.raw, label, old, order, fhir_base, removals))
+        # only the actions indexed under an ordered code, for this payer or cross-payer (payer rules first)
+        for act in engine.rules.actions_for(codings, payer_id):
+            rule_id, label = act.rule.plan.get("id"), act.rule.label
+            if not _applies(act, hook, env, rule_id):
+                continue
+            if act.determination:
+                if determination is None:
+                    determination, det_action, det_label = act.determination, act.raw, label
+                    cards.append(card_of.action_card(act.raw, label, old, order, fhir_base, []))
+                continue
+            topic = ((act.raw.get("code") or [{}])[0].get("coding") or [{}])[0].get("code")
+            if config.get(topic) is False or (topic in ("claim", "appropriate-use") and config.get("guideline")
+                                              is False):
+                continue
+            removals = _removals(act, env, rule_id)
+            cards.append(card_of.action_card(act.raw, label, old, order, fhir_base, removals))
         code = next((c.get("code") for c in codings if (c.get("system"), c.get("code")) in engine.rules.by_code), "")
         if determination is None and coverage is not None:
             name = (payer or {}).get("name") or "the payer"

@@ -1,24 +1,30 @@
-"""Coverage-rule PlanDefinitions (docs/rules.md) indexed by procedure code and payer, conditions compiled once."""
+"""Coverage-rule PlanDefinitions (docs/rules.md) read once at start-up: conditions compiled to closures, and every
+action indexed by the codes and payer it can apply to, so a request only looks at actions for what it orders."""
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from fhirpathpy import compile as compile_fhirpath
-
+from fhir_ire.fhirpath import Expression
+from fhir_ire.fhirpath.requirements import required_codings, required_value
 from fhir_ire.names import name_key as key_of
 from fhir_ire.store import ResourceIndex
 from fhir_ire.uris import CS_USAGE_CONTEXT, EXT_DETERMINATION, USAGE_CONTEXT_TYPE, normalize_system
 
 DETERMINATION_REPEATS = {"doc-needed", "doc-purpose", "info-needed", "requirement"}
+log = logging.getLogger("fhir_ire.crd")
 
 
-@dataclass
-class Action:
-    raw: dict
-    hooks: set
-    conditions: list  # compiled FHIRPath functions
-    determination: dict | None
-    removals: list = field(default_factory=list)  # compiled FHIRPath selecting draft orders to delete
+class Unevaluable:
+    """Stands for a condition no engine can read (a syntax error): its action never applies."""
+
+    tree = None
+
+    def __init__(self, text: str, error: Exception):
+        self.text, self.error = text, error
+
+    def __call__(self, resource, env):
+        raise self.error
 
 
 @dataclass
@@ -26,11 +32,19 @@ class Rule:
     plan: dict
     codes: set  # {(system, code)}
     payer_id: str | None
-    actions: list[Action]
+    label: str  # the cards' source.label: the payer's name, else the publisher
+    actions: list = field(default_factory=list)
 
 
-def _compile(expression: str):
-    return compile_fhirpath(expression)
+@dataclass
+class Action:
+    raw: dict
+    rule: Rule
+    rank: tuple  # payer rules before cross-payer ones, then bundle order
+    hooks: set
+    conditions: list  # Expression (or Unevaluable), all must be true
+    determination: dict | None
+    removals: list = field(default_factory=list)  # Expressions selecting the draft orders to delete
 
 
 def _determination(action: dict, base_suffix: str) -> dict | None:
@@ -47,23 +61,14 @@ def _determination(action: dict, base_suffix: str) -> dict | None:
     return out
 
 
-def _action(raw: dict) -> Action:
-    hooks = {t.get("name") for t in raw.get("trigger") or [] if t.get("type") == "named-event"}
-    conditions = [_compile(c["expression"]["expression"]) for c in raw.get("condition") or []
-                  if c.get("kind") == "applicability" and (c.get("expression") or {}).get("language") == "text/fhirpath"]
-    removals = [_compile(dv["expression"]["expression"]) for sub in raw.get("action") or []
-                for dv in sub.get("dynamicValue") or [] if dv.get("path") == "resourceId"
-                and any(c.get("code") == "remove" for c in (sub.get("type") or {}).get("coding", []))]
-    return Action(raw=raw, hooks=hooks, conditions=conditions, determination=_determination(raw, EXT_DETERMINATION),
-                  removals=removals)
-
-
 class RuleIndex:
-    """Rules by (system, code); payers by normalised name, alias and identifier."""
+    """Actions by (system, code) and payer id (None for cross-payer); payers by normalised name, alias, identifier."""
 
     def __init__(self, index: ResourceIndex):
         self.index = index
         self.by_code: dict[tuple, list[Rule]] = defaultdict(list)
+        self.actions: dict[tuple, dict[str | None, list[Action]]] = defaultdict(lambda: defaultdict(list))
+        self.expressions: dict[str, Expression | Unevaluable] = {}  # one compiled expression per distinct text
         self.payer_keys: dict[str, str] = {}
         self.payers: dict[str, dict] = {}
         for org in index.all("Organization"):
@@ -80,9 +85,11 @@ class RuleIndex:
             if not any(c.get("code") == "eca-rule" for c in (pd.get("type") or {}).get("coding", [])):
                 continue
             rule = self._rule(pd)
-            self.count += 1
             for code in rule.codes:
                 self.by_code[code].append(rule)
+            for n, raw in enumerate(pd.get("action") or []):
+                self._add_action(rule, raw, (rule.payer_id is None, self.count, n))
+            self.count += 1
         self.charge_items: dict[tuple, list[dict]] = defaultdict(list)
         for cid in index.all("ChargeItemDefinition"):
             for c in (cid.get("code") or {}).get("coding") or []:
@@ -98,15 +105,54 @@ class RuleIndex:
             elif code.get("system", "").endswith(CS_USAGE_CONTEXT) and code.get("code") == "payer":
                 ref = (use.get("valueReference") or {}).get("reference", "")
                 payer = ref.split("/", 1)[1] if ref.startswith("Organization/") else None
-        return Rule(plan=pd, codes=codes, payer_id=payer, actions=[_action(a) for a in pd.get("action") or []])
+        label = (self.payers.get(payer) or {}).get("name") or pd.get("publisher") or "fhir-ire"
+        return Rule(plan=pd, codes=codes, payer_id=payer, label=label)
 
-    def rules_for(self, codings: list[dict]) -> list[Rule]:
+    def _expression(self, text: str, where: str):
+        if text not in self.expressions:
+            try:
+                self.expressions[text] = Expression(text)
+            except Exception as e:  # noqa: BLE001 - fhirpathpy's parser raises several kinds of errors
+                log.warning("%s: FHIRPath that cannot be read, the action never applies: %s", where, type(e).__name__)
+                self.expressions[text] = Unevaluable(text, e)
+        return self.expressions[text]
+
+    def _add_action(self, rule: Rule, raw: dict, rank: tuple) -> None:
+        where = f"rule {rule.plan.get('id')} action {raw.get('id')}"
+        hooks = {t.get("name") for t in raw.get("trigger") or [] if t.get("type") == "named-event"}
+        conditions = [self._expression(c["expression"]["expression"], where) for c in raw.get("condition") or []
+                      if c.get("kind") == "applicability"
+                      and (c.get("expression") or {}).get("language") == "text/fhirpath"]
+        removals = [self._expression(dv["expression"]["expression"], where) for sub in raw.get("action") or []
+                    for dv in sub.get("dynamicValue") or [] if dv.get("path") == "resourceId"
+                    and any(c.get("code") == "remove" for c in (sub.get("type") or {}).get("coding", []))]
+        action = Action(raw=raw, rule=rule, rank=rank, hooks=hooks, conditions=conditions,
+                        determination=_determination(raw, EXT_DETERMINATION), removals=removals)
+        rule.actions.append(action)
+        trees = [c.tree for c in conditions if c.tree is not None]
+        needed = [s for s in (required_codings(t, "orderCodes") for t in trees) if s is not None]
+        codes = min(needed, key=len) if needed else rule.codes
+        if not codes <= rule.codes:  # the rule's focus bounds where it is looked for
+            codes = rule.codes
+        payer = rule.payer_id or next((p for p in (required_value(t, "payerId") for t in trees) if p), None)
+        for code in codes:
+            self.actions[code][payer].append(action)
+
+    def governs(self, codings: list[dict]) -> bool:
+        return any((normalize_system(c.get("system")), c.get("code")) in self.by_code for c in codings)
+
+    def actions_for(self, codings: list[dict], payer_id: str | None) -> list[Action]:
+        """The actions that can apply to an order with these codings for this payer, in evaluation order."""
         seen, out = set(), []
         for c in codings:
-            for rule in self.by_code.get((normalize_system(c.get("system")), c.get("code")), []):
-                if id(rule) not in seen:
-                    seen.add(id(rule))
-                    out.append(rule)
+            by_payer = self.actions.get((normalize_system(c.get("system")), c.get("code")))
+            if not by_payer:
+                continue
+            for action in (by_payer.get(payer_id, []) if payer_id else []) + by_payer.get(None, []):
+                if id(action) not in seen:
+                    seen.add(id(action))
+                    out.append(action)
+        out.sort(key=lambda a: a.rank)
         return out
 
     def match_payer(self, names: list[str]) -> str | None:

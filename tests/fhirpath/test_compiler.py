@@ -1,0 +1,72 @@
+"""The compiled closures against fhirpathpy, expression by expression, on edge data: empty and repeated values,
+wrong types, primitive extensions, three-valued logic, literal collections of any size."""
+
+import pytest
+
+from fhir_ire.fhirpath import Expression
+
+from .oracle import oracle, outcome
+
+CPT = "http://www.ama-assn.org/go/cpt"
+ENV = {
+    "orderCodes": [{"system": CPT, "code": "0600T"}, {"system": CPT, "code": "76940", "_code": {"extension": []}}],
+    "payerId": ["medicare"], "none": [], "nothing": None, "flags": [True, False], "yes": True, "no": [False],
+    "words": ["alpha", "beta", "alpha"], "number": [3], "mixed": ["3", 3, True, {"a": 1}],
+    "orders": [{"resourceType": "ServiceRequest", "id": "a", "code": {"coding": [{"system": CPT, "code": "77013"}]}},
+               {"resourceType": "ServiceRequest", "id": "b", "code": {"coding": [{"system": CPT, "code": "99213"}]},
+                "quantity": 1.5}],
+}
+LOGIC = [f"{a} {op} {b}" for op in ("and", "or", "xor", "implies")
+         for a in ("%yes", "%no", "%none") for b in ("%yes", "%no", "%none")]
+EXPRESSIONS = LOGIC + [
+    "%orderCodes.where(system = 'http://www.ama-assn.org/go/cpt' and code in ('0600T' | '0601T')).exists()",
+    "%orderCodes.exists(code = '76940')", "%orderCodes.code", "%orderCodes.code.count()", "%orderCodes.system = %none",
+    "%payerId = 'medicare'", "%payerId != 'medicare'", "'medicare' = %payerId", "%words = 'alpha'",
+    "%words in ('alpha' | 'beta')", "'beta' in %words", "%words contains 'beta'", "%none in ('a' | 'b')",
+    "'a' in %none", "%mixed.where($this = 3)", "%mixed.where($this in ('3' | 'x'))", "%number = 3", "1 = true",
+    "%flags.not()", "%no.not()", "%words.first().not()", "%none.not()", "%words.empty()", "%none.exists()",
+    "%words.where($this.startsWith('al'))", "%words.startsWith('al')", "%none.startsWith('a')",
+    "%words.first().startsWith('al')", "%orderCodes.code.substring(0, 3)", "%orderCodes.code.first().substring(2)",
+    "%orderCodes.code.first().substring(1, 2) in ('60' | '00')", "%orderCodes.code.first().substring(9)",
+    "%orders.where(code.coding.where(system = 'http://www.ama-assn.org/go/cpt' and code = '77013').exists())",
+    "%orders.where(code.coding.where(code = '77013').exists()).id", "%orders.quantity", "%orders.id.length",
+    "('a' | 'b' | 'a').count()", "('a' | 'b') = ('a' | 'b')", "{} = 'a'", "%undefined = 'a'", "%nothing.exists()",
+    "%orders.code.coding.code contains '99213'", "%words.where(true)", "%orders.where(id = 'a' or quantity = 1.5)",
+    "%orders.where(%payerId = 'medicare').id", "%yes and %words.exists()", "%words.where($this = 'alpha').count() = 2",
+]
+
+
+@pytest.mark.parametrize("text", EXPRESSIONS)
+def test_compiled_expression_gives_fhirpathpy_answer(text):
+    assert outcome(Expression(text), ENV) == oracle(text, ENV)
+
+
+@pytest.mark.parametrize("text", ["%orders.where(quantity > 1)", "today() > @2020-01-01", "%orders.quantity = 1.5",
+                                  "%resource.id", "%orders.ofType(ServiceRequest)", "%orders.select(id)",
+                                  "%words.where($this = 'a' and %orders.where(id = 'a').exists() and $this = 'b')"])
+def test_expressions_outside_the_subset_are_evaluated_by_fhirpathpy(text):
+    expression = Expression(text)
+    assert not expression.native and expression.reason
+    assert outcome(expression, ENV) == oracle(text, ENV)
+
+
+def test_the_compiled_subset_is_native():
+    assert all(Expression(t).native for t in EXPRESSIONS if "quantity = 1.5" not in t)
+
+
+def test_a_literal_collection_of_thousands_of_codes_is_a_set_lookup():
+    codes = [f"{n:04d}T" for n in range(5000)]
+    chunks = ["(" + " | ".join(f"'{c}'" for c in codes[i:i + 16]) + ")" for i in range(0, len(codes), 16)]
+    while len(chunks) > 1:
+        chunks = [f"({' | '.join(chunks[i:i + 2])})" if i + 1 < len(chunks) else chunks[i]
+                  for i in range(0, len(chunks), 2)]
+    expression = Expression(f"%orderCodes.where(code in {chunks[0]}).exists()")
+    assert expression.native
+    assert expression({}, {"orderCodes": [{"code": "4999T"}]}) == [True]
+    assert expression({}, {"orderCodes": [{"code": "5000T"}]}) == [False]
+
+
+def test_a_syntax_error_is_left_to_fhirpathpy_and_fails_like_it():
+    expression = Expression("%orderCodes.where(")
+    assert not expression.native and "expected" in expression.reason
+    assert outcome(expression, ENV) == oracle(expression.text, ENV) == ("fails", "error")
