@@ -259,20 +259,17 @@ def _membership(element, collection: Compiled):
     """`x in collection`: a literal collection of strings is a frozenset lookup, whatever its size."""
     if collection.const is not None and all(isinstance(v, str) for v in collection.const):
         members = frozenset(collection.const)
+        cf = collection.fn
 
-        def in_set(focus, env):
-            a = element(focus, env)
-            if not a:
-                return []
-            if not members:
-                return [False]
-            if len(a) > 1:
-                raise FhirPathError("`in` expects a single element on its left")
-            return [isinstance(a[0], str) and a[0] in members]
-        return in_set
-    cf = collection.fn
+        def contains(b, x):
+            return isinstance(x, str) and x in members
+    else:
+        cf = collection.fn
 
-    def in_collection(focus, env):
+        def contains(b, x):
+            return any(y == x for y in b)
+
+    def membership(focus, env):
         a, b = element(focus, env), cf(focus, env)
         if not a:
             return []
@@ -280,5 +277,5 @@ def _membership(element, collection: Compiled):
             return [False]
         if len(a) > 1:
             raise FhirPathError("`in` expects a single element on its left")
-        return [any(x == a[0] for x in b)]
-    return in_collection
+        return [contains(b, a[0])]
+    return membership
