@@ -6,9 +6,12 @@ from datetime import date
 
 from fhir_ire.checks.findings import Finding
 from fhir_ire.facts import CodeDescription, DocumentFacts, GovernedCode, MissingData, Payment, TableCutOff
-from fhir_ire.names import name_key as _normal
 from fhir_ire.sources.patterns import APPROACHES
 from fhir_ire.uris import CPT
+
+def _normal(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
 
 _EXCLUSION = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|excluding|not\s+including)\s+(?:the\s+)?([^,.;()]+)",
                         re.I)
