@@ -8,6 +8,7 @@ Configuration keys (a plain dict; all optional):
   FHIR_SERVERS allow-list of FHIR server origins the CRD service may query for missing prefetch
   JTI_STORE    "sqlite:///path" (default, in the temp folder) or "redis://..." for replay checks
   INDEX        an already loaded ResourceIndex (tests, or a host that loads once for many apps)
+  LIMITS       {name: value} request limits and time budget (fhir_ire.web.limits.Limits has names and defaults)
 """
 
 import logging
@@ -21,14 +22,14 @@ log = logging.getLogger("fhir_ire")
 
 def mount(app: Flask, config: dict | None = None, prefix: str = "") -> None:
     """Load the bundles once and register our blueprints on a (host) Flask app under prefix."""
-    from fhir_ire.web import cds, fhir
+    from fhir_ire.web import cds, fhir, guard
 
     config = dict(config or {})
+    guard.init(app, config, prefix)  # limits, time budget and JSON errors on every route of ours
     index = config.get("INDEX") or load_bundles(config.get("BUNDLES", "bundles"))
     app.extensions["fhir_ire.index"] = index
     app.extensions["fhir_ire.config"] = config
     fhir.init(app, index, config, prefix=prefix + "/fhir")
-    fhir.route_errors(app, prefix + "/fhir")
     cds.init(app, index, config, prefix=prefix + "/cds-services")
 
     @app.get(prefix + "/health", endpoint="fhir_ire_health")
@@ -40,5 +41,6 @@ def mount(app: Flask, config: dict | None = None, prefix: str = "") -> None:
 def create_app(config: dict | None = None) -> Flask:
     app = Flask("fhir_ire")
     app.json.sort_keys = False
+    app.extensions["fhir_ire.standalone"] = True  # every path is ours: JSON errors everywhere
     mount(app, config)
     return app

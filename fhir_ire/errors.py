@@ -74,3 +74,13 @@ class ServerRefused(LoadError):
 
 class RequestTooLarge(ServerRefused):
     """HTTP 413 from the server or a proxy in front of it: send smaller batches."""
+
+
+class TooLarge(FhirError):
+    """A request body over the configured size (413)."""
+    status, code = 413, "too-long"
+
+
+class OverLimit(FhirError):
+    """A well-formed request that asks for more work than this server takes per call (orders, prefetch, time)."""
+    status, code = 422, "too-costly"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fhir_ire.errors import BundleError, IreError
 from fhir_ire.store import load_bundles
+from fhir_ire.web import limits
 
 CONFIG_ENV = "FHIR_IRE_CONFIG"
 
@@ -25,6 +26,7 @@ def add_arguments(p):
     p.add_argument("--fhir-server", action="append", default=[], metavar="ORIGIN",
                    help="FHIR server origin the CRD service may query for missing prefetch (repeatable)")
     p.add_argument("--jti-store", help="sqlite:///path or redis://host:port/db for JWT replay checks")
+    limits.add_arguments(p.add_argument_group("limits (README: Limits)"))
 
 
 def config_from_args(args) -> dict:
@@ -41,6 +43,7 @@ def config_from_args(args) -> dict:
         config["BASE_URL"] = args.base_url.rstrip("/")
     if args.jti_store:
         config["JTI_STORE"] = args.jti_store
+    config["LIMITS"] = limits.config_from_args(args)
     return config
 
 

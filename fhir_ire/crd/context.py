@@ -1,17 +1,15 @@
 """What a hook request says: the orders, their codes, the coverage and payer, line of business, conditions.
-Missing prefetch is read from the EHR's FHIR server (allow-listed origins only, bearer token, 2 s timeouts)."""
+Missing prefetch is read from the EHR's FHIR server (allow-listed only, bearer token, bounded time and size)."""
 
 import re
-from urllib.parse import urlsplit
 
-import requests
-
+from fhir_ire.crd import ehr
 from fhir_ire.data import load as load_data
+from fhir_ire.limits import Limits
 from fhir_ire.uris import CRD_BILLING_OPTIONS, normalize_system
 
 ORDER_TYPES = {"ServiceRequest", "DeviceRequest", "MedicationRequest", "CommunicationRequest", "NutritionOrder",
                "VisionPrescription"}
-TIMEOUT = 2.0
 RELATIVE_REFERENCE = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 
 
@@ -20,12 +18,18 @@ def lob_data() -> dict:
 
 
 class Fetcher:
-    """Reads from the request's fhirServer when it is allow-listed; records what could not be read."""
+    """Reads from the request's fhirServer when it is allow-listed (fhir_ire/crd/ehr.py says how, safely); records
+    what could not be read."""
 
-    def __init__(self, request: dict, allowed: list[str]):
-        self.server = (request.get("fhirServer") or "").rstrip("/")
-        self.token = (request.get("fhirAuthorization") or {}).get("access_token")
-        self.allowed = bool(self.server) and any(_is_within(self.server, a) for a in allowed)
+    def __init__(self, request: dict, allowed: list[str], limits: Limits | None = None):
+        server = request.get("fhirServer")
+        self.server = server.rstrip("/") if isinstance(server, str) else ""
+        auth = request.get("fhirAuthorization")
+        token = auth.get("access_token") if isinstance(auth, dict) else None
+        self.token = token if isinstance(token, str) else None
+        self.allowed_list = list(allowed)
+        self.allowed = bool(self.server) and ehr.is_allowed(self.server, allowed)
+        self.limits = limits or Limits()
         self.gaps: list[str] = []
 
     def get(self, path: str, what: str):
@@ -35,31 +39,12 @@ class Fetcher:
         if not self.allowed:
             self.gaps.append(f"{what}: not prefetched, and the FHIR server is not on this service's allow-list")
             return None
-        headers = {"Accept": "application/fhir+json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
         try:
-            r = requests.get(f"{self.server}/{path}", headers=headers, timeout=TIMEOUT)
-        except requests.RequestException as e:
-            self.gaps.append(f"{what}: the FHIR server could not be reached ({type(e).__name__})")
+            return ehr.get_json(f"{self.server}/{path}", self.token, self.allowed_list,
+                                self.limits.fhir_server_max_bytes, self.limits.fhir_server_timeout)
+        except ehr.FetchRefused as e:
+            self.gaps.append(f"{what}: {e}")
             return None
-        if r.status_code != 200:
-            self.gaps.append(f"{what}: the FHIR server answered HTTP {r.status_code}")
-            return None
-        try:
-            return r.json()
-        except ValueError:
-            self.gaps.append(f"{what}: the FHIR server did not answer JSON")
-            return None
-
-
-def _is_within(server: str, allowed: str) -> bool:
-    """The server's origin equals the allowed one (and its path lies under the allowed path, when one is given).
-    Compared by parsed parts, so https://ehr.example.org.evil.test never passes for https://ehr.example.org."""
-    s, a = urlsplit(server), urlsplit(allowed.rstrip("/"))
-    if (s.scheme, s.netloc.lower()) != (a.scheme, a.netloc.lower()) or not a.scheme or not a.netloc:
-        return False
-    return not a.path or s.path == a.path or s.path.startswith(a.path + "/")
 
 
 def relative(ref, server: str = "") -> str:

@@ -5,12 +5,14 @@ import copy
 import logging
 from urllib.parse import quote
 
+from fhir_ire import budget
 from fhir_ire.crd import cards as card_of
 from fhir_ire.crd.context import (Fetcher, draft_orders, lines_of_business, order_codings, orders, payer_names, prefetched,
                                   reason_codings)
 from fhir_ire.crd.coverage_info import coverage_information, is_v2_0, new_assertion_id, with_extension
 from fhir_ire.crd.rules import RuleIndex
 from fhir_ire.data import load as load_data
+from fhir_ire.limits import Limits
 from fhir_ire.store import ResourceIndex
 
 PRIMARY = {"order-sign", "order-dispatch", "appointment-book"}
@@ -34,6 +36,7 @@ class CrdEngine:
         self.discovery = load_services()
         self.services = {s["id"]: s for s in self.discovery["services"]}
         self.allowed_servers = list(config.get("FHIR_SERVERS") or [])
+        self.limits = Limits.from_config(config)
 
 
 def _truthy(result) -> bool:
@@ -71,7 +74,7 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
     hook = engine.services[service_id]["hook"]
     request = {**request, "hook": hook}
     old, config = is_v2_0(request), _config(request)
-    fetcher = Fetcher(request, engine.allowed_servers)
+    fetcher = Fetcher(request, engine.allowed_servers, engine.limits)
     patient = quote(str((request.get("context") or {}).get("patientId") or ""), safe="")
     coverages = [c for c in prefetched(request, "coverage", f"Coverage?patient={patient}&status=active", "coverage",
                                        fetcher) if c.get("resourceType") == "Coverage"]
@@ -87,6 +90,7 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
     cards, actions = [], []
     assertion = new_assertion_id()
     for order in all_orders:
+        budget.check("deciding coverage for each order")
         codings = order_codings(order)
         if not engine.rules.governs(codings):  # an order these documents say nothing about: still one answer per order (CRD hook-16)
             if coverage is not None and config.get("coverage-info") is not False:
@@ -104,6 +108,7 @@ def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) ->
         determination, det_action, det_label = None, None, None
         # only the actions indexed under an ordered code, for this payer or cross-payer (payer rules first)
         for act in engine.rules.actions_for(codings, payer_id):
+            budget.check("evaluating the coverage rules")
             rule_id, label = act.rule.plan.get("id"), act.rule.label
             if not _applies(act, hook, env, rule_id):
                 continue

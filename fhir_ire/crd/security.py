@@ -17,6 +17,7 @@ from fhir_ire.errors import IreError
 
 ALGORITHMS = ["ES384", "RS384", "ES256"]
 LEEWAY = 30
+MAX_NUMERIC_DATE = 2 ** 53  # seconds: far beyond any real expiry, within every integer store (SQLite, Redis)
 RELOAD_AFTER = 60  # seconds: an unknown kid re-reads the issuer's JWKS (key rotation) at most this often
 
 
@@ -36,6 +37,22 @@ def _load_jwks(source: str) -> dict:
     if source.startswith("http://"):
         raise AuthError("JWKS URLs must use https")
     return json.loads(Path(source).read_text())
+
+
+def _is_numeric_date(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < MAX_NUMERIC_DATE
+
+
+def check_claim_types(header: dict, claims: dict) -> None:
+    """Claims of the wrong JSON type are a 401 before any key is looked up (a list as `iss`, `exp` beyond 2^53...)."""
+    if not isinstance(header.get("kid", ""), str):
+        raise AuthError("the token's kid is not a string")
+    for name in ("iss", "jti"):
+        if name in claims and not isinstance(claims[name], str):
+            raise AuthError(f"the token's {name} claim is not a string")
+    for name in ("exp", "iat", "nbf"):
+        if name in claims and not _is_numeric_date(claims[name]):
+            raise AuthError(f"the token's {name} claim is not a NumericDate")
 
 
 class JtiStore:
@@ -118,7 +135,8 @@ class JwtChecker:
         except jwt.PyJWTError:
             raise AuthError("malformed JWT") from None
         if header.get("alg") not in ALGORITHMS:
-            raise AuthError(f"algorithm {header.get('alg')} is not accepted (use {', '.join(ALGORITHMS)})")
+            raise AuthError(f"algorithm {str(header.get('alg'))[:20]!r} is not accepted (use {', '.join(ALGORITHMS)})")
+        check_claim_types(header, unverified)
         issuer = unverified.get("iss")
         if issuer not in self.trust:
             raise AuthError("issuer is not trusted")
@@ -131,6 +149,6 @@ class JwtChecker:
             raise AuthError("token has expired") from None
         except jwt.PyJWTError as e:
             raise AuthError(f"invalid token: {type(e).__name__}") from None
-        if not self.store.first_use(str(claims["jti"]), int(claims["exp"])):
+        if not self.store.first_use(claims["jti"], int(claims["exp"])):
             raise AuthError("token has been used before (jti replay)")
         return claims

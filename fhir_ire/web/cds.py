@@ -1,7 +1,6 @@
 """CDS Hooks endpoints under /cds-services: discovery, service calls, feedback. JSON errors, never a 5xx for
 bad input; JWT checks when issuers are trusted."""
 
-import json
 import logging
 import threading
 from functools import lru_cache
@@ -12,6 +11,8 @@ from flask import Blueprint, jsonify, request
 from fhir_ire.data import load as load_data
 from fhir_ire.crd.hooks import CrdEngine, decide
 from fhir_ire.crd.security import AuthError, JwtChecker
+from fhir_ire.web.guard import loggable
+from fhir_ire.web.limits import check_hook_size, parse_json
 
 log = logging.getLogger("fhir_ire.cds")
 
@@ -28,6 +29,7 @@ def init(app, index, config, prefix="/cds-services"):
     if checker is None:
         log.warning("CDS Hooks JWT checks are OFF: hook calls are unauthenticated (start with --trust ISSUER=JWKS)")
     feedback, lock = [], threading.Lock()
+    limits = app.extensions["fhir_ire.limits"]
     bp = Blueprint("cds", __name__)
 
     def error(status, message):
@@ -40,7 +42,7 @@ def init(app, index, config, prefix="/cds-services"):
         try:
             checker.check(request.headers.get("Authorization"), audience)
         except AuthError as e:
-            log.info("rejected CDS Hooks call to %s: %s", request.path, e)  # never the token itself
+            log.info("rejected CDS Hooks call to %s: %s", loggable(request.path), loggable(e))  # never the token
             return error(401, f"unauthorized: {e}")
         return None
 
@@ -64,10 +66,8 @@ def init(app, index, config, prefix="/cds-services"):
     def call(service_id):
         if refused := guard(service_id):
             return refused
-        try:
-            body = json.loads(request.get_data() or b"")
-        except (ValueError, UnicodeDecodeError) as e:
-            return error(400, f"the request body is not valid JSON: {e}")
+        body = parse_json(request.get_data(), limits)
+        check_hook_size(body, limits)  # before the schema and the engine work through it
         problems = sorted(request_validator().iter_errors(body), key=lambda e: list(e.path)) \
             if isinstance(body, dict) else None
         if problems is None:
@@ -78,7 +78,7 @@ def init(app, index, config, prefix="/cds-services"):
         if body["hook"] != engine.services[service_id]["hook"]:
             return error(400, f"service '{service_id}' is for hook '{engine.services[service_id]['hook']}', "
                               f"not '{body['hook']}'")
-        log.info("CDS Hooks %s call, hookInstance %s", service_id, body.get("hookInstance"))
+        log.info("CDS Hooks %s call, hookInstance %s", service_id, loggable(body.get("hookInstance")))
         try:
             return jsonify(decide(engine, service_id, body, fhir_base()))
         except (TypeError, AttributeError, KeyError, ValueError) as e:
@@ -90,10 +90,7 @@ def init(app, index, config, prefix="/cds-services"):
     def on_feedback(service_id):
         if refused := guard(service_id):
             return refused
-        try:
-            body = json.loads(request.get_data() or b"{}")
-        except ValueError:
-            return error(400, "the feedback body is not valid JSON")
+        body = parse_json(request.get_data(), limits, "The feedback body")
         items = body.get("feedback") if isinstance(body, dict) else None
         if not isinstance(items, list):
             return error(400, "feedback must be an object with a 'feedback' array")

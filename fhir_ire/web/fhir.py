@@ -3,11 +3,11 @@
 import json
 import logging
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from fhir_ire.codesets.nucc import read_nucc
-from fhir_ire.errors import FhirError, InvalidRequest, NotFound
+from fhir_ire.errors import FhirError, NotFound
 from fhir_ire.terminology import capabilities
 from fhir_ire.terminology.expand import expand
 from fhir_ire.terminology.valuesets import resolve_valueset
@@ -17,6 +17,8 @@ from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Registry
 from fhir_ire.terminology.translate import translate
 from fhir_ire.terminology.validate import batch_validate_code, validate_code
+from fhir_ire.web.guard import loggable
+from fhir_ire.web.limits import parse_json
 
 log = logging.getLogger("fhir_ire.fhir")
 FHIR_JSON = "application/fhir+json"
@@ -39,10 +41,7 @@ def _params() -> Params:
     if request.method == "POST":
         raw = request.get_data(cache=True)
         if raw.strip():
-            try:
-                body = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise InvalidRequest(f"The request body is not valid JSON: {e}") from None
+            body = parse_json(raw, current_app.extensions["fhir_ire.limits"])
             params = Params.from_resource(body)
             query = Params.from_query(request.args)
             return _with_language(Params(query.items + params.items,
@@ -57,18 +56,6 @@ def _with_language(params: Params) -> Params:
         params.types[len(params.items)] = "valueCode"
         params.items.append(("displayLanguage", header))
     return params
-
-
-def route_errors(app, prefix: str) -> None:
-    """werkzeug's 404/405 for paths under the FHIR base become OperationOutcomes too."""
-    def handle(err):
-        if request.path.startswith(prefix + "/") or request.path == prefix:
-            code = "not-found" if err.code == 404 else "not-supported"
-            return fhir_response(outcome([issue("error", code, None, err.description or err.name)]), err.code)
-        return err
-
-    app.register_error_handler(404, handle)
-    app.register_error_handler(405, handle)
 
 
 def init(app, index, config, prefix="/fhir"):
@@ -91,7 +78,7 @@ def init(app, index, config, prefix="/fhir"):
 
     @bp.errorhandler(Exception)
     def on_unexpected(err):  # never a stack trace or an HTML page
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s %s", request.method, loggable(request.path))
         return fhir_response(outcome([issue("error", "exception", None, "Internal error; see server log")]), 500)
 
     @bp.get("/metadata")

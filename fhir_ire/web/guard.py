@@ -1,0 +1,97 @@
+"""What every route of ours gets, whichever blueprint serves it: the body-size limit and the time budget, JSON errors
+(an OperationOutcome under the FHIR base, CDS Hooks style {"error": ...} elsewhere; never an HTML page, never a
+stack trace), JSON answers to OPTIONS, and request data escaped before it reaches a log line."""
+
+import json
+import logging
+import re
+
+from flask import Response, request
+from werkzeug.exceptions import HTTPException
+
+from fhir_ire import budget
+from fhir_ire.errors import FhirError
+from fhir_ire.limits import Limits
+from fhir_ire.terminology.outcome import error_outcome
+from fhir_ire.web.limits import check_length
+
+log = logging.getLogger("fhir_ire.web")
+FHIR_JSON = "application/fhir+json"
+ISSUE_CODES = {404: "not-found", 405: "not-supported", 413: "too-long", 415: "not-supported", 422: "too-costly"}
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def loggable(value, limit: int = 200) -> str:
+    """Request data fit for one log line: control characters and line breaks escaped, at most limit characters."""
+    text = _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(value))
+    return text if len(text) <= limit else f"{text[:limit]}...(+{len(text) - limit} chars)"
+
+
+def json_error(status: int, message: str) -> Response:
+    """The CDS Hooks side's error body (the specification leaves it open; clients read `error`)."""
+    return Response(json.dumps({"error": message}, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def init(app, config: dict, prefix: str = "") -> Limits:
+    """Install the limits and the JSON error answers for the paths under prefix (for every path when the app is
+    ours alone: create_app sets app.extensions["fhir_ire.standalone"])."""
+    limits = Limits.from_config(config)
+    app.extensions["fhir_ire.limits"] = limits
+    fhir_base = prefix + "/fhir"
+    roots = [prefix + r for r in ("/fhir", "/cds-services", "/health", "/openapi.json")]
+
+    def is_ours(path: str) -> bool:
+        return app.extensions.get("fhir_ire.standalone") or any(path == r or path.startswith(r + "/") for r in roots)
+
+    def is_fhir(path: str) -> bool:
+        return path == fhir_base or path.startswith(fhir_base + "/")
+
+    def error(err: FhirError) -> Response:
+        if is_fhir(request.path):
+            return Response(json.dumps(error_outcome(err), ensure_ascii=False), status=err.status, mimetype=FHIR_JSON)
+        return json_error(err.status, err.diagnostics)
+
+    @app.before_request
+    def limit_request():
+        if not is_ours(request.path):
+            return
+        request.max_content_length = limits.max_body_bytes  # werkzeug refuses a longer chunked body as it reads
+        check_length(request.content_length, limits)         # and a declared longer one before reading a byte
+        budget.start(limits.time_budget)
+
+    @app.teardown_request
+    def end_budget(_exc=None):
+        budget.stop()
+
+    @app.after_request
+    def json_options(response):
+        if request.method == "OPTIONS" and is_ours(request.path) and response.mimetype == "text/html":
+            allow = sorted(m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip())
+            response.set_data(json.dumps({"allow": allow}))
+            response.mimetype = "application/json"
+        return response
+
+    def on_http_error(err: HTTPException):
+        if not is_ours(request.path):
+            return err
+        response = error(FhirError(err.description or err.name, status=err.code or 500,
+                                   code=ISSUE_CODES.get(err.code, "invalid")))
+        if err.code == 405 and getattr(err, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(err.valid_methods)
+        return response
+
+    def on_fhir_error(err: FhirError):
+        if not is_ours(request.path):
+            raise err
+        return error(err)
+
+    def on_unexpected(err: Exception):
+        if not is_ours(request.path):
+            raise err
+        log.exception("unexpected error on %s %s", request.method, loggable(request.path))
+        return error(FhirError("Internal error; see the server log", status=500, code="exception"))
+
+    app.register_error_handler(HTTPException, on_http_error)
+    app.register_error_handler(FhirError, on_fhir_error)
+    app.register_error_handler(Exception, on_unexpected)
+    return limits

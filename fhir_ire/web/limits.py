@@ -1,0 +1,102 @@
+"""Request limits shared by every blueprint: body size (refused from Content-Length before reading, and while
+reading a chunked body), safe JSON (nesting depth, number size, no NaN, no lone surrogates), the size of a hook
+call (orders and prefetched resources), and their `fhir-ire serve` flags (the values are in fhir_ire/limits.py)."""
+
+import json
+import re
+from dataclasses import fields
+from itertools import accumulate
+
+from fhir_ire.errors import InvalidRequest, OverLimit, TooLarge
+from fhir_ire.limits import HELP, Limits
+
+
+def add_arguments(parser) -> None:
+    for f in fields(Limits):
+        parser.add_argument("--" + f.name.replace("_", "-"), type=f.type, default=None, metavar="N",
+                            help=f"{HELP[f.name]} (default: {f.default:g})")
+
+
+def config_from_args(args) -> dict:
+    return {f.name: getattr(args, f.name) for f in fields(Limits) if getattr(args, f.name, None) is not None}
+
+
+def check_length(content_length: int | None, limits: Limits) -> None:
+    if content_length is not None and content_length > limits.max_body_bytes:
+        raise TooLarge(f"The request body is {content_length:,} bytes; this server takes at most "
+                       f"{limits.max_body_bytes:,} (--max-body-bytes)")
+
+
+# After a successful parse every `"` outside a string opens one, so this removes the strings in linear time.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_number(kind: str, limits: Limits):
+    def parse(text: str):
+        if len(text) > limits.max_number_length:
+            raise InvalidRequest(f"A JSON number has {len(text):,} characters; this server takes at most "
+                                 f"{limits.max_number_length} (--max-number-length)")
+        value = int(text) if kind == "int" else float(text)
+        if value in (float("inf"), float("-inf")):
+            raise InvalidRequest(f"The JSON number {text[:20]} is out of range")
+        return value
+    return parse
+
+
+def _refuse_constant(name: str):
+    raise InvalidRequest(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes, limits: Limits, what: str = "The request body"):
+    """The JSON value of raw, or InvalidRequest (400) saying what is wrong with it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidRequest(f"{what} is not UTF-8 (byte {e.start})") from None
+    try:
+        value = json.loads(text, parse_int=_refuse_number("int", limits), parse_float=_refuse_number("float", limits),
+                           parse_constant=_refuse_constant)
+    except RecursionError:
+        raise InvalidRequest(f"{what} is nested too deeply (at most {limits.max_json_depth} levels, "
+                             "--max-json-depth)") from None
+    except json.JSONDecodeError as e:
+        raise InvalidRequest(f"{what} is not valid JSON: {e}") from None
+    depth = max(accumulate(map(_STEP.__getitem__, _NOT_BRACKET.sub("", _STRING.sub("", text)).encode())), default=0)
+    if depth > limits.max_json_depth:
+        raise InvalidRequest(f"{what} is nested {depth} levels deep; this server takes at most "
+                             f"{limits.max_json_depth} (--max-json-depth)")
+    if _SURROGATE_ESCAPE.search(text):  # rare: then check exactly, pairs were joined by the parser
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidRequest(f"{what} has a lone UTF-16 surrogate (\\uD800-\\uDFFF) in a string") from None
+    return value
+
+
+def _count(value) -> int:
+    """Resources in a context or prefetch value: a Bundle's entries, a list's items, one resource."""
+    if isinstance(value, list):
+        return len(value)
+    if isinstance(value, dict):
+        entries = value.get("entry")
+        return len(entries) if value.get("resourceType") == "Bundle" and isinstance(entries, list) else 1
+    return 0
+
+
+def check_hook_size(body, limits: Limits) -> None:
+    """Refuse a hook call with more orders or prefetched resources than this server works through per call."""
+    if not isinstance(body, dict):
+        return
+    context = body.get("context") if isinstance(body.get("context"), dict) else {}
+    orders = sum(_count(context.get(k)) for k in ("draftOrders", "dispatchedOrders", "appointments"))
+    if orders > limits.max_orders:
+        raise OverLimit(f"The hook call has {orders:,} orders; this service takes at most {limits.max_orders} "
+                        "per call (--max-orders): split the call")
+    prefetch = body.get("prefetch") if isinstance(body.get("prefetch"), dict) else {}
+    resources = sum(_count(v) for v in prefetch.values())
+    if resources > limits.max_prefetch_resources:
+        raise OverLimit(f"The hook call prefetches {resources:,} resources; this service takes at most "
+                        f"{limits.max_prefetch_resources} per call (--max-prefetch-resources)")
