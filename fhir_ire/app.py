@@ -22,7 +22,7 @@ log = logging.getLogger("fhir_ire")
 
 def mount(app: Flask, config: dict | None = None, prefix: str = "") -> None:
     """Load the bundles once and register our blueprints on a (host) Flask app under prefix."""
-    from fhir_ire.web import cds, fhir, guard
+    from fhir_ire.web import cds, fhir, guard, ui
 
     config = dict(config or {})
     guard.init(app, config, prefix)  # limits, time budget and JSON errors on every route of ours
@@ -31,6 +31,7 @@ def mount(app: Flask, config: dict | None = None, prefix: str = "") -> None:
     app.extensions["fhir_ire.config"] = config
     fhir.init(app, index, config, prefix=prefix + "/fhir")
     cds.init(app, index, config, prefix=prefix + "/cds-services")
+    ui.init(app, index, config, prefix=prefix + "/ui", root=prefix)
 
     @app.get(prefix + "/health", endpoint="fhir_ire_health")
     def health():

@@ -2,6 +2,7 @@
 
 import uuid
 
+from fhir_ire.citations import cited_page
 from fhir_ire.uris import CARD_TYPE_201, CARD_TYPE_22
 
 INDICATOR = {"routine": "info", "urgent": "warning", "stat": "critical"}
@@ -33,9 +34,10 @@ def card(summary: str, detail: str, indicator: str, label: str, topic: str, old:
 
 
 def policy_links(action: dict, fhir_base: str) -> list[dict]:
-    links = []
+    """The policy's public address when the document gives one, else our page of the source at the quoted line."""
+    links, pages = [], fhir_base.rsplit("/fhir", 1)[0] + "/ui"
     for doc in action.get("documentation") or []:
-        url = doc.get("url") or ((doc.get("document") or {}).get("url"))
+        url = doc.get("url") or cited_page(pages, doc) or ((doc.get("document") or {}).get("url"))
         if url and not url.startswith("http"):
             url = f"{fhir_base}/{url}"
         if url and url not in [x["url"] for x in links]:

@@ -1,0 +1,168 @@
+"""Pages under /ui (Jinja templates, one stylesheet): coverage matrix, payers and rules, code explorer, sources with
+their quoted lines, QA report, hook console. They read the loaded index (through ui_catalog) and call the same plain
+functions as the API ($lookup/$translate, the CDS service); errors are pages, unknown ids 404 pages."""
+
+import json
+import logging
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from fhir_ire.citations import cited_page, line_span
+from fhir_ire.uris import CPT
+from fhir_ire.web import ui_hooks
+from fhir_ire.web.ui_catalog import Catalog
+from fhir_ire.web.ui_codes import CodeFinder
+from fhir_ire.web.ui_rules import describe, determination, needs, verdict
+
+log = logging.getLogger("fhir_ire.ui")
+SEVERITIES = ("fatal", "error", "warning", "information")
+
+
+def init(app, index, config, prefix="/ui", root=""):
+    """Register the pages under prefix; root is where the FHIR and CDS Hooks blueprints are mounted."""
+    catalog = Catalog(index)
+    finder = CodeFinder(app.extensions["fhir_ire.registry"])
+    engine = app.extensions["fhir_ire.crd"]
+    bp = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+
+    @bp.app_template_global("page_of")
+    def page_of(rtype: str, rid: str) -> str:
+        if rtype == "PlanDefinition" and rid in catalog.rules_by_id:
+            return url_for("ui.rule", rid=rid)
+        if rtype == "Organization" and catalog.payer(rid):
+            return url_for("ui.payer", pid=rid)
+        if rtype == "finding":
+            return url_for("ui.qa", _anchor=f"kind-{rid}")
+        return url_for("ui.resource", rtype=rtype, rid=rid)
+
+    @bp.app_template_global("cited")
+    def cited(artifact: dict) -> str | None:
+        return cited_page(url_for("ui.home").rstrip("/"), artifact)
+
+    @bp.app_template_global("span_of")
+    def span_of(text: str | None):
+        return line_span(text)
+
+    @bp.context_processor
+    def helpers():
+        return {"catalog": catalog, "describe": lambda e: describe(e, catalog.names), "determination": determination,
+                "verdict": verdict, "needs": needs, "source_by_file": catalog.source_by_file,
+                "api_root": request.script_root + root}
+
+    def on_http_error(err):
+        return render_template("ui/error.html", status=err.code, title=err.name, message=err.description), err.code
+
+    bp.register_error_handler(HTTPException, on_http_error)
+    for status in (400, 404, 405):  # the app's own handlers for these codes would win over a class handler
+        bp.register_error_handler(status, on_http_error)
+
+    @bp.errorhandler(Exception)
+    def on_unexpected(err):  # a page, never a stack trace
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return render_template("ui/error.html", status=500, title="Internal error",
+                               message="The page could not be built; the server log has the details."), 500
+
+    @bp.get("")
+    @bp.get("/")
+    def home():
+        return render_template("ui/home.html")
+
+    @bp.get("/coverage")
+    def coverage():
+        return render_template("ui/coverage.html")
+
+    @bp.get("/coverage/<pid>/<code>")
+    def cell(pid, code):
+        cell = catalog.cells.get((pid, code)) or abort(404, f"No coverage cell for payer '{pid}' and code '{code}'")
+        return render_template("ui/cell.html", cell=cell, payer=catalog.payer(pid),
+                               general=catalog.cross_payer_rules(code))
+
+    @bp.get("/payers/<pid>")
+    def payer(pid):
+        org = catalog.payer(pid) or abort(404, f"No payer '{pid}' in the loaded bundles")
+        return render_template("ui/payer.html", payer=org, rules=catalog.payer_rules(pid))
+
+    @bp.get("/rules/<rid>")
+    def rule(rid):
+        found = catalog.rules_by_id.get(rid) or abort(404, f"No rule (PlanDefinition) '{rid}' in the loaded bundles")
+        return render_template("ui/rule.html", rule=found)
+
+    @bp.get("/codes")
+    def codes():
+        query = request.args.get("q", "").strip()
+        hits = finder.search(query) if query else []
+        return render_template("ui/codes.html", query=query, hits=[(s, c, finder.name(s)) for s, c in hits],
+                               displays={h: finder.view(*h).display for h in hits})
+
+    @bp.get("/codes/<code>")
+    def code(code):
+        found = finder.find_code(code, request.args.get("system"))
+        if not found:
+            abort(404, f"No code '{code}' in the code systems this service holds")
+        views = [finder.view(s, c) for s, c in found]
+        shown = {c for _, c in found}
+        return render_template("ui/code.html", code=code, views=views,
+                               rules=[r for c in shown for r in catalog.naming.get(c, [])],
+                               payments=[p for c in shown for p in catalog.payments(c)],
+                               findings=[f for f in catalog.findings if catalog.finding_field(f, "code") in shown])
+
+    @bp.get("/sources")
+    def sources():
+        return render_template("ui/sources.html", sources=catalog.sources.values())
+
+    @bp.get("/sources/<doc_id>")
+    def source(doc_id):
+        src = catalog.sources.get(doc_id) or abort(404, f"No source document '{doc_id}' in the loaded bundles")
+        return render_template("ui/source.html", src=src)
+
+    @bp.get("/qa")
+    def qa():
+        severity, document = request.args.get("severity", ""), request.args.get("document", "")
+        shown = [f for f in catalog.findings if (not severity or f.get("severity") == severity)
+                 and (not document or catalog.finding_document(f) == document)]
+        return render_template("ui/qa.html", groups=catalog.group_findings(shown), severity=severity,
+                               document=document, severities=SEVERITIES, total=len(catalog.findings))
+
+    @bp.get("/hooks")
+    def hooks():
+        form = request.args
+        services = sorted(engine.services.values(), key=lambda s: s["id"])
+        hook = form.get("hook", "")
+        service = next((s for s in services if hook in (s["hook"], s["id"])), None)
+        result = run_console(service, form) if service and ui_hooks.split_codes(form.getlist("code")) else None
+        lines = sorted(catalog.names["%linesOfBusiness"].items(), key=lambda kv: kv[1])
+        return render_template("ui/hooks.html", services=services, service=service, form=form, result=result,
+                               lines=lines, codes=ui_hooks.split_codes(form.getlist("code")))
+
+    def run_console(service, form):
+        payer = catalog.payor(form.get("payer", "").strip())
+        orders = [(_system_of(c), c) for c in ui_hooks.split_codes(form.getlist("code"))]
+        body = ui_hooks.build_request(service["hook"], payer, form.get("lob") or None, orders,
+                                      ui_hooks.split_codes(form.getlist("dx")),
+                                      ui_hooks.split_codes(form.getlist("condition")))
+        path = f"{root}/cds-services/{service['id']}"
+        answer = current_app.test_client().post(path, json=body, base_url=request.host_url.rstrip("/") +
+                                                request.script_root)
+        response = answer.get_json(silent=True) or {}
+        return {"request": body, "status": answer.status_code, "response": response, "path": path,
+                "rows": ui_hooks.coverage_rows(response), "pretty": json.dumps,
+                "error": response.get("error") if answer.status_code >= 400 else None}
+
+    def _system_of(code):
+        """The code system of an ordered code: the first that holds it among the procedure code systems, else CPT."""
+        found = [s for s, _ in finder.find_code(code) if s in catalog.procedure_systems]
+        return found[0] if found else CPT
+
+    @bp.get("/resources/<rtype>/<rid>")
+    def resource(rtype, rid):
+        res = index.get(rtype, rid) or abort(404, f"No {rtype}/{rid} in the loaded bundles")
+        return render_template("ui/resource.html", res=res, pretty=json.dumps(res, indent=2, ensure_ascii=False),
+                               provenance=catalog.provenance_of(f"{rtype}/{rid}"))
+
+    @bp.get("/<path:rest>")
+    def unknown(rest):
+        abort(404, f"There is no page at /{rest} under the pages")
+
+    app.extensions["fhir_ire.ui"] = catalog
+    app.register_blueprint(bp, url_prefix=prefix)

@@ -1,0 +1,141 @@
+"""The code explorer: find a code (CPT, HCPCS, ICD-10-CM, NUCC) by code or words, and a code's page through the
+same functions $lookup and $translate answer with."""
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from fhir_ire.errors import FhirError
+from fhir_ire.terminology.lookup import lookup
+from fhir_ire.terminology.params import Params
+from fhir_ire.terminology.registry import Registry
+from fhir_ire.terminology.translate import translate
+from fhir_ire.uris import normalize_system
+
+_WORD = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)?")
+MAX_HITS = 50
+
+
+@dataclass
+class CodeView:
+    system: str
+    system_name: str
+    code: str
+    display: str
+    definition: str | None = None
+    designations: list[tuple[str, str]] = field(default_factory=list)  # (use, value)
+    properties: list[tuple[str, str]] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)
+    maps_from: list[dict] = field(default_factory=list)  # this code as source: {map, code, system, display, note}
+    maps_to: list[dict] = field(default_factory=list)  # this code as target
+
+
+def _value(part: dict):
+    return next((v for k, v in part.items() if k.startswith("value")), None)
+
+
+def _parts(param: dict) -> dict:
+    return {p["name"]: _value(p) for p in param.get("part") or []}
+
+
+class CodeFinder:
+    """Built once: which code systems to look in, and a word index over the code texts the bundles carry."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+        mapped = [normalize_system(g.get(side)) for cm in registry.index.all("ConceptMap")
+                  for g in cm.get("group") or [] for side in ("source", "target")]
+        self.systems = list(dict.fromkeys([s for s in mapped if s in registry.codesystems]
+                                          + sorted(registry.codesystems)))
+        entries = {}
+        for url in self.systems:
+            cs = self.registry.scope().codesystem(url)
+            if cs is not None and cs.content == "fragment":
+                for c in cs.concepts():
+                    entries[(url, c.code)] = " ".join([c.code, c.display or ""] + [d.get("value", "") for d in
+                                                                                   c.designations])
+        for cm in registry.index.all("ConceptMap"):  # targets in full code systems (ICD-10-CM, NUCC) the maps name
+            for g in cm.get("group") or []:
+                for el in g.get("element") or []:
+                    for t in el.get("target") or []:
+                        key = (normalize_system(g.get("target")), t.get("code"))
+                        entries.setdefault(key, f"{t.get('code')} {t.get('display') or ''}")
+        self.entries = sorted(entries)
+        self.words = sorted((w, i) for i, key in enumerate(self.entries) for w in set(_WORD.findall(entries[key].lower())))
+
+    def name(self, url: str) -> str:
+        cs = self.registry.scope().codesystem(url)
+        return (cs.title or cs.name or url) if cs else url
+
+    def find_code(self, code: str, system: str | None = None) -> list[tuple[str, str]]:
+        """(system, code) of every code system holding this code (as typed, or upper-cased)."""
+        scope, found = self.registry.scope(), []
+        for url in self.systems:
+            if system and normalize_system(system) != url:
+                continue
+            cs = scope.codesystem(url)
+            concept = cs and (cs.find(code) or cs.find(code.upper()))
+            if concept:
+                found.append((url, concept.code))
+        return found
+
+    def search(self, query: str) -> list[tuple[str, str]]:
+        """Codes whose code or text has every word of the query as a word prefix; exact codes first."""
+        query = query.strip()
+        exact = self.find_code(query) if query else []
+        words = _WORD.findall(query.lower())
+        hits = None
+        for w in words:
+            lo = bisect.bisect_left(self.words, (w, -1))
+            ids = set()
+            while lo < len(self.words) and self.words[lo][0].startswith(w):
+                ids.add(self.words[lo][1])
+                lo += 1
+            hits = ids if hits is None else hits & ids
+        found = [self.entries[i] for i in sorted(hits or ())]
+        return list(dict.fromkeys(exact + found))[:MAX_HITS]
+
+    def view(self, system: str, code: str) -> CodeView:
+        """A code's page: $lookup for its displays and properties, $translate both ways for its map entries."""
+        scope = self.registry.scope()
+        looked = lookup(scope, Params([("system", system), ("code", code)]))
+        params = looked["parameter"]
+        view = CodeView(system, self.name(system), code, next((_value(p) for p in params if p["name"] == "display"), code))
+        view.definition = next((_value(p) for p in params if p["name"] == "definition"), None)
+        for p in params:
+            parts = _parts(p) if p["name"] in ("designation", "property") else {}
+            if p["name"] == "designation":
+                use = parts.get("use") or {}
+                view.designations.append((use.get("display") or use.get("code") or "", parts.get("value") or ""))
+            elif p["name"] == "property":
+                value = parts.get("value")
+                view.properties.append((parts.get("code"), value.get("code") if isinstance(value, dict) else value))
+        concept = scope.codesystem(system).find(code)
+        view.children = list(concept.children) if concept else []
+        view.maps_from = self._matches(Params([("system", system), ("code", code)]), "concept")
+        view.maps_to = self._matches(Params([("targetSystem", system), ("targetCode", code)]), "source")
+        return view
+
+    def _matches(self, params: Params, which: str) -> list[dict]:
+        scope = self.registry.scope()
+        try:
+            answer = translate(scope, params)
+        except FhirError:
+            return []
+        out = []
+        for p in answer["parameter"]:
+            if p["name"] != "match":
+                continue
+            parts = _parts(p)
+            coding = parts.get(which) or {}
+            cm = scope.conceptmap(parts.get("originMap") or "")
+            out.append({"map": (cm or {}).get("title") or parts.get("originMap"), "map_id": (cm or {}).get("id"),
+                        "system": normalize_system(coding.get("system")), "code": coding.get("code"),
+                        "display": coding.get("display") or self._display(coding), "note": parts.get("message"),
+                        "equivalence": parts.get("equivalence")})
+        return out
+
+    def _display(self, coding: dict) -> str:
+        cs = self.registry.scope().codesystem(coding.get("system"))
+        concept = cs.find(coding.get("code") or "") if cs else None
+        return (concept.display if concept else None) or ""
