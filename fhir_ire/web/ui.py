@@ -98,14 +98,13 @@ def init(app, index, config, prefix="/ui", root=""):
     @bp.get("/codes/<code>")
     def code(code):
         found = finder.find_code(code, request.args.get("system"))
-        if not found:
+        shown = {c for _, c in found} or {code}
+        findings = [f for f in catalog.findings if catalog.finding_field(f, "code") in shown]
+        rules = [r for c in shown for r in catalog.naming.get(c, [])]
+        if not found and not findings and not rules:
             abort(404, f"No code '{code}' in the code systems this service holds")
-        views = [finder.view(s, c) for s, c in found]
-        shown = {c for _, c in found}
-        return render_template("ui/code.html", code=code, views=views,
-                               rules=[r for c in shown for r in catalog.naming.get(c, [])],
-                               payments=[p for c in shown for p in catalog.payments(c)],
-                               findings=[f for f in catalog.findings if catalog.finding_field(f, "code") in shown])
+        return render_template("ui/code.html", code=code, views=[finder.view(s, c) for s, c in found], rules=rules,
+                               payments=[p for c in shown for p in catalog.payments(c)], findings=findings)
 
     @bp.get("/sources")
     def sources():

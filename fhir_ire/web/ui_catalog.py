@@ -106,7 +106,9 @@ class Catalog:
         lines = {c.get("code"): c.get("display") or c.get("code") for r in self.rules
                  for u in _use_context(r.resource, "line-of-business")
                  for c in (u.get("valueCodeableConcept") or {}).get("coding") or []}
-        self.names = {"%payerId": {p["id"]: p.get("name") or p["id"] for p in self.payers}, "%linesOfBusiness": lines}
+        self.names = {"%payerId": {p["id"]: p.get("name") or p["id"] for p in self.payers}, "%linesOfBusiness": lines,
+                      "ValueSet": {v["url"]: v.get("title") or v.get("name") or v["url"] for v in index.all("ValueSet")
+                                   if v.get("url")}}
         self.findings = [i for o in index.outcomes.values() for i in o.get("issue") or []]
         titles = {f"{r['resourceType']}/{r['id']}": r.get("title") or r.get("name") or r["id"]
                   for t in index.types() for r in index.all(t)}

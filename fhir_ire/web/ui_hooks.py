@@ -86,8 +86,10 @@ def coverage_rows(response: dict) -> list[dict]:
                 value = next((v for k, v in sub.items() if k.startswith("value")), None)
                 if sub.get("url") == "detail" or value is None:
                     continue
-                if isinstance(value, dict):
-                    value = value.get("reference") or value.get("display") or value.get("code") or str(value)
+                if isinstance(value, dict):  # Reference, Coding or CodeableConcept
+                    coding = (value.get("coding") or [{}])[0]
+                    value = (value.get("reference") or value.get("text") or value.get("display") or value.get("code")
+                             or coding.get("display") or coding.get("code") or str(value))
                 fields.setdefault(sub["url"], []).append(value)
             codes = [c.get("code") for c in (res.get("code") or {}).get("coding") or []]
             rows.append({"order": f"{res.get('resourceType')}/{res.get('id')}", "codes": codes,

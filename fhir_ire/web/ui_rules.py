@@ -23,6 +23,7 @@ SUBJECTS = {
 _VAR = re.compile(r"%[A-Za-z]+")
 _LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")
 _URL = re.compile(r"^[a-z]+:")
+_MEMBER_OF = re.compile(r"memberOf\(\s*'([^']+)'")
 
 
 def determination(action: dict) -> dict | None:
@@ -85,6 +86,9 @@ def describe(expression: str, names: dict[str, dict[str, str]] | None = None) ->
     shown_names = names.get(var.group(0), {}) if var else {}
     last = expr.rfind(".where(")
     scope = expr[last:_closing(expr, last + 6) + 1] if last >= 0 else expr
+    sets = [names.get("ValueSet", {}).get(v, v) for v in _MEMBER_OF.findall(scope)]
+    if sets:
+        return f"{subject} has {'no' if expr.endswith('.empty()') else 'a'} code in {', '.join(sets)}"
     values = [shown_names.get(v, v) for v in _LITERAL.findall(scope) if not _URL.match(v)]
     shown = ", ".join(values)
     empty = expr.endswith(".empty()")

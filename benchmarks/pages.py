@@ -1,0 +1,57 @@
+"""Render time of the pages on the committed bundles: the whole request through Flask (routing, view, Jinja), in
+process, after a warm-up. Prints median, p95 and max per page and the ratio to a bare Flask endpoint measured in the
+same run; the target is under 100 ms for the matrix and a code page.
+
+    .venv/bin/python benchmarks/pages.py [--bundles bundles] [--nucc CSV] [--runs 200]
+"""
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from flask import Flask
+
+from fhir_ire import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["/ui/coverage", "/ui/codes/0600T", "/ui/codes/C64.2", "/ui/coverage/independent-care-health-plan/0600T",
+         "/ui/sources/doc-003-b10156e311b6c405", "/ui/qa", "/ui/codes?q=kidney",
+         "/ui/hooks?hook=order-sign&payer=iCare&code=0600T"]
+
+
+def timed(client, path: str, runs: int) -> list[float]:
+    for _ in range(5):
+        assert client.get(path).status_code == 200, path
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        answer = client.get(path)
+        out.append((time.perf_counter() - start) * 1000)
+        assert answer.status_code == 200
+    return sorted(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundles", default=str(ROOT / "bundles"))
+    parser.add_argument("--nucc", default=str(ROOT.parent / "shared" / "reference" / "nucc_taxonomy_251.csv"))
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    config = {"BUNDLES": args.bundles}
+    if Path(args.nucc).is_file():
+        config["NUCC"] = args.nucc
+    client = create_app(config).test_client()
+    bare = Flask("bare")
+    bare.get("/")(lambda: "ok")
+    floor = statistics.median(timed(bare.test_client(), "/", args.runs))
+    print(f"{'page':58} {'median ms':>9} {'p95 ms':>8} {'max ms':>8} {'x bare':>7}")
+    print(f"{'bare Flask endpoint (same client)':58} {floor:9.2f}")
+    for path in PAGES:
+        t = timed(client, path, args.runs)
+        median, p95 = statistics.median(t), t[int(len(t) * 0.95) - 1]
+        print(f"{path:58} {median:9.2f} {p95:8.2f} {t[-1]:8.2f} {median / floor:7.1f}")
+
+
+if __name__ == "__main__":
+    main()

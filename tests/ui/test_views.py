@@ -1,0 +1,209 @@
+"""The pages' plain functions without a browser: citations, rules in words, verdicts, the console's requests, the
+matrix from a synthetic index; and every page and link of the app over the committed bundles."""
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import jsonschema
+import pytest
+from flask import Flask
+
+from fhir_ire import create_app
+from fhir_ire.app import mount
+from fhir_ire.citations import cited_page, line_span
+from fhir_ire.data import load as load_data
+from fhir_ire.store import ResourceIndex
+from fhir_ire.web.ui_catalog import Catalog
+from fhir_ire.web.ui_hooks import build_request, coverage_type
+from fhir_ire.web.ui_rules import describe, verdict
+
+CPT = "http://www.ama-assn.org/go/cpt"
+
+
+@pytest.mark.parametrize("text, span", [
+    ("003_x.txt:60", ("003_x.txt", 60, 60)),
+    ("002_y.txt:4-5", ("002_y.txt", 4, 5)),
+    ('a b.txt:7-9: "a quote: with colon"', ("a b.txt", 7, 9)),
+    ("001_z.txt#L41", ("001_z.txt", 41, 41)),
+    ("no position here", None),
+    (None, None),
+], ids=["label", "label-range", "provenance-display", "qa-location", "none", "empty"])
+def test_line_span_reads_the_positions_the_build_writes(text, span):
+    assert line_span(text) == span
+
+
+def test_a_citation_links_to_its_source_page_at_the_quoted_line():
+    art = {"label": "003_x.txt:60-61", "document": {"url": "DocumentReference/doc-003-x"}}
+    assert cited_page("/ui", art) == "/ui/sources/doc-003-x#L60"
+    assert cited_page("/ui", {"document": {"url": "DocumentReference/doc-1"}, "display": "T (f.txt:4-5)"}) \
+        == "/ui/sources/doc-1#L4"
+    assert cited_page("/ui", {"url": "https://example.org/policy"}) is None
+
+
+NAMES = {"%payerId": {"p1": "First Payer"}, "%linesOfBusiness": {"ma": "Medicare Advantage"},
+         "ValueSet": {"http://x/ValueSet/dx": "Related diagnoses"}}
+
+
+@pytest.mark.parametrize("expression, words", [
+    ("%payerId = 'p1'", "the patient's payer is First Payer"),
+    (f"%orderCodes.where(system = '{CPT}' and (code = 'A1' or code = 'B2')).exists()",
+     "the ordered procedure is one of A1, B2"),
+    (f"%orderCodes.where(system = '{CPT}' and code in ('A1' | 'B2')).exists()", "the ordered procedure is one of A1, B2"),
+    ("(%linesOfBusiness.empty() or %linesOfBusiness.where($this = 'ma').exists())",
+     "either the coverage's line of business is not known, or the coverage's line of business is Medicare Advantage"),
+    ("%reasonCodes.where(code.startsWith('C64')).empty()", "the order's diagnosis has no code starting with C64"),
+    ("%reasonCodes.where(memberOf('http://x/ValueSet/dx')).exists()", "the order's diagnosis has a code in Related diagnoses"),
+    ("%payerId = 'p1' and %hook = 'order-sign'", "the patient's payer is First Payer; the hook is order-sign"),
+], ids=["equality", "or-chain", "in-collection", "either", "starts-with-none", "member-of", "and"])
+def test_conditions_read_as_words(expression, words):
+    assert describe(expression, NAMES) == words
+
+
+@pytest.mark.parametrize("det, label", [
+    (None, "No policy"),
+    ({"covered": "not-covered", "doc-purpose": []}, "Not covered"),
+    ({"covered": "conditional", "pa-needed": "auth-needed", "doc-purpose": ["withpa"]}, "Prior authorization"),
+    ({"covered": "conditional", "pa-needed": "no-auth", "doc-purpose": ["withclaim"]},
+     "Conditional: documentation with the claim"),
+    ({"covered": "conditional", "pa-needed": "conditional", "doc-purpose": []}, "Covered with criteria"),
+    ({"covered": "covered", "doc-purpose": []}, "Covered"),
+], ids=["none", "not-covered", "prior-auth", "with-claim", "criteria", "covered"])
+def test_verdicts_follow_the_coverage_information_codes(det, label):
+    assert verdict(det)[0] == label
+
+
+def _rule(rid, payer, codes, det):
+    ext = [{"url": "http://b/StructureDefinition/coverage-determination",
+            "extension": [{"url": k, "valueCode": v} for k, v in det.items()]}]
+    use = [{"code": {"code": "focus"}, "valueCodeableConcept": {"coding": [{"system": CPT, "code": c} for c in codes]}}]
+    if payer:
+        use.append({"code": {"code": "payer"}, "valueReference": {"reference": f"Organization/{payer}"}})
+    cond = " or ".join(f"code = '{c}'" for c in codes)
+    return {"resourceType": "PlanDefinition", "id": rid, "title": f"rule {rid}", "useContext": use,
+            "identifier": [{"value": f"N-{rid}"}],
+            "action": [{"id": "a", "extension": ext, "condition": [{"kind": "applicability", "expression": {
+                "expression": f"%orderCodes.where({cond}).exists()"}}]}]}
+
+
+def test_the_matrix_is_payers_by_governed_codes_from_any_index():
+    index = ResourceIndex()
+    for pid in ("p1", "p2"):
+        index.add({"resourceType": "Organization", "id": pid, "name": pid.upper(),
+                   "type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/organization-type",
+                                         "code": "pay"}]}]})
+    index.add(_rule("r1", "p1", ["X1", "X2"], {"covered": "conditional", "pa-needed": "auth-needed"}))
+    index.add(_rule("r2", None, ["X3"], {"covered": "not-covered"}))
+    catalog = Catalog(index)
+    assert [c for _, c in catalog.codes] == ["X1", "X2", "X3"]
+    assert catalog.cells[("p1", "X1")].verdict[0] == "Prior authorization"
+    assert catalog.cells[("p1", "X1")].entries[0][0].short == "policy N-r1"
+    assert catalog.cells[("p1", "X3")].verdict[0] == "No policy"  # a cross-payer rule is not a payer's policy
+    assert catalog.cells[("p2", "X1")].verdict[0] == "No policy"
+    assert [r.id for r in catalog.cross_payer_rules("X3")] == ["r2"]
+
+
+SCHEMA = jsonschema.Draft7Validator(load_data("crd/request-schema.json"))
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app({"BUNDLES": "bundles"})
+
+
+@pytest.mark.parametrize("service", ["order-sign-crd", "order-select-crd", "order-dispatch-crd", "appointment-book-crd"])
+def test_console_requests_are_valid_and_answered(app, service):
+    hook = app.extensions["fhir_ire.crd"].services[service]["hook"]
+    body = build_request(hook, {"display": "Somebody"}, "commercial", [(CPT, "0600T"), (CPT, "0601T")],
+                         ["C25.0"], ["I48.0"])
+    assert list(SCHEMA.iter_errors(body)) == []
+    answer = app.test_client().post(f"/cds-services/{service}", json=body)
+    assert answer.status_code == 200, answer.get_json()
+
+
+def test_console_coverage_type_is_read_back_as_the_chosen_line_of_business():
+    table = load_data("crd/lines-of-business.json")
+    for line in ("medicare", "medicare-advantage", "medicare-ffs", "medicaid", "commercial"):
+        code = coverage_type(line)["coding"][0]["code"]
+        assert line in table["sopt"][code]
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs, self.ids, self.marked = [], set(), set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("a", "link") and a.get("href"):
+            self.hrefs.append(a["href"])
+        if a.get("id"):
+            self.ids.add(a["id"])
+            if "marked" in (a.get("class") or "").split():
+                self.marked.add(a["id"])
+
+
+def crawl(client, start: str, limit: int = 400):
+    """Every page reachable from start under the same prefix: {path: parsed page}."""
+    seen, queue, pages = set(), [start], {}
+    while queue and len(pages) < limit:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        answer = client.get(path)
+        assert answer.status_code == 200, f"{path}: {answer.status_code}"
+        if not answer.mimetype == "text/html":
+            continue
+        parsed = Links()
+        parsed.feed(answer.get_data(as_text=True))
+        pages[path] = parsed
+        for href in parsed.hrefs:
+            url = urlparse(urljoin("http://localhost" + path, href))
+            if url.netloc == "localhost" and url.path.startswith(start.rstrip("/")) and "/hooks" not in url.path:
+                queue.append(url.path + (f"?{url.query}" if url.query else ""))
+    return pages
+
+
+def test_every_page_and_link_under_ui_answers_and_every_line_anchor_is_marked(app):
+    client = app.test_client()
+    pages = crawl(client, "/ui")
+    assert len(pages) > 30
+    anchors = 0
+    for path, parsed in pages.items():
+        for href in parsed.hrefs:
+            target, fragment = urldefrag(urljoin("http://localhost" + path, href))
+            if re.fullmatch(r"L\d+", fragment or "") and "/ui/sources/" in target and urlparse(target).path != path:
+                page = pages[urlparse(target).path]
+                assert fragment in page.ids and fragment in page.marked, f"{path} -> {href}"
+                anchors += 1
+    assert anchors > 20
+
+
+def test_pages_mount_in_a_host_app_under_its_prefix():
+    host = Flask("host")
+    mount(host, {"BUNDLES": "bundles"}, prefix="/kb")
+    client = host.test_client()
+    pages = crawl(client, "/kb/ui", limit=60)
+    assert "/kb/ui/coverage" in pages
+    for parsed in pages.values():
+        assert all(h.startswith(("/kb/", "#", "http", "data:")) for h in parsed.hrefs), parsed.hrefs
+    console = client.get("/kb/ui/hooks?hook=order-sign&payer=Somebody&code=0600T").get_data(as_text=True)
+    assert "HTTP 200" in console and "/kb/cds-services/order-sign-crd" in console
+    assert client.get("/ui/coverage").status_code == 404
+
+
+def test_card_links_point_to_the_quoted_line_of_a_source_page(app):
+    client = app.test_client()
+    body = build_request("order-sign", {"display": "Somebody"}, None, [(CPT, "0600T")], [], [])
+    pages = crawl(client, "/ui/sources")
+    for payer in [o.get("name") for o in app.extensions["fhir_ire.ui"].payers]:
+        body["prefetch"]["coverage"]["entry"][0]["resource"]["payor"] = [{"display": payer}]
+        cards = client.post("/cds-services/order-sign-crd", json=body).get_json()["cards"]
+        for link in [lk["url"] for c in cards for lk in c.get("links") or []]:
+            target, fragment = urldefrag(link)
+            path = urlparse(target).path
+            if path.startswith("/ui/sources/"):
+                assert fragment in pages[path].marked, link
+            else:
+                assert not path.startswith("/fhir/DocumentReference"), link
