@@ -93,13 +93,13 @@ def init(app, index, config, prefix="/ui", root=""):
         query = request.args.get("q", "").strip()
         hits = finder.search(query) if query else []
         return render_template("ui/codes.html", query=query, hits=[(s, c, finder.name(s)) for s, c in hits],
-                               displays={h: finder.view(*h).display for h in hits})
+                               displays={h: finder.display(*h) for h in hits})
 
     @bp.get("/codes/<code>")
     def code(code):
         found = finder.find_code(code, request.args.get("system"))
         shown = {c for _, c in found} or {code}
-        findings = [f for f in catalog.findings if catalog.finding_field(f, "code") in shown]
+        findings = [f for c in sorted(shown) for f in catalog.findings_by_code.get(c, [])]
         rules = [r for c in shown for r in catalog.naming.get(c, [])]
         if not found and not findings and not rules:
             abort(404, f"No code '{code}' in the code systems this service holds")

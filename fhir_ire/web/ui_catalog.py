@@ -93,7 +93,16 @@ class Catalog:
         self.payers = sorted((o for o in index.all("Organization") if _is_payer(o) or o["id"] in ruled),
                              key=lambda o: (o.get("name") or o["id"]).lower())
         self.codes = sorted({c for r in self.rules for c in r.codes}, key=lambda c: (c[1], c[0] or ""))
-        self.cells = {(p["id"], code): self._cell(p["id"], code) for p in self.payers for _, code in self.codes}
+        self.payers_by_id = {p["id"]: p for p in self.payers}
+        self.by_payer: dict[str | None, list[Rule]] = defaultdict(list)  # None: rules for any payer
+        for rule in self.rules:
+            self.by_payer[rule.payer].append(rule)
+        self.cells = {(p["id"], code): Cell(p["id"], code) for p in self.payers for _, code in self.codes}
+        for pid in self.payers_by_id:
+            for rule in self.by_payer.get(pid, []):
+                for _, code in rule.codes:
+                    self.cells[(pid, code)].entries += [(rule, a, determination(a)) for a in rule.actions_for(code)
+                                                        if determination(a) is not None]
         self.naming: dict[str, list[Rule]] = {}  # code -> rules whose focus or conditions name it
         for rule in self.rules:
             named = {c for _, c in rule.codes} | {lit for a in rule.resource.get("action") or [] for lit in _literals(a)}
@@ -115,33 +124,33 @@ class Catalog:
         self.sources: dict[str, Source] = load_sources(index, self.findings, titles)
         self.source_by_file = {f: s for s in self.sources.values() for f in s.files}
         self.procedure_systems = {s for s, _ in self.codes}
+        self.doc_payers: dict[str, list[str]] = defaultdict(list)
+        for rule in self.rules:
+            docs = {(a.get("document") or {}).get("url") for a in rule.resource.get("relatedArtifact") or []}
+            doc_id = next(iter(docs)).rsplit("/", 1)[-1] if len(docs) == 1 and rule.payer else None
+            if doc_id and self.payer_name(rule.payer) not in self.doc_payers[doc_id]:
+                self.doc_payers[doc_id].append(self.payer_name(rule.payer))
+        self.findings_by_code: dict[str, list[dict]] = defaultdict(list)
+        for f in self.findings:
+            self.findings_by_code[self.finding_field(f, "code")].append(f)
+        self.stale = {c for c, fs in self.findings_by_code.items() if any(_finding_code(f) == "payment-stale" for f in fs)}
         self.provenance: dict[str, list[dict]] = defaultdict(list)  # "Type/id" -> its Provenance entities
         for prov in index.all("Provenance"):
             for target in prov.get("target") or []:
                 self.provenance[target.get("reference")].extend(prov.get("entity") or [])
 
     def payer(self, pid: str) -> dict | None:
-        return next((p for p in self.payers if p["id"] == pid), None)
+        return self.payers_by_id.get(pid)
 
     def payer_name(self, pid: str | None) -> str:
         p = self.payer(pid) if pid else None
         return (p.get("name") or pid) if p else (pid or "any payer")
 
     def payer_rules(self, pid: str) -> list[Rule]:
-        return [r for r in self.rules if r.payer == pid]
+        return self.by_payer.get(pid, [])
 
     def cross_payer_rules(self, code: str) -> list[Rule]:
-        return [r for r in self.rules if r.payer is None and any(c == code for _, c in r.codes)]
-
-    def _cell(self, pid: str, code: str) -> Cell:
-        cell = Cell(pid, code)
-        for rule in self.payer_rules(pid):
-            if any(c == code for _, c in rule.codes):
-                for act in rule.actions_for(code):
-                    det = determination(act)
-                    if det is not None:
-                        cell.entries.append((rule, act, det))
-        return cell
+        return [r for r in self.by_payer.get(None, []) if any(c == code for _, c in r.codes)]
 
     def questionnaires_of(self, action: dict) -> list[dict]:
         """DTR Questionnaires an action points to (a canonical in its determination or definition)."""
@@ -153,12 +162,7 @@ class Catalog:
 
     def document_payers(self, doc_id: str) -> list[str]:
         """Payers of the rules built from this document alone (a rule citing several documents names none)."""
-        names = []
-        for rule in self.rules:
-            docs = {(a.get("document") or {}).get("url") for a in rule.resource.get("relatedArtifact") or []}
-            if rule.payer and docs == {f"DocumentReference/{doc_id}"}:
-                names.append(self.payer_name(rule.payer))
-        return list(dict.fromkeys(names))
+        return self.doc_payers.get(doc_id, [])
 
     def provenance_of(self, ref: str) -> list[dict]:
         return self.provenance.get(ref, [])
@@ -181,7 +185,6 @@ class Catalog:
     def payments(self, code: str) -> list[dict]:
         """Payment benchmarks of a code: setting, year, amount, and whether the figure is stale (its period has
         ended, or a QA finding says so)."""
-        flagged = {self.finding_field(f, "code") for f in self.findings if _finding_code(f) == "payment-stale"}
         out = []
         for cid in self.charge_items.get(code, []):
             period = cid.get("effectivePeriod") or {}
@@ -191,7 +194,7 @@ class Catalog:
                         "amount": (component.get("amount") or {}).get("value"),
                         "note": (component.get("code") or {}).get("text"),
                         "quote": ((cid.get("applicability") or [{}])[0]).get("description"),
-                        "stale": code in flagged or (period.get("end") or "9999") < date.today().isoformat()})
+                        "stale": code in self.stale or (period.get("end") or "9999") < date.today().isoformat()})
         return out
 
     def finding_field(self, finding: dict, name: str):

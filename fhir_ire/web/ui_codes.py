@@ -131,11 +131,11 @@ class CodeFinder:
             cm = scope.conceptmap(parts.get("originMap") or "")
             out.append({"map": (cm or {}).get("title") or parts.get("originMap"), "map_id": (cm or {}).get("id"),
                         "system": normalize_system(coding.get("system")), "code": coding.get("code"),
-                        "display": coding.get("display") or self._display(coding), "note": parts.get("message"),
+                        "display": coding.get("display") or self.display(coding.get("system"), coding.get("code")), "note": parts.get("message"),
                         "equivalence": parts.get("equivalence")})
         return out
 
-    def _display(self, coding: dict) -> str:
-        cs = self.registry.scope().codesystem(coding.get("system"))
-        concept = cs.find(coding.get("code") or "") if cs else None
+    def display(self, system: str, code: str) -> str:
+        cs = self.registry.scope().codesystem(system)
+        concept = cs.find(code or "") if cs else None
         return (concept.display if concept else None) or ""

@@ -108,37 +108,30 @@ def _strip(expr: str) -> str:
     return expr
 
 
-def _closing(expr: str, start: int) -> int:
+def _scan(expr: str, start: int = 0):
+    """(index, character, depth) of the characters outside quoted strings; depth counts open parentheses."""
     depth, quoted = 0, False
     for i in range(start, len(expr)):
         ch = expr[i]
         if ch == "'" and (i == 0 or expr[i - 1] != "\\"):
             quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
+        elif not quoted:
+            depth += (ch == "(") - (ch == ")")
+            yield i, ch, depth
+
+
+def _closing(expr: str, start: int) -> int:
+    """The index of the parenthesis closing the one at start; -1 when unbalanced."""
+    return next((i for i, ch, depth in _scan(expr, start) if ch == ")" and depth == 0), -1)
 
 
 def _split_top(expr: str, word: str) -> list[str]:
     """Split on word where it is outside parentheses and quotes."""
-    parts, depth, quoted, last, i = [], 0, False, 0, 0
-    while i < len(expr):
-        ch = expr[i]
-        if ch == "'" and (i == 0 or expr[i - 1] != "\\"):
-            quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth -= 1
-        elif not quoted and depth == 0 and expr.startswith(word, i):
+    cuts = [i for i, _, depth in _scan(expr) if depth == 0 and expr.startswith(word, i)]
+    parts, last = [], 0
+    for i in cuts:
+        if i >= last:
             parts.append(expr[last:i].strip())
             last = i + len(word)
-            i = last
-            continue
-        i += 1
     parts.append(expr[last:].strip())
     return [p for p in parts if p]

@@ -207,3 +207,13 @@ def test_card_links_point_to_the_quoted_line_of_a_source_page(app):
                 assert fragment in pages[path].marked, link
             else:
                 assert not path.startswith("/fhir/DocumentReference"), link
+
+
+def test_console_shows_the_refusal_when_hook_calls_need_a_signed_jwt(tmp_path):
+    (tmp_path / "jwks.json").write_text('{"keys": []}')
+    app = create_app({"BUNDLES": "bundles", "TRUST": {"https://ehr.example.org": str(tmp_path / "jwks.json")},
+                      "JTI_STORE": f"sqlite:///{tmp_path / 'jti.sqlite'}"})
+    page = app.test_client().get("/ui/hooks?hook=order-sign&payer=Somebody&code=0600T")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "HTTP 401" in text and "unauthorized" in text
