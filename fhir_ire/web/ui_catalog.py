@@ -155,7 +155,8 @@ class Catalog:
     def questionnaires_of(self, action: dict) -> list[dict]:
         """DTR Questionnaires an action points to (a canonical in its determination or definition)."""
         det = determination(action) or {}
-        urls = [action.get("definitionCanonical")] + [v for v in det.values() if isinstance(v, str)]
+        urls = [a.get("definitionCanonical") for a in [action] + (action.get("action") or [])]
+        urls += [v for v in det.values() if isinstance(v, str)]
         urls += [v for vs in det.values() if isinstance(vs, list) for v in vs if isinstance(v, str)]
         found = [self.index.canonical("Questionnaire", u) for u in urls if u and "/Questionnaire/" in u]
         return [q for q in found if q]

@@ -5,6 +5,7 @@ import uuid
 
 from fhir_ire.data import load as load_data
 from fhir_ire.uris import CRD_COVERAGE_INFORMATION, ICD10CM
+from fhir_ire.web.ui_rules import verdict
 
 PATIENT = "ui-patient"
 
@@ -92,6 +93,8 @@ def coverage_rows(response: dict) -> list[dict]:
                              or coding.get("display") or coding.get("code") or str(value))
                 fields.setdefault(sub["url"], []).append(value)
             codes = [c.get("code") for c in (res.get("code") or {}).get("coding") or []]
-            rows.append({"order": f"{res.get('resourceType')}/{res.get('id')}", "codes": codes,
+            det = {"covered": (fields.get("covered") or [None])[0], "pa-needed": (fields.get("pa-needed") or [None])[0],
+                   "doc-purpose": fields.get("doc-purpose", [])}
+            rows.append({"order": f"{res.get('resourceType')}/{res.get('id')}", "codes": codes, "verdict": verdict(det),
                          "description": action.get("description"), "fields": fields})
     return rows
