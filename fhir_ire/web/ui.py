@@ -4,8 +4,10 @@ functions as the API ($lookup/$translate, the CDS service); errors are pages, un
 
 import json
 import logging
+import re
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from fhir_ire.citations import cited_page, line_span
@@ -17,6 +19,7 @@ from fhir_ire.web.ui_rules import describe, determination, needs, verdict
 
 log = logging.getLogger("fhir_ire.ui")
 SEVERITIES = ("fatal", "error", "warning", "information")
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 
 
 def init(app, index, config, prefix="/ui", root=""):
@@ -39,6 +42,11 @@ def init(app, index, config, prefix="/ui", root=""):
     @bp.app_template_global("cited")
     def cited(artifact: dict) -> str | None:
         return cited_page(url_for("ui.home").rstrip("/"), artifact)
+
+    @bp.app_template_filter("emphasis")
+    def emphasis(text: str | None) -> Markup:
+        """Markdown emphasis (**bold**, __bold__) in quotes and card text shown as bold; everything else escaped."""
+        return Markup(_BOLD.sub(r"<strong>\2</strong>", str(escape(text or ""))))
 
     @bp.app_template_global("span_of")
     def span_of(text: str | None):

@@ -125,6 +125,13 @@ class Catalog:
         self.source_by_file = {f: s for s in self.sources.values() for f in s.files}
         self.procedure_systems = {s for s, _ in self.codes}
         self.doc_payers: dict[str, list[str]] = defaultdict(list)
+        for doc in index.all("DocumentReference"):  # the payer the document itself names (author, custodian)
+            for ref in (doc.get("author") or []) + [doc.get("custodian") or {}]:
+                pid = (ref.get("reference") or "").rsplit("Organization/", 1)[-1] if "Organization/" in \
+                    (ref.get("reference") or "") else None
+                name = self.payer_name(pid) if pid and self.payer(pid) else ref.get("display")
+                if name and name not in self.doc_payers[doc["id"]]:
+                    self.doc_payers[doc["id"]].append(name)
         for rule in self.rules:
             docs = {(a.get("document") or {}).get("url") for a in rule.resource.get("relatedArtifact") or []}
             doc_id = next(iter(docs)).rsplit("/", 1)[-1] if len(docs) == 1 and rule.payer else None

@@ -217,3 +217,10 @@ def test_console_shows_the_refusal_when_hook_calls_need_a_signed_jwt(tmp_path):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "HTTP 401" in text and "unauthorized" in text
+
+
+def test_quotes_show_markdown_bold_and_escape_everything_else(app):
+    emphasis = app.jinja_env.filters["emphasis"]
+    assert str(emphasis("will **not** be <covered> & __paid__")) == \
+        "will <strong>not</strong> be &lt;covered&gt; &amp; <strong>paid</strong>"
+    assert str(emphasis("a ** b ** c")) == "a ** b ** c"  # stray asterisks are not emphasis
