@@ -35,6 +35,8 @@ CRD_COVERAGE_INFORMATION = "http://hl7.org/fhir/us/davinci-crd/StructureDefiniti
 CRD_BILLING_OPTIONS = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-billing-options"
 CARD_TYPE_22 = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
 CARD_TYPE_201 = "http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp"
+CRD_TEMP = "http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp"  # CRD coverage-assertion reasons (2.0.1 and 2.2)
+CRD_COVERAGE_DETAIL = "http://terminology.hl7.org/CodeSystem/crd-coverage-detail"
 
 PLAN_DEFINITION_TYPE = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
 USAGE_CONTEXT_TYPE = "http://terminology.hl7.org/CodeSystem/usage-context-type"

@@ -18,10 +18,12 @@ def _summary(text: str) -> str:
 
 def card(summary: str, detail: str, indicator: str, label: str, topic: str, old: bool, order: dict | None = None,
          links: list | None = None, suggestions: list | None = None) -> dict:
+    """source.label is the insurer the patient knows (CRD resp-4); a card with neither links nor suggestions is an
+    Instructions card and always has a detail (resp-24)."""
     c = {"uuid": str(uuid.uuid4()), "summary": _summary(summary), "indicator": indicator,
-         "source": {"label": label or "fhir-ire", "topic": _topic(topic, old)}}
-    if detail:
-        c["detail"] = detail
+         "source": {"label": label, "topic": _topic(topic, old)}}
+    if detail or not (links or suggestions):
+        c["detail"] = detail or summary
     if links:
         c["links"] = links
     if suggestions:
@@ -31,6 +33,10 @@ def card(summary: str, detail: str, indicator: str, label: str, topic: str, old:
         c["extension"] = {"davinci-crd.associated-resource": [
             {"reference": f"{order['resourceType']}/{order['id']}"}]}
     return c
+
+
+def topic_of(action: dict) -> str:
+    return ((action.get("code") or [{}])[0].get("coding") or [{}])[0].get("code") or "guideline"
 
 
 def policy_links(action: dict, fhir_base: str) -> list[dict]:
@@ -47,7 +53,7 @@ def policy_links(action: dict, fhir_base: str) -> list[dict]:
 
 
 def action_card(action: dict, label: str, old: bool, order: dict, fhir_base: str, removals: list[dict]) -> dict:
-    topic = ((action.get("code") or [{}])[0].get("coding") or [{}])[0].get("code") or "guideline"
+    topic = topic_of(action)
     detail = action.get("description") or ""
     quotes = [f"> {d['citation']}" for d in action.get("documentation") or [] if d.get("citation")]
     if quotes and not any(q[2:] in detail for q in quotes):
@@ -63,11 +69,10 @@ def action_card(action: dict, label: str, old: bool, order: dict, fhir_base: str
                 order, policy_links(action, fhir_base), suggestions)
 
 
-def payment_card(code: str, items: list[dict], old: bool, order: dict) -> dict:
-    lines = []
-    for cid in sorted(items, key=lambda c: c.get("id", "")):
-        lines.append(f"- {cid.get('description') or cid.get('title')}")
-    label = items[0].get("publisher") or "Payment benchmarks"
+def payment_card(code: str, items: list[dict], label: str, old: bool, order: dict) -> dict:
+    lines = [f"- {cid.get('description') or cid.get('title')}" for cid in sorted(items, key=lambda c: c.get("id", ""))]
+    if items[0].get("publisher"):
+        lines += ["", f"Source: {items[0]['publisher']}"]
     title = items[0].get("title", "")
     year = title.split(" ")[1] if title.startswith("Medicare ") else ""
     return card(f"Medicare {year} national average payments for {code} by setting".replace("  ", " "),

@@ -10,6 +10,7 @@ from fhir_ire.uris import CRD_BILLING_OPTIONS, normalize_system
 
 ORDER_TYPES = {"ServiceRequest", "DeviceRequest", "MedicationRequest", "CommunicationRequest", "NutritionOrder",
                "VisionPrescription"}
+NOT_FOUND = {"the FHIR server answered HTTP 404", "the FHIR server answered HTTP 410"}
 RELATIVE_REFERENCE = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 
 
@@ -31,6 +32,7 @@ class Fetcher:
         self.allowed = bool(self.server) and ehr.is_allowed(self.server, allowed)
         self.limits = limits or Limits()
         self.gaps: list[str] = []
+        self.failures: dict[str, str] = {}  # what -> why, for technical failures only (CRD resp-43)
 
     def get(self, path: str, what: str):
         if not self.server:
@@ -44,6 +46,8 @@ class Fetcher:
                                 self.limits.fhir_server_max_bytes, self.limits.fhir_server_timeout)
         except ehr.FetchRefused as e:
             self.gaps.append(f"{what}: {e}")
+            if str(e) not in NOT_FOUND:  # the server failed, refused or misbehaved: a technical failure
+                self.failures[what] = str(e)
             return None
 
 
@@ -143,12 +147,11 @@ def orders(request: dict, fetcher: Fetcher) -> list[dict]:
         out = []
         for appt in appts:
             refs = [b.get("reference") for b in appt.get("basedOn") or [] if b.get("reference")]
-            if not refs:
-                out.append(appt)  # an appointment without an order carries its own serviceType codes
-            for ref in refs:
-                found = known.get(relative(ref)) or read_reference(fetcher, ref, f"order {ref}")
-                if isinstance(found, dict):
-                    out.append(found)
+            found = [o for ref in refs for o in [known.get(relative(ref)) or read_reference(fetcher, ref, f"order {ref}")]
+                     if isinstance(o, dict) and o.get("resourceType") in ORDER_TYPES]
+            # an appointment without an order carries its own serviceType codes; one whose orders cannot be read is
+            # answered on the appointment itself (the order cannot be echoed unseen, CRD resp-37)
+            out += found or [appt]
         return out
     return []
 
@@ -163,31 +166,3 @@ def lines_of_business(coverage: dict | None) -> list[str]:
         elif system in data["systems"]["actcode"]:
             out += data["actcode"].get(code, [])
     return list(dict.fromkeys(out))
-
-
-def payer_names(coverage: dict | None, request: dict, fetcher: Fetcher) -> tuple[dict | None, list[str]]:
-    """(payer Organization or a stand-in, names and identifiers to match) from Coverage.payor."""
-    if not coverage:
-        return None, []
-    names, org = [], None
-    contained = {f"#{r.get('id')}": r for r in coverage.get("contained") or []}
-    orgs = {f"Organization/{r.get('id')}": r for key in (request.get("prefetch") or {})
-            for r in resources_of((request.get("prefetch") or {}).get(key)) if r.get("resourceType") == "Organization"}
-    for payor in coverage.get("payor") or []:
-        if payor.get("display"):
-            names.append(payor["display"])
-        if (payor.get("identifier") or {}).get("value"):
-            names.append(payor["identifier"]["value"])
-        ref = payor.get("reference")
-        if ref:
-            org = contained.get(ref) or orgs.get(relative(ref))
-            if org is None and relative(ref, fetcher.server).startswith("Organization/"):
-                found = read_reference(fetcher, ref, "the payer Organization")
-                org = found if isinstance(found, dict) else None
-        if org:
-            names += [org.get("name")] + list(org.get("alias") or []) + \
-                [i.get("value") for i in org.get("identifier") or []]
-    names = [n for n in names if n]
-    if org is None and names:
-        org = {"resourceType": "Organization", "name": names[0]}
-    return org, names

@@ -1,12 +1,15 @@
 """The CRD coverage-information extension for one order, shaped for CRD 2.2 or 2.0.1, with the invariants kept."""
 
 import copy
+import json
 import uuid
 from datetime import date
 
-from fhir_ire.uris import CRD_COVERAGE_INFORMATION
+from fhir_ire.errors import FhirError
+from fhir_ire.uris import CRD_COVERAGE_DETAIL, CRD_COVERAGE_INFORMATION, CRD_TEMP
 
 CLINICAL_DOCS = {"clinical", "admin", "both"}
+REASONS_201 = {"gold-card", "detail-code"}
 
 
 def is_v2_0(request: dict) -> bool:
@@ -15,9 +18,22 @@ def is_v2_0(request: dict) -> bool:
     return not version or str(version).startswith("2.0")
 
 
-def coverage_information(det: dict, coverage_ref: str, hook: str, request: dict, assertion_id: str,
-                         policy_url: str | None = None) -> dict:
-    """det: covered, pa-needed, doc-needed[], doc-purpose[], info-needed[], reason (text)."""
+def check_version(request: dict, supported: list[str]) -> None:
+    """A requestedVersion this service does not announce is refused (422), never answered in another shape."""
+    version = (request.get("extension") or {}).get("davinci-crd.requestedVersion")
+    if version is None:
+        return
+    if not isinstance(version, str) or ".".join(version.split(".")[:2]) not in supported:
+        raise FhirError(f"davinci-crd.requestedVersion {json.dumps(version)} is not supported: this service answers "
+                        f"CRD {', '.join(supported)}", status=422, code="not-supported",
+                        expression=["extension.davinci-crd.requestedVersion"])
+
+
+def coverage_information(det: dict, coverage_ref: dict, hook: str, request: dict, assertion_id: str,
+                         policy_url: str | None = None, billing: list[dict] = (), questionnaires: list[str] = (),
+                         expiry: str | None = None) -> dict:
+    """det: covered, pa-needed, doc-needed[], doc-purpose[], info-needed[], reason (text), reason-code (a CRD
+    coverage-assertion reason such as `technical`)."""
     det = copy.deepcopy(det)
     old = is_v2_0(request)
     if hook == "order-select":  # a secondary hook never asks for clinical or administrative documentation
@@ -45,9 +61,8 @@ def coverage_information(det: dict, coverage_ref: str, hook: str, request: dict,
         det["info-needed"] = ["OTH"]
     if not det.get("reason") and (det.get("doc-purpose") or "OTH" in det.get("info-needed", [])
                                   or "indeterminate" in values):
-        det["reason"] = "See the coverage card for details"
-    ext = [{"url": "coverage", "valueReference": {"reference": coverage_ref}},
-           {"url": "covered", "valueCode": det["covered"]}]
+        det["reason"] = "See the coverage policy for details"
+    ext = [{"url": "coverage", "valueReference": coverage_ref}, {"url": "covered", "valueCode": det["covered"]}]
     if det.get("pa-needed"):
         ext.append({"url": "pa-needed", "valueCode": det["pa-needed"]})
     docs = det.get("doc-needed", [])
@@ -56,26 +71,66 @@ def coverage_information(det: dict, coverage_ref: str, hook: str, request: dict,
     ext += [{"url": "doc-needed", "valueCode": d} for d in docs]
     ext += [{"url": "doc-purpose", "valueCode": d} for d in det.get("doc-purpose", []) if docs]
     ext += [{"url": "info-needed", "valueCode": i} for i in det.get("info-needed", [])]
-    if det.get("reason"):
-        ext.append({"url": "reason", "valueCodeableConcept": {"text": det["reason"]}})
+    ext += [{"url": "billingCode", "valueCoding": c} for c in billing]
+    if det.get("reason") or det.get("reason-code"):
+        ext.append({"url": "reason", "valueCodeableConcept": _reason(det, old)})
     if policy_url:
-        detail = [{"url": "code", "valueCodeableConcept": {"coding": [
-            {"system": "http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp", "code": "policy-link"}]}},
-                  {"url": "value", "valueUrl": policy_url}]
-        if not old:
-            detail.insert(0, {"url": "category", "valueCode": "cat-other"})
-        ext.append({"url": "detail", "extension": detail})
+        ext.append({"url": "detail", "extension": _policy_detail(policy_url, old)})
+    if docs:  # crd-ci-q1: a questionnaire only where documentation is needed (resp-38)
+        ext += [{"url": "questionnaire", "valueCanonical": q} for q in questionnaires]
     ext += [{"url": "date", "valueDate": date.today().isoformat()},
             {"url": "coverage-assertion-id", "valueString": assertion_id}]
+    if expiry and not old:  # expiry-date is CRD 2.1+
+        ext.append({"url": "expiry-date", "valueDate": expiry})
     return {"url": CRD_COVERAGE_INFORMATION, "extension": ext}
+
+
+def _reason(det: dict, old: bool) -> dict:
+    """A CRD reason code where one applies (2.0.1 knows only its own two), and the text."""
+    cc = {}
+    code = det.get("reason-code")
+    if code and (not old or code in REASONS_201):
+        cc["coding"] = [{"system": CRD_TEMP, "code": code}]
+    cc["text"] = det.get("reason") or code
+    return cc
+
+
+def _policy_detail(url: str, old: bool) -> list[dict]:
+    """The policy as a coverage-information detail: a url in 2.2; 2.0.1 has no url value type, so a string."""
+    detail = [{"url": "code", "valueCodeableConcept": {"coding": [{"system": CRD_COVERAGE_DETAIL,
+                                                                   "code": "policy-link"}]}},
+              {"url": "value", "valueString": url} if old else {"url": "value", "valueUrl": url}]
+    return detail if old else [{"url": "category", "valueCode": "cat-other"}, *detail]
+
+
+def same_assertion(a: dict, b: dict) -> bool:
+    """Two coverage-information extensions say the same thing (all but their date and assertion id)."""
+    def key(ext):
+        return sorted(json.dumps(e, sort_keys=True) for e in ext.get("extension") or []
+                      if e.get("url") not in ("date", "coverage-assertion-id"))
+    return key(a) == key(b)
 
 
 def new_assertion_id() -> str:
     return uuid.uuid4().hex
 
 
-def with_extension(order: dict, ext: dict) -> dict:
-    """The whole order, unchanged but for the appended coverage-information extension."""
+def _coverage_of(ext: dict):
+    return next((json.dumps(e.get("valueReference"), sort_keys=True) for e in ext.get("extension") or []
+                 if e.get("url") == "coverage"), None)
+
+
+def with_extensions(order: dict, exts: list[dict]) -> dict:
+    """The whole order, unchanged but for its coverage-information about these coverages, replaced by exts
+    (CRD resp-37: nothing else changes; another coverage's assertion stays)."""
     out = copy.deepcopy(order)
-    out["extension"] = [e for e in out.get("extension") or [] if e.get("url") != CRD_COVERAGE_INFORMATION] + [ext]
+    ours = {_coverage_of(e) for e in exts}
+    out["extension"] = [e for e in out.get("extension") or [] if e.get("url") != CRD_COVERAGE_INFORMATION
+                        or _coverage_of(e) not in ours] + exts
     return out
+
+
+def is_unchanged(order: dict, exts: list[dict]) -> bool:
+    """The order already carries these assertions (CRD resp-35: then no update is sent again)."""
+    held = [e for e in order.get("extension") or [] if isinstance(e, dict) and e.get("url") == CRD_COVERAGE_INFORMATION]
+    return bool(held) and all(any(same_assertion(h, e) for h in held) for e in exts)

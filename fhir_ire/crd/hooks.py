@@ -1,42 +1,48 @@
 """decide(): a CDS Hooks request in, cards and coverage-information system actions out. Generic: every payer,
 code and amount comes from the PlanDefinitions, Organizations and ChargeItemDefinitions in the bundles."""
 
-import copy
 import logging
+from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import quote
 
 from fhir_ire import budget
 from fhir_ire.crd import cards as card_of
-from fhir_ire.crd.context import (Fetcher, draft_orders, lines_of_business, order_codings, orders, payer_names, prefetched,
-                                  reason_codings)
-from fhir_ire.crd.coverage_info import coverage_information, is_v2_0, new_assertion_id, with_extension
+from fhir_ire.crd.context import (Fetcher, draft_orders, lines_of_business, order_codings, orders, prefetched,
+                                  reason_codings, relative, resources_of)
+from fhir_ire.crd.coverage_info import (check_version, coverage_information, is_unchanged, is_v2_0,
+                                        new_assertion_id, with_extensions)
+from fhir_ire.crd.discovery import VERSIONS, card_topics, configuration, load_services
+from fhir_ire.crd.payers import PayerIndex, Resolution, resolve_coverage
 from fhir_ire.crd.rules import RuleIndex
-from fhir_ire.data import load as load_data
 from fhir_ire.limits import Limits
 from fhir_ire.store import ResourceIndex
 
 PRIMARY = {"order-sign", "order-dispatch", "appointment-book"}
+DATA_VARIABLES = {"conditions": "%conditions"}  # fetched data -> the rule variable it feeds
 log = logging.getLogger("fhir_ire.crd")
 
 
-def load_services() -> dict:
-    """The discovery document; the CRD extension (version, configuration options) is written once in the data file
-    and carried on every service entry, where CRD clients look for it."""
-    doc = copy.deepcopy(load_data("crd/services.json"))
-    for service in doc["services"]:
-        service["extension"] = {**doc.get("extension", {}), **service.get("extension", {})}
-    return doc
-
-
 class CrdEngine:
-    """Built once at start-up: the rule index, the discovery document, the FHIR-server allow-list."""
+    """Built once at start-up: the rule and payer indexes, the discovery document, the FHIR-server allow-list."""
 
     def __init__(self, index: ResourceIndex, config: dict):
         self.rules = RuleIndex(index)
-        self.discovery = load_services()
+        self.payers = PayerIndex(index)
+        self.topics = card_topics(self.rules, bool(self.rules.charge_items))
+        self.discovery = load_services(self.topics)
         self.services = {s["id"]: s for s in self.discovery["services"]}
         self.allowed_servers = list(config.get("FHIR_SERVERS") or [])
         self.limits = Limits.from_config(config)
+
+
+@dataclass
+class Outcome:
+    """The response, and what the audit log keeps of it: the payer and each order's determination."""
+
+    response: dict
+    payer_id: str | None = None
+    orders: list[dict] = field(default_factory=list)
 
 
 def _truthy(result) -> bool:
@@ -62,98 +68,148 @@ def _removals(action, env: dict, rule_id: str) -> list[dict]:
         return []
 
 
-def _coverage_ref(coverage: dict) -> str:
-    return f"Coverage/{coverage['id']}" if coverage.get("id") else "Coverage"
+def _reads(action, variable: str) -> bool:
+    return any(variable in ((c.get("expression") or {}).get("expression") or "") for c in action.raw.get("condition")
+               or [])
 
 
-def _config(request: dict) -> dict:
-    return (request.get("extension") or {}).get("davinci-crd.configuration") or {}
+def _coverage_refs(resolution: Resolution, order: dict) -> list[dict]:
+    """The Coverage each assertion is about; when the Coverage could not be read (resp-43), the order's own
+    insurance reference, else a reference that names what it stands for."""
+    refs = [{"reference": f"Coverage/{c['id']}"} if c.get("id") else {"display": "Coverage"}
+            for c in resolution.coverages]
+    if refs:
+        return refs
+    return [i for i in order.get("insurance") or [] if isinstance(i, dict) and i.get("reference")][:1] or \
+        [{"type": "Coverage", "display": "The patient's coverage (not readable from the EHR's FHIR server)"}]
 
 
-def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) -> dict:
+def _expiry(coverage: dict | None, plan: dict | None) -> str | None:
+    """The assertion holds while the coverage and the policy are in force: the earlier end date, when known."""
+    ends = [str(p.get("end"))[:10] for p in ((coverage or {}).get("period"), (plan or {}).get("effectivePeriod"))
+            if isinstance(p, dict) and p.get("end")]
+    return min(ends) if ends else None
+
+
+def _technical(order: dict, candidates, fetcher: Fetcher) -> str | None:
+    """Why this order's determination could not be made (resp-43): data its rules read that the FHIR server failed
+    to give, or the order behind an appointment that could not be read."""
+    for ref in [b.get("reference") for b in order.get("basedOn") or []] if order.get("resourceType") == "Appointment" \
+            else []:
+        if f"order {ref}" in fetcher.failures:
+            return f"The order {ref} could not be read from the EHR's FHIR server ({fetcher.failures[f'order {ref}']})"
+    for what, variable in DATA_VARIABLES.items():
+        if what in fetcher.failures and any(_reads(a, variable) for a in candidates if a.determination):
+            return f"The patient's {what} could not be read from the EHR's FHIR server ({fetcher.failures[what]})"
+    return None
+
+
+def _appointments_by_order(request: dict) -> dict[str, dict]:
+    """CRD 2.0.1 puts coverage-information on the booked Appointment; 2.2 on the ServiceRequest it is based on."""
+    return {relative(b.get("reference")): appt for appt in resources_of((request.get("context") or {}).get("appointments"))
+            for b in appt.get("basedOn") or [] if isinstance(b, dict)}
+
+
+def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, today: date | None = None) -> Outcome:
     hook = engine.services[service_id]["hook"]
     request = {**request, "hook": hook}
-    old, config = is_v2_0(request), _config(request)
+    check_version(request, VERSIONS)
+    today = today or date.today()
+    old = is_v2_0(request)
+    config = configuration(request, engine.services[service_id]["extension"]["davinci-crd.configuration-options"])
     fetcher = Fetcher(request, engine.allowed_servers, engine.limits)
     patient = quote(str((request.get("context") or {}).get("patientId") or ""), safe="")
     coverages = [c for c in prefetched(request, "coverage", f"Coverage?patient={patient}&status=active", "coverage",
                                        fetcher) if c.get("resourceType") == "Coverage"]
-    coverage = coverages[0] if coverages else None
+    resolution = resolve_coverage(engine.payers, coverages, request, fetcher, today)
+    payer_id = resolution.payer_id
+    label = engine.payers.label(payer_id) if payer_id else next(
+        (p.get("display") for c in coverages for p in c.get("payor") or [] if p.get("display")), "Payer")
     conditions = [c for c in prefetched(request, "conditions", f"Condition?patient={patient}", "conditions", fetcher)
                   if c.get("resourceType") == "Condition"]
-    payer, names = payer_names(coverage, request, fetcher)
-    payer_id = engine.rules.match_payer(names)
-    lobs = lines_of_business(coverage)
+    coverage = resolution.coverages[0] if resolution.kind == "ok" else None
     all_orders = orders(request, fetcher)
     # the other orders a rule compares with: every draft order, also the ones not selected in order-select
     draft_all = draft_orders(request) if hook in ("order-sign", "order-select") else all_orders
-    cards, actions = [], []
-    assertion = new_assertion_id()
+    cards, actions, summary = [], [], []
+    booked = _appointments_by_order(request) if hook == "appointment-book" else {}
     for order in all_orders:
         budget.check("deciding coverage for each order")
         codings = order_codings(order)
-        if not engine.rules.governs(codings):  # an order these documents say nothing about: still one answer per order (CRD hook-16)
-            if coverage is not None and config.get("coverage-info") is not False:
-                what = next((c.get("code") for c in codings if c.get("code")), None) or "this order"
-                det = {"covered": "indeterminate", "reason": f"No coverage rules for {what} in this service"}
-                ext = coverage_information(det, _coverage_ref(coverage), hook, request, assertion)
-                actions.append({"type": "update", "description": f"Coverage information for {what}",
-                                "resource": with_extension(order, ext)})
-            continue
+        # only the actions indexed under an ordered code, for this payer or cross-payer (payer rules first)
+        candidates = engine.rules.actions_for(codings, payer_id)
         others = [o for o in draft_all if o is not order]
         env = {"order": order, "orderCodes": codings, "reasonCodes": reason_codings(order),
-               "coverage": [coverage] if coverage else [], "payer": [payer] if payer else [],
-               "payerId": [payer_id] if payer_id else [], "linesOfBusiness": lobs, "conditions": conditions,
-               "draftOrders": others, "draftCodes": [c for o in others for c in order_codings(o)], "hook": hook}
-        determination, det_action, det_label = None, None, None
-        # only the actions indexed under an ordered code, for this payer or cross-payer (payer rules first)
-        for act in engine.rules.actions_for(codings, payer_id):
+               "coverage": [coverage] if coverage else [], "payer": [engine.payers.orgs[payer_id]] if payer_id else [],
+               "payerId": [payer_id] if payer_id else [], "linesOfBusiness": lines_of_business(coverage),
+               "conditions": conditions, "draftOrders": others,
+               "draftCodes": [c for o in others for c in order_codings(o)], "hook": hook}
+        found = None  # the action that makes the determination
+        for act in candidates:
             budget.check("evaluating the coverage rules")
-            rule_id, label = act.rule.plan.get("id"), act.rule.label
-            if not _applies(act, hook, env, rule_id):
+            if not _applies(act, hook, env, act.rule.plan.get("id")):
                 continue
-            if act.determination:
-                if determination is None:
-                    determination, det_action, det_label = act.determination, act.raw, label
-                    cards.append(card_of.action_card(act.raw, label, old, order, fhir_base, []))
+            if act.determination:  # coverage information goes out as a system action only (resp-12, resp-25)
+                found = found or act
                 continue
-            topic = ((act.raw.get("code") or [{}])[0].get("coding") or [{}])[0].get("code")
-            if config.get(topic) is False or (topic in ("claim", "appropriate-use") and config.get("guideline")
-                                              is False):
-                continue
-            removals = _removals(act, env, rule_id)
-            cards.append(card_of.action_card(act.raw, label, old, order, fhir_base, removals))
-        code = next((c.get("code") for c in codings if (c.get("system"), c.get("code")) in engine.rules.by_code), "")
-        if determination is None and coverage is not None:
-            name = (payer or {}).get("name") or "the payer"
-            if payer_id is None:
-                determination = {"covered": "indeterminate", "reason": f"No coverage rules for this payer ({name})"}
-            else:
-                determination = {"covered": "indeterminate",
-                                 "reason": f"{engine.rules.payers[payer_id]['name']} has no coverage policy for "
-                                           f"{code} in the rules this service holds"}
-            cards.append(card_of.card(f"Coverage for {code} could not be determined: {determination['reason']}",
-                                      "", "info", name, "coverage-info", old, order))
-        if coverage is None:
-            cards.append(card_of.card(f"No active coverage found: coverage requirements for {code} cannot be "
-                                      "determined", "", "warning", "fhir-ire", "insurance", old, order))
-        elif config.get("coverage-info") is not False:
-            ref = _coverage_ref(coverage)
-            policy_url = next((lk["url"] for lk in card_of.policy_links(det_action or {}, fhir_base)), None)
-            ext = coverage_information(determination, ref, hook, request, assertion, policy_url)
-            actions.append({"type": "update", "description": f"Coverage information for {code}"
-                            + (f" ({det_label})" if det_label else ""), "resource": with_extension(order, ext)})
+            if config.get(card_of.topic_of(act.raw), True) is False:
+                continue  # dev-5, dev-14: the client turned this card type off
+            cards.append(card_of.action_card(act.raw, label, old, order, fhir_base,
+                                             _removals(act, env, act.rule.plan.get("id"))))
+        code = next((c.get("code") for c in codings if (c.get("system"), c.get("code")) in engine.rules.by_code),
+                    None) or next((c.get("code") for c in codings if c.get("code")), "this order")
+        det, extras = _determination(engine, resolution, order, codings, candidates, found, fetcher, code, fhir_base)
+        exts = [coverage_information(det, ref, hook, request, new_assertion_id(), **extras)
+                for ref in _coverage_refs(resolution, order)]
+        summary.append({"order": f"{order.get('resourceType')}/{order.get('id')}",
+                        "codes": [c.get("code") for c in codings if c.get("code")], **{
+                            k: det[k] for k in ("covered", "pa-needed", "doc-needed", "reason-code") if det.get(k)}})
+        target = booked.get(f"{order.get('resourceType')}/{order.get('id')}", order) if old else order
+        if config.get("coverage-info", True) is not False and not is_unchanged(target, exts) and \
+                not any(a["resource"] is target for a in actions):  # dev-14, resp-35
+            actions.append({"type": "update", "description": f"Coverage information for {code} ({label})",
+                            "resource": with_extensions(target, exts)})
         items = [cid for c in codings for cid in engine.rules.charge_items.get((c.get("system"), c.get("code")), [])]
-        if items and config.get("cost") is not False:
-            cards.append(card_of.payment_card(code, items, old, order))
-    if fetcher.gaps:
+        if items and config.get("cost", True) is not False:
+            cards.append(card_of.payment_card(code, items, label, old, order))
+    gaps = [g for g in fetcher.gaps if not g.startswith("coverage:")]
+    if gaps and config.get("guideline", True) is not False:
         cards.append(card_of.card("Some patient data could not be checked for coverage rules",
-                                  "\n".join(f"- {g}" for g in fetcher.gaps), "info", "fhir-ire", "coverage-info",
-                                  old))
-    limit = config.get("max-cards")
-    if isinstance(limit, int) and limit >= 0:
-        cards = cards[:limit]
+                                  "\n".join(f"- {g}" for g in gaps), "info", label, "guideline", old))
+    if "max-cards" in config:
+        cards = cards[:config["max-cards"]]
     response = {"cards": cards}
     if hook in PRIMARY or actions:
         response["systemActions"] = actions
-    return response
+    return Outcome(response, payer_id, summary)
+
+
+def _determination(engine, resolution, order, codings, candidates, found, fetcher, code,
+                   fhir_base) -> tuple[dict, dict]:
+    """The determination for one order, and the coverage-information elements that go with it."""
+    if resolution.kind == "technical":
+        return {"covered": "indeterminate", "reason-code": "technical", "reason": resolution.reason}, {}
+    if resolution.kind in ("inactive", "ambiguous"):  # resp-45
+        why = "no-active-coverage" if resolution.kind == "inactive" else "coverage-not-found"
+        return {"covered": "not-covered", "reason-code": why, "reason": resolution.reason}, {}
+    if why := _technical(order, candidates, fetcher):
+        return {"covered": "indeterminate", "reason-code": "technical", "reason": why}, {}
+    if found is None:
+        name = engine.payers.label(resolution.payer_id)
+        reason = f"{name} has no coverage policy for {code} in the rules this service holds" \
+            if engine.rules.governs(codings) else \
+            f"No coverage rules for {code} in this service"
+        return {"covered": "indeterminate", "reason": reason}, {}
+    act = found
+    rule = act.rule
+    billing = list({(c["system"], c["code"]): {"system": c["system"], "code": c["code"]}
+                    for c in codings if (c.get("system"), c.get("code")) in rule.codes}.values())
+    questionnaires = [a["definitionCanonical"] for a in act.raw.get("action") or [] if a.get("definitionCanonical")]
+    policy_url = next((lk["url"] for lk in card_of.policy_links(act.raw, fhir_base)), None)
+    return act.determination, {"policy_url": policy_url, "billing": billing, "questionnaires": questionnaires,
+                               "expiry": _expiry(resolution.coverages[0], rule.plan)}
+
+
+def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) -> dict:
+    return evaluate(engine, service_id, request, fhir_base).response
+

@@ -1,16 +1,17 @@
-"""CDS Hooks endpoints under /cds-services: discovery, service calls, feedback. JSON errors, never a 5xx for
-bad input; JWT checks when issuers are trusted."""
+"""CDS Hooks endpoints under /cds-services: discovery, service calls, feedback. Every error is an OperationOutcome
+(CRD hook-10), never a 5xx for bad input; JWT checks when issuers are trusted."""
 
 import logging
-import threading
 from functools import lru_cache
 
 import jsonschema
 from flask import Blueprint, jsonify, request
 
-from fhir_ire.data import load as load_data
-from fhir_ire.crd.hooks import CrdEngine, decide
+from fhir_ire.crd.hooks import CrdEngine, evaluate
 from fhir_ire.crd.security import AuthError, JwtChecker
+from fhir_ire.data import load as load_data
+from fhir_ire.errors import FhirError, InvalidRequest, NotFound
+from fhir_ire.terminology.outcome import error_outcome
 from fhir_ire.web.guard import loggable
 from fhir_ire.web.limits import check_hook_size, parse_json
 
@@ -22,82 +23,81 @@ def request_validator():
     return jsonschema.Draft7Validator(load_data("crd/request-schema.json"))
 
 
+def parse_call(body_bytes: bytes, service: dict, limits) -> dict:
+    """The request body as a CDS Hooks request for this service, or an InvalidRequest saying what is wrong."""
+    body = parse_json(body_bytes, limits)
+    check_hook_size(body, limits)  # before the schema and the engine work through it
+    if not isinstance(body, dict):
+        raise InvalidRequest("the request body must be a JSON object")
+    problems = sorted(request_validator().iter_errors(body), key=lambda e: list(e.path))
+    if problems:
+        where = "/".join(str(p) for p in problems[0].absolute_path) or "(root)"
+        raise InvalidRequest(f"invalid CDS Hooks request at {where}: {problems[0].message}",
+                             code="structure", expression=[where.replace("/", ".")])
+    if body["hook"] != service["hook"]:
+        raise InvalidRequest(f"service '{service['id']}' is for hook '{service['hook']}', not '{body['hook']}'")
+    return body
+
+
 def init(app, index, config, prefix="/cds-services"):
     engine = CrdEngine(index, config)
     app.extensions["fhir_ire.crd"] = engine
     checker = JwtChecker(config["TRUST"], config.get("JTI_STORE")) if config.get("TRUST") else None
     if checker is None:
         log.warning("CDS Hooks JWT checks are OFF: hook calls are unauthenticated (start with --trust ISSUER=JWKS)")
-    feedback, lock = [], threading.Lock()
     limits = app.extensions["fhir_ire.limits"]
     bp = Blueprint("cds", __name__)
 
-    def error(status, message):
-        return jsonify(error=message), status
-
-    def authenticate():
+    def authenticate() -> dict:
+        """The token's claims ({} when JWT checks are off); AuthError when refused."""
         if checker is None:
-            return None
+            return {}
         audience = (config.get("BASE_URL") + request.path) if config.get("BASE_URL") else request.base_url
         try:
-            checker.check(request.headers.get("Authorization"), audience)
+            return checker.check(request.headers.get("Authorization"), audience)
         except AuthError as e:
             log.info("rejected CDS Hooks call to %s: %s", loggable(request.path), loggable(e))  # never the token
-            return error(401, f"unauthorized: {e}")
-        return None
+            raise FhirError(f"unauthorized: {e}", status=401, code="login") from None
 
-    def guard(service_id):
-        """The answer that refuses a call before it is read: 401 for a bad token, 404 for an unknown service."""
-        if denied := authenticate():
-            return denied
+    def service_of(service_id) -> dict:
         if service_id not in engine.services:
-            return error(404, f"unknown CDS service '{service_id}'")
-        return None
+            raise NotFound(f"unknown CDS service '{service_id}'")
+        return engine.services[service_id]
 
     def fhir_base():
         return (config.get("BASE_URL") or request.host_url.rstrip("/")) + prefix.rsplit("/cds-services", 1)[0] + "/fhir"
 
+    @bp.errorhandler(FhirError)
+    def on_error(err):
+        return jsonify(error_outcome(err)), err.status
+
     @bp.get("")
     @bp.get("/")
     def discovery():
-        return authenticate() or jsonify(engine.discovery)
+        authenticate()
+        return jsonify(engine.discovery)
 
     @bp.post("/<service_id>")
     def call(service_id):
-        if refused := guard(service_id):
-            return refused
-        body = parse_json(request.get_data(), limits)
-        check_hook_size(body, limits)  # before the schema and the engine work through it
-        problems = sorted(request_validator().iter_errors(body), key=lambda e: list(e.path)) \
-            if isinstance(body, dict) else None
-        if problems is None:
-            return error(400, "the request body must be a JSON object")
-        if problems:
-            where = "/".join(str(p) for p in problems[0].absolute_path) or "(root)"
-            return error(400, f"invalid CDS Hooks request at {where}: {problems[0].message}")
-        if body["hook"] != engine.services[service_id]["hook"]:
-            return error(400, f"service '{service_id}' is for hook '{engine.services[service_id]['hook']}', "
-                              f"not '{body['hook']}'")
+        authenticate()
+        body = parse_call(request.get_data(), service_of(service_id), limits)
         log.info("CDS Hooks %s call, hookInstance %s", service_id, loggable(body.get("hookInstance")))
         try:
-            return jsonify(decide(engine, service_id, body, fhir_base()))
+            outcome = evaluate(engine, service_id, body, fhir_base())
         except (TypeError, AttributeError, KeyError, ValueError) as e:
             # FHIR content the schema lets through but that is not shaped as FHIR (a payor that is not a list...)
             log.info("malformed FHIR content in a %s call: %s", service_id, type(e).__name__)
-            return error(400, "the request's FHIR resources are malformed (context or prefetch)")
+            raise InvalidRequest("the request's FHIR resources are malformed (context or prefetch)") from None
+        return jsonify(outcome.response)
 
     @bp.post("/<service_id>/feedback")
     def on_feedback(service_id):
-        if refused := guard(service_id):
-            return refused
+        authenticate()
+        service_of(service_id)
         body = parse_json(request.get_data(), limits, "The feedback body")
         items = body.get("feedback") if isinstance(body, dict) else None
         if not isinstance(items, list):
-            return error(400, "feedback must be an object with a 'feedback' array")
-        with lock:
-            feedback.extend({"service": service_id, "card": f.get("card"), "outcome": f.get("outcome")}
-                            for f in items if isinstance(f, dict))
+            raise InvalidRequest("feedback must be an object with a 'feedback' array")
         return jsonify(received=len(items))
 
-    app.extensions["fhir_ire.cds_feedback"] = feedback
     app.register_blueprint(bp, url_prefix=prefix)

@@ -43,7 +43,8 @@ def fixture(name: str) -> dict:
 
 def service_request(rid, code, system=CPT, dx=None, billing=None):
     sr = {"resourceType": "ServiceRequest", "id": rid, "status": "draft", "intent": "order",
-          "code": {"coding": [{"system": system, "code": code}]}, "subject": {"reference": "Patient/pat-1"}}
+          "code": {"coding": [{"system": system, "code": code}]}, "subject": {"reference": "Patient/pat-1"},
+          "authoredOn": "2025-05-01", "requester": {"reference": "Practitioner/pract-1"}}
     if billing:
         sr["code"]["extension"] = [{"url": "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-billing-options",
                                     "valueCodeableConcept": {"coding": [{"system": CPT, "code": billing}]}}]
@@ -88,6 +89,13 @@ def call(client, service, body, status=200):
     if status == 200:
         check_response(out, body)
     return out
+
+
+def error_text(response) -> str:
+    """The diagnostics of the OperationOutcome a refused call answers with (CRD hook-10)."""
+    body = response.get_json()
+    assert body["resourceType"] == "OperationOutcome" and body["issue"][0]["severity"] == "error"
+    return body["issue"][0]["details"]["text"]
 
 
 def coverage_info(action) -> dict:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fhir_ire.crd.context import Fetcher, lines_of_business, order_codings, orders, payer_names
+from fhir_ire.crd.context import Fetcher, lines_of_business, order_codings, orders
 from fhir_ire.uris import CPT
 
 from .conftest import bundle, coverage, request, service_request
@@ -21,21 +21,6 @@ ACTCODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 ], ids=["sopt-medicare-hmo", "sopt-prefix", "sopt-medicaid", "actcode-medicare", "actcode-ppo", "unknown-system"])
 def test_line_of_business_from_coverage_type(system, code, expected):
     assert lines_of_business({"type": {"coding": [{"system": system, "code": code}]}}) == expected
-
-
-def test_payer_from_the_referenced_organization_in_prefetch():
-    body = request(cov=coverage(payor=None, org_ref="Organization/org-9"))
-    body["prefetch"]["payer"] = {"resourceType": "Organization", "id": "org-9", "name": "Synthetic Mutual",
-                                 "alias": ["SynMu"], "identifier": [{"value": "PAYER-77"}]}
-    cov = body["prefetch"]["coverage"]["entry"][0]["resource"]
-    org, names = payer_names(cov, body, Fetcher(body, []))
-    assert org["id"] == "org-9" and names == ["Synthetic Mutual", "SynMu", "PAYER-77"]
-
-
-def test_payer_from_a_payor_identifier_only():
-    cov = {"resourceType": "Coverage", "payor": [{"identifier": {"system": "urn:x", "value": "PAYER-77"}}]}
-    org, names = payer_names(cov, {}, Fetcher({}, []))
-    assert names == ["PAYER-77"] and org["name"] == "PAYER-77"
 
 
 def test_billing_options_on_the_code_and_hcpcs_systems_are_normalised():
@@ -59,13 +44,6 @@ def test_order_dispatch_with_a_bundle_of_dispatched_orders():
     body = request(hook="order-dispatch", cov=coverage(), performer="Organization/perf-1",
                    dispatchedOrders=bundle(service_request("sr-7", "0600T")))
     assert [o["id"] for o in orders(body, Fetcher(body, []))] == ["sr-7"]
-
-
-def test_absolute_payor_reference_finds_the_prefetched_organization():
-    cov = coverage(payor=None, org_ref="http://ehr.example.org/fhir/Organization/org-9")
-    body = {"prefetch": {"payer": {"resourceType": "Organization", "id": "org-9", "name": "Synthetic Mutual"}}}
-    org, names = payer_names(cov, body, Fetcher(body, []))
-    assert names == ["Synthetic Mutual"]
 
 
 def test_absolute_reference_on_the_fhir_server_is_read_as_relative():

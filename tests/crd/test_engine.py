@@ -3,7 +3,10 @@ the rest of the answer stands."""
 
 import logging
 
+import pytest
+
 from fhir_ire.crd.hooks import CrdEngine, decide
+from fhir_ire.crd.payers import NoCoverage
 from fhir_ire.store import ResourceIndex
 from fhir_ire.uris import CPT, CS_USAGE_CONTEXT, DEFAULT_BASE, EXT_DETERMINATION, USAGE_CONTEXT_TYPE
 
@@ -48,17 +51,15 @@ def test_a_rule_that_cannot_be_evaluated_is_skipped_and_logged(caplog):
     body = request(orders=[service_request("sr-1", CODE)], cov=coverage("ASH"), version="2.2")
     with caplog.at_level(logging.WARNING, logger="fhir_ire.crd"):
         out = decide(engine(), "order-sign-crd", body, "http://x/fhir")
-    assert [c["summary"] for c in out["cards"]] == ["Synthetic decide", "Synthetic fine"]
+    assert [c["summary"] for c in out["cards"]] == ["Synthetic fine"]  # the determination is no card (resp-25)
     assert "rule cross action broken" in caplog.text and "pat-1" not in caplog.text
     covered = [e for e in out["systemActions"][0]["resource"]["extension"][0]["extension"] if e["url"] == "covered"]
     assert covered == [{"url": "covered", "valueCode": "not-covered"}]
 
 
-def test_alias_matches_the_payer_and_another_payer_gets_indeterminate():
+def test_alias_matches_the_payer_and_another_payer_is_refused():
     eng = engine()
-    other = decide(eng, "order-sign-crd", request(orders=[service_request("sr-1", CODE)], cov=coverage("Other Plan"),
-                                                  version="2.2"), "http://x/fhir")
-    covered = [e["valueCode"] for e in other["systemActions"][0]["resource"]["extension"][0]["extension"]
-               if e["url"] == "covered"]
-    assert covered == ["indeterminate"]
-    assert eng.rules.match_payer(["ash"]) == "acme"
+    with pytest.raises(NoCoverage, match="not a payer this CRD service handles"):
+        decide(eng, "order-sign-crd", request(orders=[service_request("sr-1", CODE)], cov=coverage("Other Plan"),
+                                              version="2.2"), "http://x/fhir")
+    assert eng.payers.by_name("ash") == "acme"

@@ -10,7 +10,7 @@ import pytest
 
 from fhir_ire import create_app
 
-from .conftest import ROOT, bundle, call, coverage, coverage_info, request, service_request
+from .conftest import ROOT, bundle, call, coverage, coverage_info, error_text, request, service_request
 
 
 class FakeEhr(BaseHTTPRequestHandler):
@@ -67,20 +67,33 @@ def test_missing_prefetch_is_fetched_with_the_bearer_token(ehr):
     assert "HTTP 403" in gaps["detail"]  # the refused Condition search is said, not hidden
 
 
-def test_server_off_the_allow_list_is_not_called(ehr):
+def test_server_off_the_allow_list_is_not_called_and_no_coverage_is_hook_13(ehr):
     FakeEhr.seen.clear()
     client = create_app({"BUNDLES": str(ROOT / "bundles"), "FHIR_SERVERS": ["https://other.example.org"]}).test_client()
-    out = call(client, "order-sign-crd", body_without_coverage(ehr))
-    assert FakeEhr.seen == [] and out["systemActions"] == []
-    assert any("allow-list" in c.get("detail", "") for c in out["cards"])
+    r = client.post("/cds-services/order-sign-crd", json=body_without_coverage(ehr))
+    assert FakeEhr.seen == [] and r.status_code == 400 and "No Coverage" in error_text(r)
 
 
-def test_unreachable_server_gives_a_card_not_a_5xx():
+def test_resp_43_unreachable_server_gives_indeterminate_technical():
     dead = f"http://127.0.0.1:{free_port()}"
     client = create_app({"BUNDLES": str(ROOT / "bundles"), "FHIR_SERVERS": [dead]}).test_client()
-    out = call(client, "order-sign-crd", body_without_coverage(dead))
-    gaps = next(c for c in out["cards"] if "could not be checked" in c["summary"])
-    assert "could not be reached" in gaps["detail"]
+    body = body_without_coverage(dead)
+    body["extension"] = {"davinci-crd.requestedVersion": "2.2"}
+    out = call(client, "order-sign-crd", body)
+    (action,) = out["systemActions"]
+    info = coverage_info(action)
+    assert info["covered"] == ["indeterminate"] and "pa-needed" not in info
+    assert info["reason"][0]["coding"][0]["code"] == "technical" and "could not be reached" in info["reason"][0]["text"]
+    assert info["coverage"][0]["type"] == "Coverage"  # no Coverage could be read: the reference says so
+
+
+def test_resp_43_coverage_reference_comes_from_the_order_when_the_server_is_down():
+    dead = f"http://127.0.0.1:{free_port()}"
+    client = create_app({"BUNDLES": str(ROOT / "bundles"), "FHIR_SERVERS": [dead]}).test_client()
+    body = body_without_coverage(dead)
+    body["context"]["draftOrders"]["entry"][0]["resource"]["insurance"] = [{"reference": "Coverage/cov-9"}]
+    info = coverage_info(call(client, "order-sign-crd", body)["systemActions"][0])
+    assert info["coverage"] == [{"reference": "Coverage/cov-9"}] and info["covered"] == ["conditional"]  # 2.0.1
 
 
 @pytest.mark.parametrize("server, allowed, expected", [

