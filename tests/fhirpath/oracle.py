@@ -7,8 +7,8 @@ from pathlib import Path
 
 import fhirpathpy
 
-from fhir_ire.crd.context import (Fetcher, draft_orders, lines_of_business, order_codings, orders, payer_names,
-                                  prefetched, reason_codings)
+from fhir_ire.crd.context import (Fetcher, draft_orders, lines_of_business, order_codings, orders, prefetched,
+                                  reason_codings)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURES = ROOT / "tests" / "crd" / "fixtures"
@@ -53,7 +53,8 @@ def hook_variables(request: dict, payer_id) -> list[dict]:
     coverage = coverages[0] if coverages else None
     conditions = [c for c in prefetched(request, "conditions", "", "conditions", fetcher)
                   if c.get("resourceType") == "Condition"]
-    payer, _ = payer_names(coverage, request, fetcher)
+    payer = next(({"resourceType": "Organization", "name": p["display"]} for p in (coverage or {}).get("payor") or []
+                  if p.get("display")), None)  # the engine gives the matched payer Organization (crd/payers.py)
     all_orders = orders(request, fetcher)
     drafts = draft_orders(request) if hook in ("order-sign", "order-select") else all_orders
     envs = []
