@@ -28,7 +28,7 @@ def loggable(value, limit: int = 200) -> str:
 
 
 def json_error(status: int, message: str) -> Response:
-    """The CDS Hooks side's error body (the specification leaves it open; clients read `error`)."""
+    """The error body outside /fhir and /cds-services (health, openapi, unknown paths)."""
     return Response(json.dumps({"error": message}, ensure_ascii=False), status=status, mimetype="application/json")
 
 
@@ -46,9 +46,13 @@ def init(app, config: dict, prefix: str = "") -> Limits:
     def is_fhir(path: str) -> bool:
         return path == fhir_base or path.startswith(fhir_base + "/")
 
+    def is_cds(path: str) -> bool:
+        return path == prefix + "/cds-services" or path.startswith(prefix + "/cds-services/")
+
     def error(err: FhirError) -> Response:
-        if is_fhir(request.path):
-            return Response(json.dumps(error_outcome(err), ensure_ascii=False), status=err.status, mimetype=FHIR_JSON)
+        if is_fhir(request.path) or is_cds(request.path):  # CRD hook-10: CDS Hooks errors carry an OperationOutcome
+            return Response(json.dumps(error_outcome(err), ensure_ascii=False), status=err.status,
+                            mimetype=FHIR_JSON if is_fhir(request.path) else "application/json")
         return json_error(err.status, err.diagnostics)
 
     @app.before_request

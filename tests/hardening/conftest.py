@@ -35,3 +35,9 @@ def order_sign(n_orders: int, code: str = "0600T") -> dict:
                         "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": orders}},
             "prefetch": {"coverage": {"resourceType": "Coverage", "id": "cov", "status": "active",
                                       "payor": [{"display": "Medicare"}], "beneficiary": {"reference": "Patient/p1"}}}}
+
+
+def error_message(r) -> str:
+    """An error's text: an OperationOutcome under /fhir and /cds-services (CRD hook-10), {"error": ...} elsewhere."""
+    body = r.json
+    return body["issue"][0]["details"]["text"] if body.get("resourceType") == "OperationOutcome" else body["error"]

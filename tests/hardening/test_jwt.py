@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fhir_ire import create_app
-from tests.hardening.conftest import order_sign
+from tests.hardening.conftest import error_message, order_sign
 
 ISS = "https://ehr.example.org"
 URL = "http://localhost/cds-services/order-sign-crd"
@@ -66,7 +66,7 @@ def test_a_well_formed_token_is_accepted(client, key):
 ], ids=lambda v: json.dumps(v)[:30])
 def test_claims_of_the_wrong_type_are_401(client, key, claims, message):
     r = post(client, token(key, **claims))
-    assert r.status_code == 401 and r.mimetype == "application/json" and message in r.json["error"]
+    assert r.status_code == 401 and r.mimetype == "application/json" and message in error_message(r)
 
 
 @pytest.mark.parametrize("headers", [{"kid": ["k1"]}, {"kid": {"a": 1}}, {"kid": 7}])
