@@ -114,7 +114,7 @@ def app():
 @pytest.mark.parametrize("service", ["order-sign-crd", "order-select-crd", "order-dispatch-crd", "appointment-book-crd"])
 def test_console_requests_are_valid_and_answered(app, service):
     hook = app.extensions["fhir_ire.crd"].services[service]["hook"]
-    body = build_request(hook, {"display": "Somebody"}, "commercial", [(CPT, "0600T"), (CPT, "0601T")],
+    body = build_request(hook, {"display": "Aetna"}, "commercial", [(CPT, "0600T"), (CPT, "0601T")],
                          ["C25.0"], ["I48.0"])
     assert list(SCHEMA.iter_errors(body)) == []
     answer = app.test_client().post(f"/cds-services/{service}", json=body)
@@ -188,7 +188,7 @@ def test_pages_mount_in_a_host_app_under_its_prefix():
     assert "/kb/ui/coverage" in pages
     for parsed in pages.values():
         assert all(h.startswith(("/kb/", "#", "http", "data:")) for h in parsed.hrefs), parsed.hrefs
-    console = client.get("/kb/ui/hooks?hook=order-sign&payer=Somebody&code=0600T").get_data(as_text=True)
+    console = client.get("/kb/ui/hooks?hook=order-sign&payer=Aetna&code=0600T").get_data(as_text=True)
     assert "HTTP 200" in console and "/kb/cds-services/order-sign-crd" in console
     assert client.get("/ui/coverage").status_code == 404
 
