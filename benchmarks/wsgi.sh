@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}
 PY=${PY:-/work/venv/bin/python}
-export FHIR_IRE_CONFIG="{\"BUNDLES\": \"$PWD/bundles\"}"
+export FHIR_IRE_BUNDLES="$PWD/bundles"
 LOOKUP='/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=C25.0'
 
 bench() {  # name, port

@@ -1,47 +1,89 @@
 """The Flask application factory, and mount() for host apps that want our blueprints under a prefix.
 
-Configuration keys (a plain dict; all optional):
-  BUNDLES      folder of Bundle files to serve (default "bundles")
-  NUCC         path of the NUCC taxonomy CSV (full NUCC code system beside our fragments)
-  BASE_URL     public base URL for deployments behind a proxy (CDS Hooks JWT `aud`)
-  TRUST        {issuer: jwks path or https URL} turns on CDS Hooks JWT checks
-  FHIR_SERVERS allow-list of FHIR server origins the CRD service may query for missing prefetch
-  JTI_STORE    "sqlite:///path" (default, in the temp folder) or "redis://..." for replay checks
+The configuration is a dict whose keys are the `Option.key`s of fhir_ire/config.py (BUNDLES, NUCC, TRUST, ...);
+keys left out take the table's defaults. Two keys exist only here:
   INDEX        an already loaded ResourceIndex (tests, or a host that loads once for many apps)
-  LIMITS       {name: value} request limits and time budget (fhir_ire.web.limits.Limits has names and defaults)
+  CONFIG_FILE  the TOML file the config came from: relative paths are taken from its folder
 """
 
 import logging
+from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask
 
+from fhir_ire import config as options
+from fhir_ire.errors import BundleError, IreError
+from fhir_ire.logs import AccessLog
 from fhir_ire.store import load_bundles
 
 log = logging.getLogger("fhir_ire")
+PATH_KEYS = ("BUNDLES", "NUCC", "CERTFILE", "KEYFILE")
 
 
-def mount(app: Flask, config: dict | None = None, prefix: str = "") -> None:
-    """Load the bundles once and register our blueprints on a (host) Flask app under prefix."""
-    from fhir_ire.web import cds, fhir, guard, ui
+class MountError(IreError):
+    """mount() called in a way that cannot work (mounted twice with another prefix or configuration)."""
 
-    config = dict(config or {})
-    guard.init(app, config, prefix)  # limits, time budget and JSON errors on every route of ours
-    index = config.get("INDEX") or load_bundles(config.get("BUNDLES", "bundles"))
+
+def app_config(config: dict | str | Path | None, root: str | Path) -> dict:
+    """The full config: a TOML file's settings, or the caller's dict over the defaults. Relative paths are taken
+    from the file's folder, or from root (the host app's root path) for a dict."""
+    if isinstance(config, (str, Path)):
+        file = Path(config).resolve()
+        resolved = options.resolve(environ={options.FILE_ENV: str(file)}, cwd=file.parent).config
+        return {**resolved, "CONFIG_FILE": str(file)}
+    merged = {**options.defaults(), **(config or {})}
+    base = Path(merged.get("CONFIG_FILE") or Path(root) / "x").parent
+    for key in PATH_KEYS:
+        if merged.get(key):
+            merged[key] = str((base / Path(merged[key]).expanduser()).resolve())
+    if "INDEX" not in (config or {}) and not (config or {}).get("BUNDLES"):
+        merged["BUNDLES"] = str((base / "bundles").resolve())
+    return merged
+
+
+def mount(app: Flask, config: dict | str | Path | None = None, prefix: str = "", *,
+          root: str | Path | None = None) -> None:
+    """Load the bundles once and register our blueprints on a (host) Flask app under prefix.
+
+    Our error handlers act only under our prefixes; the host's own handlers keep working elsewhere. Mounting again
+    with the same prefix and configuration does nothing; anything else raises MountError. Relative paths in a dict
+    config are taken from root (default: the host app's root_path, where its own config lives)."""
+    from fhir_ire.web import cds, fhir, guard, service, ui
+
+    prefix = prefix.rstrip("/")
+    config = app_config(config, root or app.root_path)
+    mounted = app.extensions.get("fhir_ire.mounted")
+    if mounted is not None:
+        if mounted == (prefix, _comparable(config)):
+            return
+        raise MountError(f"fhir-ire is already mounted on this app at '{mounted[0] or '/'}'; mount it once "
+                         "(create_app() gives a separate app)")
+    index = config.get("INDEX") or load_bundles(config["BUNDLES"])
+    if not index.sources and not config.get("ALLOW_EMPTY"):
+        raise BundleError(f"{config.get('BUNDLES')}: no Bundle to serve (build first, or allow an empty folder "
+                          "with --allow-empty)")
+    app.extensions["fhir_ire.mounted"] = (prefix, _comparable(config))
     app.extensions["fhir_ire.index"] = index
     app.extensions["fhir_ire.config"] = config
+    guard.init(app, config, prefix)  # limits, time budget and JSON errors on every route of ours
     fhir.init(app, index, config, prefix=prefix + "/fhir")
     cds.init(app, index, config, prefix=prefix + "/cds-services")
     ui.init(app, index, config, prefix=prefix + "/ui", root=prefix)
+    app.register_blueprint(service.health(index), url_prefix=prefix or None)
+    ours = [prefix + "/fhir", prefix + "/cds-services", prefix + "/health"]
+    service.install_negotiation(app, prefix + "/fhir", service.outcome_406)
+    service.install_cors(app, list(config.get("CORS_ORIGIN") or []), ours)
 
-    @app.get(prefix + "/health", endpoint="fhir_ire_health")
-    def health():
-        return jsonify(status="ok", bundles=index.sources,
-                       resources={t: len(index.by_type[t]) for t in index.types()})
+
+def _comparable(config: dict) -> str:
+    return repr(sorted((k, repr(v)) for k, v in config.items() if k != "INDEX"))
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | str | Path | None = None) -> Flask:
+    """The service as its own app: our blueprints at the root, an access log line and X-Request-ID per request."""
     app = Flask("fhir_ire")
     app.json.sort_keys = False
     app.extensions["fhir_ire.standalone"] = True  # every path is ours: JSON errors everywhere
-    mount(app, config)
+    mount(app, config, root=Path.cwd())
+    app.wsgi_app = AccessLog(app.wsgi_app)
     return app

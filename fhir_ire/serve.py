@@ -1,75 +1,116 @@
-"""`fhir-ire serve`: the app under granian (a production WSGI server, chosen by measurement: SPEC §6 measured
-~10,000 req/s for granian against ~3,950 for gunicorn on 2 cores with 2 workers)."""
+"""`fhir-ire serve`: the app under granian, a production WSGI server chosen by measurement (SPEC §6: ~10,000 req/s
+against ~3,950 for gunicorn on 2 cores with 2 workers). Granian also supervises the workers: a worker that dies is
+replaced and the event logged; SIGTERM drains the workers and exits 0 (docs/operations.md).
 
+The app is built once in the main process, before the workers are forked, so that the bundles, the code systems
+and the compiled rules are loaded once and their memory pages are shared by every worker."""
+
+import gc
 import json
 import logging
 import os
-import sys
+import ssl
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
-from fhir_ire.errors import BundleError, IreError
-from fhir_ire.store import load_bundles
-from fhir_ire.web import limits
+from fhir_ire import config as options
+from fhir_ire import logs, startup
+from fhir_ire.errors import IreError
 
-CONFIG_ENV = "FHIR_IRE_CONFIG"
+WORKER_CONFIG_ENV = "_FHIR_IRE_WORKER_CONFIG"  # the resolved config, for workers started without fork
+log = logging.getLogger("fhir_ire.serve")
+_preloaded = None
 
 
 def add_arguments(p):
-    p.add_argument("--bundles", default="bundles", help="folder of Bundle files to serve (default: bundles)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--nucc", help="NUCC taxonomy CSV: serves the full NUCC code system")
-    p.add_argument("--trust", action="append", default=[], metavar="ISSUER=JWKS",
-                   help="trust CDS Hooks JWTs from ISSUER, keys from a JWKS file or https URL (repeatable)")
-    p.add_argument("--base-url", help="public base URL when behind a proxy (JWT audience)")
-    p.add_argument("--fhir-server", action="append", default=[], metavar="ORIGIN",
-                   help="FHIR server origin the CRD service may query for missing prefetch (repeatable)")
-    p.add_argument("--jti-store", help="sqlite:///path or redis://host:port/db for JWT replay checks")
-    limits.add_arguments(p.add_argument_group("limits (README: Limits)"))
-
-
-def config_from_args(args) -> dict:
-    trust = {}
-    for item in args.trust:
-        issuer, sep, jwks = item.rpartition("=")
-        if not sep or not issuer or not jwks:
-            raise IreError(f"--trust needs ISSUER=JWKS, got '{item}'")
-        trust[issuer] = jwks
-    config = {"BUNDLES": str(Path(args.bundles).resolve()), "TRUST": trust, "FHIR_SERVERS": args.fhir_server}
-    if args.nucc:
-        config["NUCC"] = str(Path(args.nucc).resolve())
-    if args.base_url:
-        config["BASE_URL"] = args.base_url.rstrip("/")
-    if args.jti_store:
-        config["JTI_STORE"] = args.jti_store
-    config["LIMITS"] = limits.config_from_args(args)
-    return config
+    options.add_arguments(p)
 
 
 def app_from_env():
-    """The WSGI app factory each worker calls: config from the environment, bundles loaded once per worker."""
+    """The WSGI app factory each worker calls: the app built before fork, or one built from the configuration
+    (`granian --factory fhir_ire.serve:app_from_env` with FHIR_IRE_* variables works too)."""
+    if _preloaded is not None:
+        return _preloaded
     from fhir_ire.app import create_app
 
-    return create_app(json.loads(os.environ[CONFIG_ENV]))
+    raw = os.environ.get(WORKER_CONFIG_ENV)
+    return create_app(json.loads(raw) if raw else options.resolve().config)
+
+
+def build_app(config: dict):
+    """The app, or one line saying why it cannot start."""
+    from fhir_ire.app import create_app
+
+    try:
+        return create_app(config)
+    except IreError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:  # a resource the engine cannot use
+        raise IreError(f"cannot start with the bundles in {config['BUNDLES']}: {type(e).__name__}: "
+                       f"{logs.escape(e, 300)}") from None
+
+
+def base_url(config: dict, local: bool = False) -> str:
+    host = config["HOST"]
+    if local:  # where this machine reaches the server itself
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    host = f"[{host}]" if ":" in host else host
+    return f"{'https' if config.get('CERTFILE') else 'http'}://{host}:{config['PORT']}"
+
+
+def announce_when_ready(config: dict, app, timeout: float = 120.0) -> None:
+    """Log the ready line once a worker answers /health/ready (polled from the main process)."""
+    url = base_url(config, local=True) + "/health/ready"
+    context = ssl._create_unverified_context() if config.get("CERTFILE") else None  # our own certificate
+    index = app.extensions["fhir_ire.index"]
+    counts = ", ".join(f"{t} {len(index.by_type[t])}" for t in index.types())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            probe = urllib.request.Request(url, headers={"X-Request-ID": "ready-probe"})
+            with urllib.request.urlopen(probe, timeout=1, context=context) as r:
+                if r.status == 200:
+                    log.info("ready at %s (%d workers): %d bundles from %s, %d resources (%s)", base_url(config),
+                             config["WORKERS"], len(index.sources), config["BUNDLES"],
+                             sum(len(index.by_type[t]) for t in index.types()), counts, extra={"event": "ready"})
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    log.error("no worker answered %s within %.0f s", url, timeout)
 
 
 def run(args) -> int:
-    config = config_from_args(args)
-    try:  # fail fast with one line, before any worker starts
-        load_bundles(config["BUNDLES"])
-        if config.get("NUCC"):
-            from fhir_ire.codesets.nucc import read_nucc
-            read_nucc(config["NUCC"])
-    except BundleError as e:
-        raise IreError(str(e)) from None
-    os.environ[CONFIG_ENV] = json.dumps(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    global _preloaded
+    resolved = options.resolve(args)
+    config = resolved.config
+    log_config = logs.configure(config["LOG_FORMAT"], config["LOG_LEVEL"])
+    for name in resolved.unknown:
+        log.warning("%s names no option; ignored (see fhir-ire config)", name)
+    startup.check(config)
+    reserved = startup.reserve_port(config["HOST"], config["PORT"])
+    try:
+        app = build_app(config)
+    finally:
+        reserved.close()
+    if config["PRELOAD"]:
+        _preloaded = app
+        gc.freeze()  # keep the collector from touching (and so copying) the preloaded objects in every worker
+    os.environ[WORKER_CONFIG_ENV] = json.dumps(config)
     from granian import Granian
     from granian.constants import Interfaces
 
-    print(f"fhir-ire serve: http://{args.host}:{args.port}/fhir and /cds-services ({args.workers} workers)",
-          file=sys.stderr)
-    Granian("fhir_ire.serve:app_from_env", address=args.host, port=args.port, interface=Interfaces.WSGI,
-            workers=args.workers, factory=True, log_access=False).serve()
+    tls = {"ssl_cert": Path(config["CERTFILE"]), "ssl_key": Path(config["KEYFILE"]),
+           "ssl_key_password": config.get("KEYFILE_PASSWORD"), "ssl_protocol_min": "tls1.2"} \
+        if config.get("CERTFILE") else {}
+    server = Granian("fhir_ire.serve:app_from_env", address=config["HOST"], port=config["PORT"],
+                     interface=Interfaces.WSGI, workers=config["WORKERS"], factory=True, log_access=False,
+                     log_dictconfig=log_config, log_level=config["LOG_LEVEL"], respawn_failed_workers=True,
+                     workers_kill_timeout=config["DRAIN_TIMEOUT"], blocking_threads=config["THREADS"],
+                     backpressure=config["THREADS"], **tls)
+    threading.Thread(target=announce_when_ready, args=(config, app), daemon=True).start()
+    server.serve()
+    log.info("stopped", extra={"event": "stopped"})
     return 0

@@ -8,6 +8,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from fhir_ire.errors import BundleError
+from fhir_ire.files import FileRefused, read_limited
+
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024  # a bigger bundle file is refused before it is read
 
 CANONICAL_TYPES = {
     "CodeSystem", "ValueSet", "ConceptMap", "PlanDefinition", "ChargeItemDefinition",
@@ -22,6 +25,7 @@ class ResourceIndex:
         self.by_type: dict[str, dict[str, dict]] = defaultdict(dict)
         self.by_url: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         self.sources: list[str] = []
+        self.timestamps: dict[str, str] = {}  # bundle file -> Bundle.timestamp (the build's as-of date)
         self.outcomes: dict[str, dict] = {}  # OperationOutcomes beside the bundles (qa-outcome.json), by id
 
     def add(self, resource: dict) -> None:
@@ -62,11 +66,15 @@ def version_key(version: str | None):
 
 
 def read_resource(path: Path) -> dict:
-    """Parse one JSON file holding a FHIR resource."""
+    """Parse one JSON file holding a FHIR resource (a regular file under the size limit: never a FIFO or device)."""
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(read_limited(path, MAX_BUNDLE_BYTES).decode("utf-8"))
+    except FileRefused as e:
+        raise BundleError(f"{path}: {e}; remove it from the bundles folder") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise BundleError(f"{path}: not valid JSON: {e}") from None
+    except RecursionError:
+        raise BundleError(f"{path}: JSON nested too deeply") from None
     if not isinstance(data, dict) or "resourceType" not in data:
         raise BundleError(f"{path}: not a FHIR resource (no resourceType)")
     return data
@@ -105,4 +113,6 @@ def load_bundles(folder: str | Path) -> ResourceIndex:
         for entry in bundle.get("entry", []):
             index.add(entry["resource"])
         index.sources.append(path.name)
+        if isinstance(bundle.get("timestamp"), str):
+            index.timestamps[path.name] = bundle["timestamp"]
     return index

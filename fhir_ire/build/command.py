@@ -1,5 +1,6 @@
 """`fhir-ire build`: read the documents, check the facts, write transaction bundles, QA outcome and facts."""
 
+import json
 import sys
 from collections import Counter
 from datetime import date
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from fhir_ire.build.output import diff_tree, write_atomically
 from fhir_ire.build.context import MAPPING_POLICIES
-from fhir_ire.codesets.nucc import read_nucc
+from fhir_ire.codesets.nucc import load_nucc
 from fhir_ire.errors import BuildError
 from fhir_ire.uris import DEFAULT_BASE
 
@@ -15,21 +16,24 @@ from fhir_ire.uris import DEFAULT_BASE
 def add_arguments(p):
     p.add_argument("--seeds", default="seeds", help="folder of source documents (default: seeds)")
     p.add_argument("--out", default="bundles", help="output folder (default: bundles)")
-    p.add_argument("--nucc", help="NUCC taxonomy CSV (from nucc.org); without it taxonomy checks are skipped")
+    p.add_argument("--nucc", help="NUCC taxonomy CSV of a newer release (default: the release embedded in the package)")
     p.add_argument("--check", action="store_true", help="exit 1 when --out differs from a fresh build")
     p.add_argument("--mapping-policy", choices=sorted(MAPPING_POLICIES), default="correct",
                    help="how codes that contradict a code set are published (default: correct)")
     p.add_argument("--base", default=DEFAULT_BASE, help=f"canonical base URL (default: {DEFAULT_BASE})")
     p.add_argument("--as-of", type=date.fromisoformat, default=None,
-                   help="date that payment figures are judged stale against (default: today)")
+                   help="date that payment figures are judged stale against, recorded in the bundles' timestamp "
+                        "(default: today; with --check, the date recorded in --out)")
 
 
 def output_files(seeds, nucc_csv=None, *, as_of=None, base=DEFAULT_BASE, mapping_policy="correct"):
     """(relative path -> JSON data, documents, findings) of a build, nothing written."""
     from fhir_ire.build.pipeline import build  # the readers and ICD-10-CM load only when a build runs
 
-    nucc = read_nucc(nucc_csv) if nucc_csv else None
-    bundles, outcome, documents, findings = build(Path(seeds), nucc, as_of or date.today(), base, mapping_policy)
+    as_of = as_of or date.today()
+    bundles, outcome, documents, findings = build(Path(seeds), load_nucc(nucc_csv), as_of, base, mapping_policy)
+    for b in bundles.values():  # the as-of date is recorded, so that --check can rebuild with it on a later day
+        b["timestamp"] = f"{as_of.isoformat()}T00:00:00Z"
     files = {f"{name}.json": b for name, b in bundles.items()}
     files["qa-outcome.json"] = outcome
     files.update({f"facts/{d.file.rsplit('.', 1)[0]}.json": d.to_json() for d in documents})
@@ -41,6 +45,18 @@ def build_to(seeds, out, nucc_csv=None, **options):
     files, documents, findings = output_files(seeds, nucc_csv, **options)
     write_atomically(Path(out), files)
     return files, documents, findings
+
+
+def recorded_as_of(out) -> date | None:
+    """The as-of date a previous build recorded in its bundles' timestamp (None when there is none)."""
+    for path in sorted(Path(out).glob("*.json")):
+        try:
+            stamp = json.loads(path.read_text(encoding="utf-8")).get("timestamp")
+            if isinstance(stamp, str):
+                return date.fromisoformat(stamp[:10])
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
 
 
 def summarize(files, documents, findings) -> str:
@@ -59,6 +75,7 @@ def summarize(files, documents, findings) -> str:
 def run(args) -> int:
     options = {"as_of": args.as_of, "base": args.base, "mapping_policy": args.mapping_policy}
     if args.check:
+        options["as_of"] = args.as_of or recorded_as_of(args.out)
         files, documents, findings = output_files(args.seeds, args.nucc, **options)
         changed = diff_tree(Path(args.out), files)
         if changed:

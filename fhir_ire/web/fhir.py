@@ -6,7 +6,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from fhir_ire.codesets.nucc import read_nucc
+from fhir_ire.codesets.nucc import load_nucc
 from fhir_ire.errors import FhirError, NotFound
 from fhir_ire.terminology import capabilities
 from fhir_ire.terminology.expand import expand
@@ -59,8 +59,7 @@ def _with_language(params: Params) -> Params:
 
 
 def init(app, index, config, prefix="/fhir"):
-    nucc = read_nucc(config["NUCC"]) if config.get("NUCC") else None
-    registry = Registry(index, nucc)
+    registry = Registry(index, load_nucc(config.get("NUCC")))
     app.extensions["fhir_ire.registry"] = registry
     bp = Blueprint("fhir", __name__)
 

@@ -75,9 +75,18 @@ def init(app, config: dict, prefix: str = "") -> Limits:
             response.mimetype = "application/json"
         return response
 
+    host = {code: dict(app.error_handler_spec[None].get(code, {})) for code in (None, 404, 405)}
+
+    def host_handler(err: Exception):
+        """The host app's own handler for err (registered before mount), if it has one."""
+        code = getattr(err, "code", None) if isinstance(err, HTTPException) else None
+        return next((h for cls in type(err).__mro__ for c in (code, None) if c in host
+                     for h in [host[c].get(cls)] if h), None)
+
     def on_http_error(err: HTTPException):
         if not is_ours(request.path):
-            return err
+            handler = host_handler(err)
+            return handler(err) if handler else err
         response = error(FhirError(err.description or err.name, status=err.code or 500,
                                    code=ISSUE_CODES.get(err.code, "invalid")))
         if err.code == 405 and getattr(err, "valid_methods", None):
@@ -91,11 +100,15 @@ def init(app, config: dict, prefix: str = "") -> Limits:
 
     def on_unexpected(err: Exception):
         if not is_ours(request.path):
+            if handler := host_handler(err):
+                return handler(err)
             raise err
         log.exception("unexpected error on %s %s", request.method, loggable(request.path))
         return error(FhirError("Internal error; see the server log", status=500, code="exception"))
 
     app.register_error_handler(HTTPException, on_http_error)
+    for code in (404, 405):  # a host's own 404/405 handler would otherwise answer under our prefixes too
+        app.register_error_handler(code, on_http_error)
     app.register_error_handler(FhirError, on_fhir_error)
     app.register_error_handler(Exception, on_unexpected)
     return limits

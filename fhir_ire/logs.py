@@ -1,0 +1,100 @@
+"""Logging for `fhir-ire serve`: text or JSON lines on stderr, the same format for our loggers and granian's, and
+an access log line per request with a request id (never query values, which may hold patient data)."""
+
+import contextvars
+import json
+import logging
+import logging.config
+import re
+import time
+import uuid
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("fhir_ire_request_id", default=None)
+access = logging.getLogger("fhir_ire.access")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def escape(text: str, limit: int = 512) -> str:
+    """One bounded line: control characters (line breaks included) escaped, so no one can forge a log line."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class JsonFormatter(logging.Formatter):
+    FIELDS = ("request_id", "method", "path", "status", "duration_ms", "event")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+                "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        for field in self.FIELDS:
+            value = getattr(record, field, None)
+            if value is not None:
+                line[field] = value
+        if line.get("request_id") is None and request_id.get():
+            line["request_id"] = request_id.get()
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        rid = getattr(record, "request_id", None) or request_id.get()
+        return f"{line} [{rid}]" if rid else line
+
+
+def dict_config(fmt: str = "text", level: str = "info") -> dict:
+    """A logging.config dict for our loggers and granian's (`_granian`, `granian.access`), on stderr."""
+    formatter = {"()": JsonFormatter} if fmt == "json" else {"()": TextFormatter, "fmt": TEXT}
+    formatter["datefmt"] = None
+    handler = {"class": "logging.StreamHandler", "formatter": "fhir_ire", "stream": "ext://sys.stderr"}
+    logger = {"handlers": ["fhir_ire"], "level": level.upper(), "propagate": False}
+    return {"version": 1, "disable_existing_loggers": False, "formatters": {"fhir_ire": formatter},
+            "handlers": {"fhir_ire": handler},
+            "loggers": {"fhir_ire": logger, "_granian": logger, "granian.access": logger}}
+
+
+def configure(fmt: str = "text", level: str = "info") -> dict:
+    config = dict_config(fmt, level)
+    logging.config.dictConfig(config)
+    logging.Formatter.converter = time.gmtime  # UTC timestamps everywhere
+    return config
+
+
+def query_names(query: str) -> str:
+    """'system=...&code=C25.0' -> 'system&code': which parameters were sent, never their values."""
+    names = [part.split("=", 1)[0] for part in query.split("&") if part]
+    return "&".join(dict.fromkeys(names))
+
+
+class AccessLog:
+    """WSGI middleware: a request id (the client's X-Request-ID when well formed, else a new one) in the response
+    header and in every log line of the request, and one access line per request."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        given = environ.get("HTTP_X_REQUEST_ID", "")
+        rid = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        environ["HTTP_X_REQUEST_ID"] = rid
+        token = request_id.set(rid)
+        started, status = time.perf_counter(), ["-"]
+
+        def start(status_line, headers, exc_info=None):
+            status[0] = status_line.split(" ", 1)[0]
+            headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"] + [("X-Request-ID", rid)]
+            return start_response(status_line, headers, exc_info)
+
+        try:
+            return self.app(environ, start)
+        finally:
+            query = query_names(environ.get("QUERY_STRING", ""))
+            path = escape(environ.get("PATH_INFO", "") + (f"?{query}" if query else ""))
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            access.info("%s %s %s %.1f ms", environ.get("REQUEST_METHOD"), path, status[0], ms,
+                        extra={"request_id": rid, "method": environ.get("REQUEST_METHOD"), "path": path,
+                               "status": int(status[0]) if status[0].isdigit() else None, "duration_ms": ms})
+            request_id.reset(token)
