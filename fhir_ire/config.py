@@ -145,7 +145,7 @@ OPTIONS: list[Option] = [
     Option("host", "address to listen on (0.0.0.0 for every interface)", "127.0.0.1"),
     Option("port", "TCP port to listen on", 8080, port),
     Option("workers", "worker processes (each serves requests; a dead one is replaced)", 2, positive, metavar="N"),
-    Option("threads", "request threads per worker (requests beyond these wait in the queue)", 8, positive,
+    Option("threads", "request threads per worker (requests beyond these wait in the queue)", 4, positive,
            metavar="N"),
     Option("preload", "load the bundles once before forking the workers, sharing their memory (false: each "
            "worker loads its own)", True, boolean),

@@ -90,7 +90,7 @@ def run(args) -> int:
     for name in resolved.unknown:
         log.warning("%s names no option; ignored (see fhir-ire config)", name)
     startup.check(config)
-    reserved = startup.reserve_port(config["HOST"], config["PORT"])
+    reserved, address = startup.reserve_port(config["HOST"], config["PORT"])
     try:
         app = build_app(config)
     finally:
@@ -105,7 +105,7 @@ def run(args) -> int:
     tls = {"ssl_cert": Path(config["CERTFILE"]), "ssl_key": Path(config["KEYFILE"]),
            "ssl_key_password": config.get("KEYFILE_PASSWORD"), "ssl_protocol_min": "tls1.2"} \
         if config.get("CERTFILE") else {}
-    server = Granian("fhir_ire.serve:app_from_env", address=config["HOST"], port=config["PORT"],
+    server = Granian("fhir_ire.serve:app_from_env", address=address, port=config["PORT"],
                      interface=Interfaces.WSGI, workers=config["WORKERS"], factory=True, log_access=False,
                      log_dictconfig=log_config, log_level=config["LOG_LEVEL"], respawn_failed_workers=True,
                      workers_kill_timeout=config["DRAIN_TIMEOUT"], blocking_threads=config["THREADS"],

@@ -73,9 +73,10 @@ def check_jti_store(url: str | None) -> None:
         raise ConfigError(f"--jti-store: cannot use {mask_urls(url)}: {type(e).__name__}: {e}") from None
 
 
-def reserve_port(host: str, port: int) -> socket.socket:
+def reserve_port(host: str, port: int) -> tuple[socket.socket, str]:
     """Bind host:port without SO_REUSEPORT, so that a port another server listens on (even one that shares its
-    port) is refused with one line instead of being shared. The caller closes the socket just before serving."""
+    port) is refused with one line instead of being shared. Returns the socket, which the caller closes just
+    before serving, and the IP address the host name resolves to (the server binds addresses, not names)."""
     try:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as e:
@@ -90,4 +91,4 @@ def reserve_port(host: str, port: int) -> socket.socket:
             raise ConfigError(f"port {port} on {host} is already in use by another process; stop it or choose "
                               "another --port") from None
         raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror}") from None
-    return sock
+    return sock, address[0]
