@@ -42,6 +42,7 @@ class Option:
     secret: bool = False            # masked by `fhir-ire config`
     metavar: str | None = None
     finish: Callable[[Any], Any] | None = None  # the parsed value (or list) -> the config value
+    group: str = ""                 # set: the value goes to config[group][name with "_"] (e.g. LIMITS)
 
     def __post_init__(self):
         if self.parse is None:
@@ -84,6 +85,18 @@ def integer(text: str, base: Path) -> int:
         return int(text)
     except ValueError:
         raise ValueError("not a whole number") from None
+
+
+def number(text: str, base: Path) -> float:
+    try:
+        if isinstance(text, bool):
+            raise ValueError
+        value = float(text)
+    except ValueError:
+        raise ValueError("not a number") from None
+    if value < 0:
+        raise ValueError("cannot be negative")
+    return value
 
 
 def positive(text: str, base: Path) -> int:
@@ -171,13 +184,38 @@ OPTIONS: list[Option] = [
 ]
 
 
+def limit_options() -> list[Option]:
+    """The request limits (fhir_ire/limits.py), one option each, gathered in config["LIMITS"]."""
+    from dataclasses import fields
+
+    from fhir_ire.limits import HELP, Limits
+
+    return [Option(f.name.replace("_", "-"), HELP[f.name], f.default, positive if f.type is int else number,
+                   group="LIMITS", metavar="N") for f in fields(Limits)]
+
+
+OPTIONS += limit_options()
+
+
 def option(name: str) -> Option:
     return next(o for o in OPTIONS if o.name == name)
 
 
 def defaults() -> dict:
     """The app config every option's default gives (for create_app callers who set only some keys)."""
-    return {o.config_key: _finish(o, o.default) for o in OPTIONS}
+    return to_config({o.name: o.default for o in OPTIONS})
+
+
+def to_config(values: dict) -> dict:
+    """Option name -> value, as the app config: keys from the table, grouped options in their group's dict."""
+    config: dict = {}
+    for o in OPTIONS:
+        value = _finish(o, values[o.name])
+        if o.group:
+            config.setdefault(o.group, {})[o.dest] = value
+        else:
+            config[o.config_key] = value
+    return config
 
 
 def _finish(opt: Option, value):
@@ -256,7 +294,7 @@ def resolve(args: argparse.Namespace | None = None, environ=None, cwd: Path | No
             sources[o.name] = "default"
     known = {o.env for o in OPTIONS} | OTHER_VARIABLES
     unknown = tuple(sorted(k for k in environ if k.startswith(ENV_PREFIX) and k not in known))
-    config = {o.config_key: _finish(o, values[o.name]) for o in OPTIONS}
+    config = to_config(values)
     return Resolved(config, values, sources, Path(file) if file else None, unknown)
 
 
@@ -271,7 +309,7 @@ def _parse(o: Option, raw, base: Path, where: str):
         try:
             if o.flag_only or o.parse is boolean:
                 out.append(boolean(item))
-            elif isinstance(item, str) or o.parse in (integer, port, positive):
+            elif isinstance(item, str) or o.parse in (integer, port, positive, number):
                 out.append(o.parse(item, base))
             else:
                 raise ValueError("must be text")

@@ -1,24 +1,14 @@
 """Request limits shared by every blueprint: body size (refused from Content-Length before reading, and while
 reading a chunked body), safe JSON (nesting depth, number size, no NaN, no lone surrogates), the size of a hook
-call (orders and prefetched resources), and their `fhir-ire serve` flags (the values are in fhir_ire/limits.py)."""
+call (orders and prefetched resources); the values and their `fhir-ire serve` options: fhir_ire/limits.py and
+fhir_ire/config.py."""
 
 import json
 import re
-from dataclasses import fields
 from itertools import accumulate
 
 from fhir_ire.errors import InvalidRequest, OverLimit, TooLarge
-from fhir_ire.limits import HELP, Limits
-
-
-def add_arguments(parser) -> None:
-    for f in fields(Limits):
-        parser.add_argument("--" + f.name.replace("_", "-"), type=f.type, default=None, metavar="N",
-                            help=f"{HELP[f.name]} (default: {f.default:g})")
-
-
-def config_from_args(args) -> dict:
-    return {f.name: getattr(args, f.name) for f in fields(Limits) if getattr(args, f.name, None) is not None}
+from fhir_ire.limits import Limits
 
 
 def check_length(content_length: int | None, limits: Limits) -> None:

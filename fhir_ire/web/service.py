@@ -63,7 +63,7 @@ def install_cors(app, origins: list[str], prefixes: list[str]) -> None:
         if request.method != "OPTIONS" or not _under(request.path, prefixes):
             return None
         if not request.headers.get("Access-Control-Request-Method"):
-            return Response(status=204, headers={"Allow": CORS_METHODS})
+            return None  # a plain OPTIONS: Flask answers it with Allow (JSON, web/guard.py)
         if not allowed(request.headers.get("Origin")):
             return jsonify(error="CORS preflight refused: this origin is not allowed (serve --cors-origin)"), 403
         return Response(status=204, headers={

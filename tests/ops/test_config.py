@@ -105,7 +105,15 @@ def test_config_output_is_a_usable_config_file(tmp_path, capsys, monkeypatch):
 
 
 def test_defaults_cover_every_option():
-    assert set(config.defaults()) == {o.config_key for o in config.OPTIONS}
+    defaults = config.defaults()
+    assert set(defaults) == {o.group or o.config_key for o in config.OPTIONS}
+    assert defaults["LIMITS"]["max_body_bytes"] == config.option("max-body-bytes").default
+
+
+def test_limits_are_options_gathered_in_one_entry():
+    env = {"FHIR_IRE_MAX_ORDERS": "7", "FHIR_IRE_TIME_BUDGET": "2.5"}
+    got = config.resolve(_args("--max-body-bytes", "1000"), environ=env).config["LIMITS"]
+    assert (got["max_body_bytes"], got["max_orders"], got["time_budget"]) == (1000, 7, 2.5)
 
 
 def test_version(capsys):
