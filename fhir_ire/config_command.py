@@ -36,3 +36,14 @@ def lines(resolved: config.Resolved) -> list[str]:
 def run(args) -> int:
     print("\n".join(lines(config.resolve(args))))
     return 0
+
+
+def markdown_table() -> str:
+    """The README's configuration table, made from OPTIONS (a test keeps the README equal to it)."""
+    rows = ["| flag | environment variable | default | what |", "|---|---|---|---|"]
+    for o in config.OPTIONS:
+        default = "off" if o.flag_only else ("—" if o.default in (None, []) else f"`{toml_value(o.default)}`")
+        flag = f"`--{o.name}`" + (f" {o.metavar or ''}".rstrip() if not o.flag_only else "")
+        flag += " (repeatable)" if o.repeat else ""
+        rows.append(f"| {flag} | `{o.env}` | {default} | {o.help} |")
+    return "\n".join(rows)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from fhir_ire import config as options
 from fhir_ire import logs, startup
-from fhir_ire.errors import IreError
+from fhir_ire.errors import BundleError, IreError
+from fhir_ire.store import load_bundles
 
 WORKER_CONFIG_ENV = "_FHIR_IRE_WORKER_CONFIG"  # the resolved config, for workers started without fork
 log = logging.getLogger("fhir_ire.serve")
@@ -60,11 +61,10 @@ def base_url(config: dict, local: bool = False) -> str:
     return f"{'https' if config.get('CERTFILE') else 'http'}://{host}:{config['PORT']}"
 
 
-def announce_when_ready(config: dict, app, timeout: float = 120.0) -> None:
+def announce_when_ready(config: dict, index, timeout: float = 120.0) -> None:
     """Log the ready line once a worker answers /health/ready (polled from the main process)."""
     url = base_url(config, local=True) + "/health/ready"
     context = ssl._create_unverified_context() if config.get("CERTFILE") else None  # our own certificate
-    index = app.extensions["fhir_ire.index"]
     counts = ", ".join(f"{t} {len(index.by_type[t])}" for t in index.types())
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -92,12 +92,16 @@ def run(args) -> int:
     startup.check(config)
     reserved, address = startup.reserve_port(config["HOST"], config["PORT"])
     try:
-        app = build_app(config)
+        if config["PRELOAD"]:
+            _preloaded = build_app(config)
+            index = _preloaded.extensions["fhir_ire.index"]
+            gc.freeze()  # keep the collector from touching (and so copying) the preloaded objects in every worker
+        else:  # each worker builds its own app; here only the bundles are read, to refuse bad ones with one line
+            index = load_bundles(config["BUNDLES"])
+            if not index.sources and not config["ALLOW_EMPTY"]:
+                raise BundleError(f"{config['BUNDLES']}: no Bundle to serve (build first, or --allow-empty)")
     finally:
         reserved.close()
-    if config["PRELOAD"]:
-        _preloaded = app
-        gc.freeze()  # keep the collector from touching (and so copying) the preloaded objects in every worker
     os.environ[WORKER_CONFIG_ENV] = json.dumps(config)
     from granian import Granian
     from granian.constants import Interfaces
@@ -110,7 +114,7 @@ def run(args) -> int:
                      log_dictconfig=log_config, log_level=config["LOG_LEVEL"], respawn_failed_workers=True,
                      workers_kill_timeout=config["DRAIN_TIMEOUT"], blocking_threads=config["THREADS"],
                      backpressure=config["THREADS"], **tls)
-    threading.Thread(target=announce_when_ready, args=(config, app), daemon=True).start()
+    threading.Thread(target=announce_when_ready, args=(config, index), daemon=True).start()
     server.serve()
     log.info("stopped", extra={"event": "stopped"})
     return 0
