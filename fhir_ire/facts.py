@@ -67,9 +67,20 @@ class PayerMention(Fact):
 
 @dataclass(frozen=True)
 class MissingData(Fact):
-    """A "Data not available" marker, with the section it stands in."""
+    """What a document says it does not have ("Data not available"), with the section it stands in and the topic it
+    is about when known (taxonomy | diagnoses | payments | modifiers | related-codes | payer-policies)."""
     kind: ClassVar[str] = "missing-data"
     section: str
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class CodeMention(Fact):
+    """A procedure code a document names outside its tables, with the words it gives for it (if any)."""
+    kind: ClassVar[str] = "code-mention"
+    system: str
+    code: str
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,7 +167,10 @@ class DeviceWarning(Fact):
 
 @dataclass(frozen=True)
 class PolicyField(Fact):
-    """payer, alias, title, number, line-of-business, product, effective-date, revision-date, review-date."""
+    """A field of a document: payer, alias, publisher, title, number, line-of-business, product, section, and dates
+    named by their role (effective-date, original-effective-date, issued-date, revision-date, last-revision-date,
+    review-date, last-review-date, annual-review-date, next-review-date, initiated-date, published-date,
+    replaced-date). A date field whose text says it is not known ('NA') keeps that text as its value."""
     kind: ClassVar[str] = "policy-field"
     name: str
     value: str
@@ -164,11 +178,18 @@ class PolicyField(Fact):
 
 @dataclass(frozen=True)
 class CoverageStatement(Fact):
-    """category: not-covered | investigational | covered-with-criteria | covered; scope: all | other-indications."""
+    """A coverage position: what the policy says about one procedure. category: not-covered | investigational |
+    covered-with-criteria | covered; scope: all | other-indications. procedure: the modalities, sites and approach it
+    names (procedures.json ids); codes: the (system, code) pairs the document ties to it; criteria: how many criteria
+    it lists (None when none are listed or the list is cut off); criteria_announced: it says criteria apply."""
     kind: ClassVar[str] = "coverage-statement"
     category: str
     text: str
     scope: str = "all"
+    procedure: str = ""
+    codes: tuple[tuple[str, str], ...] = ()
+    criteria: int | None = None
+    criteria_announced: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,10 +200,13 @@ class Criterion(Fact):
 
 @dataclass(frozen=True)
 class PriorAuthorization(Fact):
+    """Prior authorization is (required=True) or is not (False) needed, for the procedure and codes it names."""
     kind: ClassVar[str] = "prior-authorization"
     required: bool
     text: str
     items: tuple[str, ...] = ()
+    procedure: str = ""
+    codes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,16 +222,30 @@ class GovernedCode(Fact):
 @dataclass
 class DocumentFacts:
     file: str
-    kind: str  # code-report | reimbursement-guide | payer-policy
+    kind: str  # code-report | reimbursement-guide | payer-policy ("" when left out)
     title: str
     sha256: str
     size: int
     facts: list[Fact] = field(default_factory=list)
     content: bytes = field(default=b"", repr=False, compare=False)  # the document's bytes (not in to_json)
+    missing: tuple[str, ...] = ()  # what a document of its kind usually says and this one does not (partly read)
+    left_out: str = ""  # why the document was left out ("" when it was read)
+    manifest: dict = field(default_factory=dict)  # what seeds/sources.json says about it (address, retrieved, payer)
+
+    @property
+    def status(self) -> str:
+        return "left out" if self.left_out else "partly read" if self.missing else "read"
 
     def of(self, cls):
         return [f for f in self.facts if isinstance(f, cls)]
 
     def to_json(self) -> dict:
-        return {"file": self.file, "kind": self.kind, "title": self.title, "sha256": self.sha256,
-                "size": self.size, "facts": [f.to_json() for f in self.facts]}
+        data = {"file": self.file, "kind": self.kind, "title": self.title, "sha256": self.sha256, "size": self.size,
+                "status": self.status}
+        if self.missing:
+            data["missing"] = list(self.missing)
+        if self.left_out:
+            data["left_out"] = self.left_out
+        if self.manifest:
+            data["manifest"] = self.manifest
+        return data | {"facts": [f.to_json() for f in self.facts]}

@@ -5,7 +5,7 @@ import re
 from fhir_ire.build.context import BuildContext
 from fhir_ire.facts import (CodeAttribute, CodeDescription, GovernedCode, ModifierRow, NotReportedWith, RelatedCodeRow,
                             TaxonomyRow)
-from fhir_ire.sources.patterns import cpt_category, is_cpt
+from fhir_ire.sources.shapes import cpt_category, is_cpt
 from fhir_ire.uris import CPT, CS_CPT_PROPERTY, HCPCS, NUCC
 
 AMA_COPYRIGHT = ("CPT codes, descriptions and other data only are copyright American Medical Association. All Rights "

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fhir_ire.build.output import diff_tree, write_atomically
 from fhir_ire.build.context import MAPPING_POLICIES
+from fhir_ire.checks.reading import status_line
 from fhir_ire.codesets.nucc import load_nucc
 from fhir_ire.errors import BuildError
 from fhir_ire.uris import DEFAULT_BASE
@@ -24,6 +25,8 @@ def add_arguments(p):
     p.add_argument("--as-of", type=date.fromisoformat, default=None,
                    help="date that payment figures are judged stale against, recorded in the bundles' timestamp "
                         "(default: today; with --check, the date recorded in --out)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail (and write nothing) when a document is left out or only partly read")
 
 
 def output_files(seeds, nucc_csv=None, *, as_of=None, base=DEFAULT_BASE, mapping_policy="correct"):
@@ -40,9 +43,12 @@ def output_files(seeds, nucc_csv=None, *, as_of=None, base=DEFAULT_BASE, mapping
     return files, documents, findings
 
 
-def build_to(seeds, out, nucc_csv=None, **options):
-    """Build into out (atomically). Raises BuildError on bad input, leaving out untouched."""
+def build_to(seeds, out, nucc_csv=None, strict=False, **options):
+    """Build into out (atomically). Raises BuildError on bad input (and, when strict, on a document left out or
+    partly read), leaving out untouched."""
     files, documents, findings = output_files(seeds, nucc_csv, **options)
+    if strict:
+        check_strict(documents)
     write_atomically(Path(out), files)
     return files, documents, findings
 
@@ -60,9 +66,12 @@ def recorded_as_of(out) -> date | None:
 
 
 def summarize(files, documents, findings) -> str:
-    kinds = Counter(d.kind for d in documents)
-    lines = [f"read {len(documents)} documents ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), "
-             f"{sum(len(d.facts) for d in documents)} facts"]
+    kinds = Counter(d.kind for d in documents if not d.left_out)
+    status = Counter(d.status for d in documents)
+    lines = [f"read {sum(kinds.values())} documents ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), "
+             f"{sum(len(d.facts) for d in documents)} facts; {status['read']} read, {status['partly read']} partly "
+             f"read, {status['left out']} left out"]
+    lines += [status_line(d) for d in documents]
     sev = Counter(f.severity for f in findings)
     lines.append(f"checks: {sev['error']} errors, {sev['warning']} warnings, {sev['information']} information")
     lines += ["  " + f.line() for f in findings]
@@ -70,6 +79,16 @@ def summarize(files, documents, findings) -> str:
                         and isinstance(b, dict) and b.get("resourceType") == "Bundle" for e in b["entry"])
     lines.append(f"resources: {', '.join(f'{n} {t}' for t, n in sorted(resources.items()))}")
     return "\n".join(lines)
+
+
+def check_strict(documents) -> None:
+    """--strict: a document left out or only partly read fails the build."""
+    problems = [d for d in documents if d.status != "read"]
+    if problems:
+        raise BuildError(f"--strict: {len(problems)} document(s) not fully read: "
+                         + "; ".join(f"{d.file} {d.status}" + (f" ({d.left_out})" if d.left_out else
+                                                               f" (no {', '.join(d.missing)})") for d in problems[:5])
+                         + (" ..." if len(problems) > 5 else ""))
 
 
 def run(args) -> int:
@@ -86,7 +105,7 @@ def run(args) -> int:
         return 0
     if not Path(args.seeds).is_dir():
         raise BuildError("source folder not found", args.seeds)
-    files, documents, findings = build_to(args.seeds, args.out, args.nucc, **options)
+    files, documents, findings = build_to(args.seeds, args.out, args.nucc, strict=args.strict, **options)
     print(summarize(files, documents, findings))
     print(f"wrote {len(files)} files to {args.out}/ (QA outcome: {args.out}/qa-outcome.json)")
     return 0

@@ -7,7 +7,7 @@ from fhir_ire.build.context import MAPPING_POLICIES, BuildContext
 from fhir_ire.checks.codes import find_taxonomy, specialty_matches
 from fhir_ire.codesets import icd10cm
 from fhir_ire.facts import DiagnosisRow, GovernedCode, ModifierRow, NotReportedWith, RelatedCodeRow, TaxonomyRow
-from fhir_ire.sources.patterns import is_cpt
+from fhir_ire.sources.shapes import is_cpt
 from fhir_ire.uris import CPT, HCPCS, ICD10CM, NUCC
 
 MAPS = (

@@ -28,6 +28,7 @@ class BuildContext:
     mapping_policy: str
     as_of: date
     findings: list = field(default_factory=list)
+    cache: dict = field(default_factory=dict)  # what builders compute once per build and share
     sources: dict[str, list[Source]] = field(default_factory=lambda: defaultdict(list))
 
     def doc_id(self, file: str) -> str:

@@ -1,14 +1,17 @@
 """Payer coverage rules: one PlanDefinition per payer policy, and one per government fee-for-service program whose
 pricing and coverage the documents describe (contractor-priced codes with no national coverage determination)."""
 
+from dataclasses import replace
+
 from fhir_ire.build.context import BuildContext, slug
-from fhir_ire.build.payers import lines_of_business, program_line
+from fhir_ire.build.payers import lines_of_business, payer_id, program_line
+from fhir_ire.build.positions import criteria_of, determinations_by_code
 from fhir_ire.build.rules import action, has_code, one_of, plan_definition, starts_with
 from fhir_ire.checks.findings import Finding
 from fhir_ire.data import load as load_data
 from fhir_ire.facts import (CodeDescription, CoverageStatement, Criterion, DocumentFacts, GovernedCode, PolicyField,
                             PriorAuthorization, Statement)
-from fhir_ire.sources.patterns import cpt_category
+from fhir_ire.sources.shapes import cpt_category
 from fhir_ire.uris import CPT, HCPCS, ICD10CM
 
 PHRASES = {"not-covered": "not covered", "investigational": "not covered (experimental/investigational)",
@@ -19,15 +22,15 @@ def _field(doc: DocumentFacts, name: str):
     return next((f for f in doc.of(PolicyField) if f.name == name), None)
 
 
-def _order_codes(codes: list[GovernedCode]) -> str:
-    return " or ".join(has_code("%orderCodes", s, [c.code for c in codes if c.system == s])
-                       for s in (CPT, HCPCS) if any(c.system == s for c in codes))
+def _order_codes(codes: list[tuple[str, str]]) -> str:
+    return " or ".join(has_code("%orderCodes", s, [c for sys, c in codes if sys == s])
+                       for s in (CPT, HCPCS) if any(sys == s for sys, _ in codes))
 
 
 def _determination(category: str, pa: PriorAuthorization | None, reason: str) -> list[tuple[str, str]]:
     if category in ("not-covered", "investigational"):
         return [("covered", "not-covered"), ("reason", reason)]
-    det = [("covered", "conditional" if category == "covered-with-criteria" else "covered")]
+    det = [("covered", "covered" if category == "covered" else "conditional")]
     if pa is not None and pa.required:
         det += [("pa-needed", "auth-needed"), ("doc-needed", "clinical"), ("doc-purpose", "withpa")]
         det += [("requirement", item) for item in pa.items]
@@ -41,62 +44,113 @@ def _determination(category: str, pa: PriorAuthorization | None, reason: str) ->
     return det + [("reason", reason)]
 
 
-def _detail(doc, statement, number, criteria, pa) -> str:
-    lines = [f"**{doc.title}**" + (f", policy {number}" if number else ""), "", f"> {statement.text}"]
+def _detail(doc, main, others, number, criteria, pa) -> str:
+    lines = [f"**{doc.title}**" + (f", policy {number}" if number else ""), ""]
+    if main is not None:
+        lines.append(f"> {main.text}")
     if criteria:
         lines += ["", "Criteria:"] + [f"- {c.text}" for c in criteria]
-    if pa is not None and pa.required:
+    for other in others:
+        lines += ["", f"> {other.text}"]
+    if pa is not None:
         lines += ["", f"> {pa.text}"] + [f"- {item}" for item in pa.items]
     return "\n".join(lines)
 
 
+def _main_statement(statements: list[CoverageStatement]) -> tuple[CoverageStatement | None, list]:
+    """The statement a code's answer follows and the others shown beside it. Where a policy covers a procedure for
+    some indications and denies it for others, the answer is the conditional one (a wrong denial is worse than a
+    missing one); a denial stands only when no statement on the code covers it."""
+    order = ("covered-with-criteria", "covered", "investigational", "not-covered")
+    ranked = sorted(statements, key=lambda s: (order.index(s.category), s.scope != "all", s.source.line))
+    if not ranked:
+        return None, []
+    main = ranked[0]
+    if main.category == "covered" and any(s.category != "covered" for s in ranked):
+        main = replace(main, category="covered-with-criteria")  # covered for some indications only
+    return main, [s for s in ranked[1:] if s.category != main.category or s.scope != main.scope]
+
+
+def _pa_of(pas: list[PriorAuthorization]) -> PriorAuthorization | None:
+    return next((p for p in pas if p.required), None) or next(iter(pas), None)
+
+
 def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict) -> dict | None:
     payer_field = _field(doc, "payer")
-    payer = payers[slug(payer_field.value)]
-    codes = [c for c in doc.of(GovernedCode) if c.system in (CPT, HCPCS)]
-    if not codes:
-        ctx.findings.append(Finding("warning", "policy-no-codes", "payer policy lists no procedure codes; no rule built",
-                                    payer_field.source))
+    if payer_field is None:
+        where = next(iter(doc.of(CoverageStatement)), None)
+        ctx.findings.append(Finding("warning", "payer-unknown", f"payer policy '{doc.title}' names no payer; no rule "
+                                    "built (name the payer in the source manifest, sources.json)",
+                                    where.source if where else None, value=doc.file))
         return None
-    statements = [s for s in doc.of(CoverageStatement)]
-    main = next((s for c in ("covered-with-criteria", "investigational", "not-covered", "covered")
-                 for s in statements if s.scope == "all" and s.category == c), statements[0])
-    pa = next(iter(doc.of(PriorAuthorization)), None)
-    criteria = doc.of(Criterion) if main.category == "covered-with-criteria" else []
+    payer = payers[payer_id(payers, payer_field.value)]
+    by_code = determinations_by_code(ctx, doc)
+    if not by_code:
+        ctx.findings.append(Finding("warning", "policy-no-codes", "payer policy lists no procedure codes and names no "
+                                    "procedure the other documents give codes for; no rule built", payer_field.source))
+        return None
     number = getattr(_field(doc, "number"), "value", "")
     label = payer["aliases"][0] if payer["aliases"] else payer["name"]
-    lob_fields = [f for f in (_field(doc, "line-of-business"), _field(doc, "product")) if f]
+    lob_fields = [f for f in doc.of(PolicyField) if f.name in ("line-of-business", "product")]
     lines = lines_of_business(*[f.value for f in lob_fields])
-    conditions = [f"%payerId = '{payer['id']}'", _order_codes(codes)]
+    base = [f"%payerId = '{payer['id']}'"]
     if lines:
-        conditions.append(f"(%linesOfBusiness.empty() or {one_of('%linesOfBusiness', [l['code'] for l in lines])})")
-    phrase = PHRASES[main.category] + ("; prior authorization required" if pa and pa.required and
-                                       main.category.startswith("covered") else "")
-    title = f"{label}: {doc.title} {phrase}" + (f" (policy {number})" if number else "")
-    reason = f"{payer['name']} policy {number or doc.title}: {main.text}"
-    sources = [main.source] + ([pa.source] if pa else []) + [c.source for c in criteria]
-    actions = []
+        base.append(f"(%linesOfBusiness.empty() or {one_of('%linesOfBusiness', [l['code'] for l in lines])})")
+    groups: dict[tuple, list[tuple[str, str]]] = {}
+    for key, entry in sorted(by_code.items()):
+        main, others = _main_statement(entry["statements"])
+        pa = _pa_of(entry["pa"])
+        if main is None and (pa is None or not pa.required):
+            continue
+        groups.setdefault((main, tuple(others), pa), []).append(key)
     dx = [c.code for c in doc.of(GovernedCode) if c.system == ICD10CM]
-    other = next((s for s in statements if s.scope == "other-indications" and s.category != main.category), None)
-    if main.category == "covered-with-criteria" and dx and other:
-        matched = starts_with("%reasonCodes", ICD10CM, dx)
-        actions.append(action(ctx, "other-indications", f"{label}: {doc.title} {PHRASES[other.category]} for this "
-                              "diagnosis" + (f" (policy {number})" if number else ""), f"> {other.text}",
-                              "coverage-info", "warning",
-                              conditions + [f"%reasonCodes.where(system = '{ICD10CM}').exists() and "
-                                            f"{matched}.empty()"], [other.source],
-                              _determination(other.category, None, f"{payer['name']} policy {number}: {other.text}")))
-        conditions = conditions + [f"(%reasonCodes.where(system = '{ICD10CM}').empty() or {matched}.exists())"]
-    indicator = "warning" if main.category in ("not-covered", "investigational") else "info"
-    actions.insert(0, action(ctx, slug(main.category), title, _detail(doc, main, number, criteria, pa),
-                             "coverage-info", indicator, conditions, sources, _determination(main.category, pa, reason)))
+    actions, sources, used = [], [], set()
+    for (main, others, pa), codes in groups.items():
+        category = main.category if main else "covered-with-criteria"
+        criteria = criteria_of(doc, main) if main and category == "covered-with-criteria" else []
+        conditions = base + [_order_codes(codes)]
+        text = main.text if main else pa.text
+        reason = f"{payer['name']} policy {number or doc.title}: {text}"
+        srcs = [s.source for s in ([main] if main else []) + list(others)] + ([pa.source] if pa else []) + \
+            [c.source for c in criteria]
+        other = next((s for s in others if s.scope == "other-indications" and not s.category.startswith("covered")),
+                     None)
+        if category == "covered-with-criteria" and dx and other:
+            matched = starts_with("%reasonCodes", ICD10CM, dx)
+            actions.append(action(ctx, _aid("other-indications", codes, used),
+                                  f"{label}: {doc.title} {PHRASES[other.category]} for this diagnosis"
+                                  + (f" (policy {number})" if number else ""), f"> {other.text}", "coverage-info",
+                                  "warning", conditions + [f"%reasonCodes.where(system = '{ICD10CM}').exists() and "
+                                                           f"{matched}.empty()"], [other.source],
+                                  _determination(other.category, None, f"{payer['name']} policy {number}: "
+                                                                       f"{other.text}")))
+            conditions = conditions + [f"(%reasonCodes.where(system = '{ICD10CM}').empty() or {matched}.exists())"]
+        phrase = PHRASES[category] + ("; prior authorization required" if pa and pa.required and
+                                      category.startswith("covered") else "")
+        title = f"{label}: {doc.title} {phrase}" + (f" (policy {number})" if number else "")
+        indicator = "warning" if category in ("not-covered", "investigational") else "info"
+        actions.append(action(ctx, _aid(slug(category), codes, used), title,
+                              _detail(doc, main, others, number, criteria, pa), "coverage-info", indicator,
+                              conditions, srcs, _determination(category, pa, reason)))
+        sources += srcs
+    if not actions:
+        return None
+    focus = sorted({key for codes in groups.values() for key in codes})
     start = getattr(_field(doc, "effective-date"), "value", None)
+    summary = next((m.text for m, _, _ in groups if m), None) or next(pa.text for _, _, pa in groups if pa)
     return plan_definition(ctx, f"coverage-{payer['id']}-{slug(number or doc.title)}",
                            f"{payer['name']} coverage policy: {doc.title}" + (f" ({number})" if number else ""),
-                           f"{doc.title}: {main.text}", payer["name"],
-                           [{"system": c.system, "code": c.code} for c in codes], actions, payer=payer, lines=lines,
+                           f"{doc.title}: {summary}", payer["name"],
+                           [{"system": s, "code": c} for s, c in focus], actions, payer=payer, lines=lines,
                            effective=start if start and start[:4].isdigit() else None, documents=[doc.file],
                            number=number)
+
+
+def _aid(base: str, codes: list[tuple[str, str]], used: set) -> str:
+    """An action id unique in its rule: the category, and the first code when the category repeats."""
+    aid = base if base not in used else f"{base}-{slug(codes[0][1])}"
+    used.add(aid)
+    return aid
 
 
 def program_line_condition(line: dict) -> str:

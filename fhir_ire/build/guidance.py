@@ -7,7 +7,7 @@ from fhir_ire.build.context import BuildContext, slug
 from fhir_ire.build.rules import action, has_code, plan_definition, starts_with
 from fhir_ire.build.valueset import contraindication_families
 from fhir_ire.facts import CodeDescription, NotReportedWith, Statement
-from fhir_ire.sources.patterns import cpt_category, is_cpt
+from fhir_ire.sources.shapes import cpt_category, is_cpt
 from fhir_ire.uris import CPT, HCPCS, ICD10CM
 
 ACTIVE = ("%conditions.where(clinicalStatus.empty() or clinicalStatus.coding.where(code = 'active' or "

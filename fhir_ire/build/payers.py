@@ -4,32 +4,51 @@ from fhir_ire.build.context import BuildContext, slug
 from fhir_ire.data import load as load_data
 from fhir_ire.facts import PayerMention, PolicyField
 from fhir_ire.names import name_key as _key
+from fhir_ire.sources.payers import directory
 from fhir_ire.uris import ORGANIZATION_TYPE
 
 
+def _identity(names: list[str]) -> dict | None:
+    d = directory()
+    return next((e for e in (d.lookup(n) for n in names) if e is not None), None)
+
+
 def collect_payers(ctx: BuildContext) -> dict[str, dict]:
-    """{organization id: {id, name, aliases, sources, policies}} from policy payer fields and payer mentions."""
+    """{organization id: {id, name, aliases, sources, policies, entry}}: the payers the documents name (payer fields,
+    their aliases, payer mentions), one per payer identity: the directory's entry when it knows the payer, else the
+    name as the documents give it."""
     payers: dict[str, dict] = {}
     by_key: dict[str, str] = {}
+
+    def add(name: str, others: list[str], sources: list, doc_file: str | None):
+        entry = _identity([name, *others])
+        pid = by_key.get(_key(name)) or (slug(entry["name"]) if entry else slug(name))
+        p = payers.setdefault(pid, {"id": pid, "name": entry["name"] if entry else name, "aliases": [],
+                                    "sources": [], "policies": [], "entry": entry})
+        if doc_file and doc_file not in p["policies"]:
+            p["policies"].append(doc_file)
+        p["sources"] += [s for s in sources if s not in p["sources"]]
+        for alias in [name, *others]:
+            if alias not in p["aliases"] and alias.lower() != p["name"].lower():
+                p["aliases"].append(alias)
+            if not directory().is_generic(alias):  # 'the Company', 'Blue Cross' name no one payer
+                by_key.setdefault(_key(alias), pid)
+
     for doc in ctx.documents:
         fields = [f for f in doc.of(PolicyField) if f.name in ("payer", "alias")]
         name = next((f for f in fields if f.name == "payer"), None)
-        if name is None:
-            continue
-        pid = slug(name.value)
-        p = payers.setdefault(pid, {"id": pid, "name": name.value, "aliases": [], "sources": [], "policies": []})
-        p["policies"].append(doc.file)
-        for f in fields:
-            p["sources"].append(f.source)
-            if f.name == "alias" and f.value not in p["aliases"]:
-                p["aliases"].append(f.value)
-            by_key[_key(f.value)] = pid
+        if name is not None:
+            add(name.value, [f.value for f in fields if f.name == "alias"], [f.source for f in fields],
+                doc.file if doc.kind == "payer-policy" else None)
     for _, f in ctx.facts(PayerMention):
-        pid = by_key.get(_key(f.name)) or slug(f.name)
-        p = payers.setdefault(pid, {"id": pid, "name": f.name, "aliases": [], "sources": [], "policies": []})
-        p["sources"].append(f.source)
-        by_key[_key(f.name)] = pid
+        add(f.name, [], [f.source], None)
     return payers
+
+
+def payer_id(payers: dict[str, dict], name: str) -> str:
+    """The id of the payer a name belongs to (its name or one of its aliases)."""
+    key = _key(name)
+    return next(pid for pid, p in sorted(payers.items()) if key in {_key(n) for n in [p["name"], *p["aliases"]]})
 
 
 def program_line(name: str) -> dict | None:
@@ -55,13 +74,35 @@ def lines_of_business(*texts: str) -> list[dict]:
 
 
 def build_organizations(ctx: BuildContext, payers: dict[str, dict]) -> list[dict]:
+    """Payer Organizations: the name (the directory's, when it knows the payer), the other names the documents and the
+    directory give it (never a name shared by many payers, such as 'Blue Cross'), and the identifiers the directory
+    knows (clearinghouse payer IDs), so a Coverage's payor matches by identifier first."""
+    d = directory()
     out = []
     for pid, p in sorted(payers.items()):
-        org = {"resourceType": "Organization", "id": pid, "active": True,
-               "type": [{"coding": [{"system": ORGANIZATION_TYPE, "code": "pay", "display": "Payer"}]}],
-               "name": p["name"]}
-        if p["aliases"]:
-            org["alias"] = sorted(p["aliases"])
+        entry = p.get("entry") or {}
+        org = {"resourceType": "Organization", "id": pid, "active": True}
+        idents = [_identifier(ctx, d, i) for i in entry.get("identifiers", [])]
+        if idents:
+            org["identifier"] = idents
+        org["type"] = [{"coding": [{"system": ORGANIZATION_TYPE, "code": "pay", "display": "Payer"}]}]
+        org["name"] = p["name"]
+        aliases = {a for a in p["aliases"] + list(entry.get("aliases", []))
+                   if not d.is_generic(a) and a.lower() != p["name"].lower() and not _shared(a, pid, payers)}
+        if aliases:
+            org["alias"] = sorted(aliases)
         ctx.cite(org, *p["sources"])
         out.append(org)
     return out
+
+
+def _identifier(ctx: BuildContext, d, ident: dict) -> dict:
+    kind = d.identifier_types[ident["type"]]
+    system = kind["system"] if kind["system"].startswith(("http", "urn")) else ctx.base + kind["system"]
+    return {"use": "official", "type": {"coding": [kind["type"]]}, "system": system, "value": ident["value"]}
+
+
+def _shared(alias: str, pid: str, payers: dict[str, dict]) -> bool:
+    """An alias another payer of this build is also known by names neither."""
+    key = _key(alias)
+    return any(other != pid and key in {_key(n) for n in [p["name"], *p["aliases"]]} for other, p in payers.items())

@@ -9,6 +9,8 @@ SETTINGS = {
     "physician-facility": "Physician fee schedule, facility",
     "hospital-outpatient": "Hospital outpatient (OPPS)",
     "asc": "Ambulatory surgical center (ASC)",
+    "physician": "Physician fee schedule (facility or non-facility not stated)",
+    "unspecified": "Setting not stated",
 }
 
 

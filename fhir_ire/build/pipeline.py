@@ -11,7 +11,10 @@ from fhir_ire.checks import codes, consistency
 from fhir_ire.checks.findings import Finding, to_operation_outcome
 from fhir_ire.codesets.nucc import NuccTable
 from fhir_ire.facts import DocumentFacts
+from fhir_ire.checks.reading import check_reading
+from fhir_ire.errors import BuildError
 from fhir_ire.sources import read_sources
+from fhir_ire.sources.manifest import MANIFEST, read_manifest
 from fhir_ire.uris import DEFAULT_BASE
 
 STALE_YEARS = 2
@@ -48,12 +51,19 @@ def build_resources(ctx: BuildContext) -> dict[str, list[dict]]:
 
 def build(seeds: Path, nucc: NuccTable | None, as_of: date, base: str = DEFAULT_BASE,
           mapping_policy: str = "correct") -> tuple[dict[str, dict], dict, list[DocumentFacts], list[Finding]]:
-    """(bundles by file stem, QA OperationOutcome, documents, findings)."""
-    documents = read_sources(seeds)
-    findings = check(documents, nucc, as_of)
+    """(bundles by file stem, QA OperationOutcome, every document (left out ones too), findings). Documents left out
+    contribute nothing but their finding; the rest contribute what they say."""
+    everything = read_sources(seeds)
+    documents = [d for d in everything if not d.left_out]
+    if not documents:
+        raise BuildError("no document in the folder is a code report, reimbursement guide or payer policy", str(seeds))
+    manifest = read_manifest(seeds)
+    if manifest.entries and any(f.source.file == MANIFEST for d in documents for f in d.facts):
+        documents.append(manifest.document())
+    findings = check(documents, nucc, as_of) + check_reading(everything, set(manifest.entries))
     ctx = BuildContext(documents=documents, base=base, nucc=nucc, mapping_policy=mapping_policy, as_of=as_of,
                        findings=findings)
     groups = build_resources(ctx)
     findings = sorted(set(ctx.findings), key=Finding.sort_key)
     bundles = {name: transaction(name, resources, base) for name, resources in groups.items()}
-    return bundles, to_operation_outcome(findings, base), documents, findings
+    return bundles, to_operation_outcome(findings, base), everything, findings

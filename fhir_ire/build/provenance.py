@@ -6,7 +6,8 @@ import hashlib
 from fhir_ire.build.context import BuildContext
 from fhir_ire.facts import DocumentFacts
 
-KINDS = {"code-report": "Code report", "reimbursement-guide": "Reimbursement guide", "payer-policy": "Payer coverage policy"}
+KINDS = {"code-report": "Code report", "reimbursement-guide": "Reimbursement guide", "payer-policy": "Payer coverage policy",
+         "source-manifest": "Source manifest"}
 
 
 def _ni_sha256(hex_digest: str) -> str:
@@ -26,9 +27,25 @@ def build_document_reference(ctx: BuildContext, doc: DocumentFacts) -> dict:
                   "title": doc.title}
     if doc.content:
         attachment["data"] = base64.b64encode(doc.content).decode("ascii")
-    return {"resourceType": "DocumentReference", "id": ctx.doc_id(doc.file), "status": "current",
-            "identifier": [{"system": "urn:ietf:rfc:6920", "value": _ni_sha256(doc.sha256)}],
-            "type": {"text": KINDS[doc.kind]}, "description": doc.title, "content": [{"attachment": attachment}]}
+    ref = {"resourceType": "DocumentReference", "id": ctx.doc_id(doc.file), "status": "current",
+           "identifier": [{"system": "urn:ietf:rfc:6920", "value": _ni_sha256(doc.sha256)}],
+           "type": {"text": KINDS[doc.kind]}, "description": doc.title, "content": [{"attachment": attachment}]}
+    return _with_manifest(ref, doc.manifest)
+
+
+def _with_manifest(ref: dict, entry: dict) -> dict:
+    """What the source manifest says of a document: where it was published (a second content entry pointing at the
+    address), when it was retrieved (date), who keeps it (custodian: the payer) and who published it (author)."""
+    if entry.get("address"):
+        ref["content"].append({"attachment": {"contentType": "text/html", "url": entry["address"],
+                                              "title": "Published at"}})
+    if entry.get("retrieved"):
+        ref["date"] = f"{entry['retrieved']}T00:00:00Z"
+    if entry.get("payer"):
+        ref["custodian"] = {"display": entry["payer"]}
+    if entry.get("publisher"):
+        ref["author"] = [{"display": entry["publisher"]}]
+    return ref
 
 
 def build_provenance(ctx: BuildContext, resources: list[dict]) -> list[dict]:

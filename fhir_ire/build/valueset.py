@@ -8,6 +8,7 @@ from fhir_ire.checks.findings import Finding
 from fhir_ire.codesets import icd10cm
 from fhir_ire.data import load as load_data
 from fhir_ire.facts import CodeDescription, DeviceWarning
+from fhir_ire.sources.procedures import describe
 from fhir_ire.uris import CPT, ICD10CM
 
 
@@ -22,13 +23,14 @@ def _name(text: str) -> str:
 
 
 def modality_valuesets(ctx: BuildContext) -> list[dict]:
+    """One ValueSet per modality of the procedure vocabulary (data/procedures.json): the codes whose descriptors
+    name it."""
     by_modality = defaultdict(dict)
     for _, f in ctx.facts(CodeDescription):
-        for m in load_data("modalities.json")["modalities"]:
-            if any(p in f.text.lower() for p in m["patterns"]):
-                by_modality[m["id"]].setdefault(f.code, f.source)
+        for modality in sorted(describe(f.text).modalities):
+            by_modality[modality].setdefault(f.code, f.source)
     out = []
-    for m in load_data("modalities.json")["modalities"]:
+    for m in load_data("procedures.json")["modalities"]:
         codes = by_modality.get(m["id"])
         if not codes:
             continue

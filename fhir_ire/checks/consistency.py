@@ -6,7 +6,7 @@ from datetime import date
 
 from fhir_ire.checks.findings import Finding
 from fhir_ire.facts import CodeDescription, DocumentFacts, GovernedCode, MissingData, Payment, TableCutOff
-from fhir_ire.sources.patterns import APPROACHES
+from fhir_ire.sources.procedures import describe
 from fhir_ire.uris import CPT
 
 def _normal(text: str) -> str:
@@ -18,7 +18,7 @@ _EXCLUSION = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|excluding|not\s+in
 
 
 def _traits(text: str) -> tuple[frozenset, frozenset]:
-    approaches = frozenset(a for a in APPROACHES if re.search(rf"\b{a}\b", text, re.I))
+    approaches = describe(text).approaches
     exclusions = frozenset(_normal(m.group(1)) for m in _EXCLUSION.finditer(text))
     return approaches, exclusions
 
@@ -84,7 +84,7 @@ def check_payments(documents: list[DocumentFacts], as_of: date, stale_years: int
 def check_gaps(documents: list[DocumentFacts]) -> list[Finding]:
     findings = []
     for doc in documents:
-        for f in doc.of(TableCutOff):
+        for f in (t for t in doc.of(TableCutOff) if t.rows >= 0):  # short rows: checks/reading.py
             findings.append(Finding("warning", "table-cut-off",
                                     f"{f.table} table ends the document after {f.rows} row(s); rows may be missing",
                                     f.source))

@@ -11,6 +11,8 @@ ISSUE_TYPES = {
     "nucc-unknown": "code-invalid", "nucc-specialty-mismatch": "code-invalid", "nucc-check-skipped": "informational",
     "descriptor-conflict": "business-rule", "payment-conflict": "business-rule", "payment-stale": "business-rule",
     "table-cut-off": "incomplete", "policy-no-codes": "incomplete", "data-not-available": "informational",
+    "document-left-out": "not-supported", "document-partly-read": "incomplete", "payer-unknown": "incomplete",
+    "codes-inferred": "informational", "table-row-short": "incomplete", "manifest-unknown-document": "not-found",
 }
 SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2}
 

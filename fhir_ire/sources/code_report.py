@@ -1,136 +1,223 @@
-"""Code reports: one procedure code, its descriptor, site of service, payers, and the modifier, taxonomy,
-ICD-10 and related-CPT tables."""
+"""Code reports (pages about one procedure code): the code and its descriptor, summary and billing sentences, service
+type and site of service, the payers it names, the modifier, taxonomy, ICD-10 and related-code tables, codes and
+modifiers it names in prose, payment figures, and what it says is not available."""
 
 import re
 from collections import Counter
+from functools import lru_cache
 
-from fhir_ire.errors import BuildError
+from fhir_ire.data import load
 from fhir_ire.facts import (CodeAttribute, CodeDescription, DiagnosisRow, MissingData, ModifierRow, PayerMention,
                             RelatedCodeRow, TableCutOff, TaxonomyRow)
+from fhir_ire.sources import payments, shapes
+from fhir_ire.sources.codes import find_codes, not_reported_with
 from fhir_ire.sources.document import Document
-from fhir_ire.sources.patterns import APPROACHES, CPT_CODE, IMAGING_INCLUDED, read_not_reported_with, split_list
-from fhir_ire.sources.tables import Table, read_tables
+from fhir_ire.sources.guide import split_list
+from fhir_ire.sources.labels import Labels
+from fhir_ire.sources.layout import Block, Layout
+from fhir_ire.sources.procedures import describe
+from fhir_ire.sources.text import sentences
 from fhir_ire.uris import CPT
 
-_TITLE = re.compile(rf"^\s*CPT®?\s+(?:code\s+)?(?P<code>{CPT_CODE})\s*[:\-–—]\s*(?P<title>.+?)\s*$", re.IGNORECASE)
-_ATTRIBUTE = re.compile(r"^\s*[-•*]?\s*(?:\*\*|__)?(?P<name>service\s+type|(?:typical\s+)?site\s+of\s+service|place\s+of\s+service)"
-                        r"\s*:\s*(?:\*\*|__)?\s*(?P<value>.+?)\s*$", re.IGNORECASE)
-_PAYERS = re.compile(r"\bpayers\b[^.|]{0,80}?\binclude[s]?\b:?\s+(?P<list>[^.|]+)\.", re.IGNORECASE)
-_MISSING = re.compile(r"data\s+(?:is\s+)?not\s+available", re.IGNORECASE)
-
-# Table kinds by header words, and the header words of their description and note columns.
-TABLE_KINDS = (
-    ("modifiers", ("modifier",), ("description",), ("when", "use", "note")),
-    ("taxonomy", ("taxonomy",), ("specialty", "description"), ("note", "comment")),
-    ("diagnoses", ("icd",), ("description",), ("relevance", "note", "comment")),
-    ("related-codes", ("cpt", "hcpcs"), ("description",), ("relationship", "relation", "note")),
-)
+_CODE = shapes.CPT_CODE
+_TITLE = re.compile(rf"^(?:\d{{4}}\s+)?CPT®?\s+(?:code\s+)?(?P<code>{_CODE})\s*(?:[:\-–—]\s*(?P<title>.+?))?\s*$", re.I)
+_CODE_TITLE = re.compile(rf"^(?P<code>{_CODE})\s+(?P<title>[A-Za-z].{{6,}})$")
+_MENTION = re.compile(rf"\bCPT®?\s+(?:code\s+)?({_CODE})\b", re.I)
+_MODIFIER = re.compile(r"\bmodifiers?\s+(?P<code>[0-9][0-9A-Z]|[A-Z]{2})\b(?:\s+(?:can\s+indicate|indicates|for|to\s+"
+                       r"indicate|means|is\s+used\s+for)\s+(?:an?\s+|the\s+)?(?P<desc>[^,.;]+))?")
+_IMAGING = re.compile(r"includ(?:es|ing|ed)\s+(?:the\s+)?(?:[\w-]+,?\s+(?:and\s+)?){0,3}guidance"
+                      r"|imaging\s+guidance\s+(?:is\s+)?includ|guidance\s+(?:used\s+)?falls\s+within", re.I)
 
 
-def looks_like(doc: Document) -> int:
-    """How strongly the text looks like a code report (0 = not at all)."""
-    flow = doc.flow.lower()
-    marks = ["billing code overview", "clinical & coding specifications", "summary & overview", "coding specifications",
-             "typical site of service", "related diagnoses", "related cpt codes", "| modifier"]
-    return sum(2 for m in marks if m in flow) + (3 if any(_TITLE.match(ln) for ln in doc.lines[:10]) else 0)
+@lru_cache(maxsize=1)
+def _vocab() -> dict:
+    return load("reports.json")
 
 
-def _is_heading(line: str) -> bool:
-    text = line.strip()
-    return (3 <= len(text) <= 60 and not _TITLE.match(text) and "|" not in text and ":" not in text and not text.endswith((".", ","))
-            and text[0].isupper() and sum(ch.isalpha() for ch in text) >= 3)
+def _primary(layout: Layout) -> tuple[str | None, str | None, Block | None]:
+    """(code, title, the block naming them): the page's opening code line, else its most mentioned code."""
+    for b in layout.blocks[:6]:
+        if m := _TITLE.match(b.clean):
+            return m.group("code").upper(), m.group("title"), b
+        if m := _CODE_TITLE.match(b.clean):
+            return m.group("code"), m.group("title"), b
+    counts = Counter(c.upper() for b in layout.blocks for c in _MENTION.findall(b.clean))
+    return (counts.most_common(1)[0][0], None, None) if counts else (None, None, None)
 
 
-def _primary_code(doc: Document) -> tuple[str, str | None, int | None]:
-    for n, line in enumerate(doc.lines[:15], start=1):
-        if m := _TITLE.match(line):
-            return m.group("code").upper(), m.group("title"), n
-    codes = Counter(c.upper() for c in re.findall(rf"\bCPT®?\s+(?:code\s+)?({CPT_CODE})\b", doc.flow, re.I))
-    if not codes:
-        raise BuildError("code report names no CPT code (expected 'CPT XXXXX: title' or 'CPT code XXXXX')", doc.name)
-    return codes.most_common(1)[0][0], None, None
-
-
-def _sections(doc: Document) -> list[tuple[int, str]]:
-    return [(n, ln.strip()) for n, ln in enumerate(doc.lines, start=1) if _is_heading(ln)]
-
-
-def _section_of(sections, line: int) -> str:
-    current = ""
-    for n, name in sections:
-        if n > line:
-            break
-        current = name
-    return current
-
-
-def _first_sentence_in(doc: Document, sections, words: tuple[str, ...], code: str):
-    for start, end in doc.sentences(within_lines=True):
-        text = doc.flow[start:end]
-        line = doc.line_at(start)
-        if code in text and not _TITLE.match(text) and any(w in _section_of(sections, line).lower() for w in words):
-            return start, end
+def _descriptor_block(layout: Layout, after: Block | None) -> Block | None:
+    """A page that names its code without a title gives the descriptor as its first sentence, under the code line or
+    as the page's opening."""
+    blocks = layout.blocks
+    start = blocks.index(after) + 1 if after is not None else 0
+    for b in blocks[start:start + 2]:
+        if b.kind == "paragraph" and describe(b.clean) and len(sentences(b.clean)) <= 2 and not _TITLE.match(b.clean):
+            return b
     return None
 
 
-def _table_facts(doc: Document, table: Table, code: str) -> list:
-    first = table.header[0].lower()
-    for kind, key_words, desc_words, note_words in TABLE_KINDS:
-        if any(w in first for w in key_words):
-            break
-    else:
-        return []
-    desc = table.column(*desc_words) or 1
-    note = table.column(*note_words) or (2 if len(table.header) > 2 else desc)
+def _sections(layout: Layout) -> list[str]:
+    """The section each block falls under; the code's title line names no section."""
+    out, current = [], ""
+    for b in layout.blocks:
+        if b.kind == "heading" and not _TITLE.match(b.clean):
+            current = b.clean.rstrip(":")
+        out.append(current)
+    return out
+
+
+def _first_sentence(layout: Layout, words, code: str):
+    for b, section in zip(layout.blocks, _sections(layout)):
+        if b.kind not in ("paragraph", "item") or not any(w in section.lower() for w in words):
+            continue
+        for a, z in sentences(b.clean):
+            if code in b.clean[a:z] and not _TITLE.match(b.clean[a:z]):
+                return b.text.source(a, z), b.clean[a:z]
+    return None
+
+
+def _payers(layout: Layout) -> list[PayerMention]:
+    words = "|".join(re.escape(w) for w in _vocab()["payers"]["words"])
+    after = re.compile(rf"\b(?:{words})\b[^.]{{0,60}}?\b(?:includ(?:e|es|ing)|are|such\s+as|like)?:?\s+"
+                       rf"(?P<list>[A-Z][^.]+?)(?:\.|$)")
+    before = re.compile(rf"^(?P<list>[A-Z][^.]+?)\s+(?:are|were)\s+(?:the\s+)?(?:key\s+|main\s+|major\s+)?(?:{words})\b")
     facts = []
-    for line, cells in table.rows:
-        src = doc.source_of_line(line)
-        value, d, extra = cells[0].strip("`* "), cells[desc], cells[note]
-        if kind == "modifiers":
-            facts.append(ModifierRow(source=src, procedure=code, code=value.upper(), description=d, when_to_use=extra))
-        elif kind == "taxonomy":
-            facts.append(TaxonomyRow(source=src, procedure=code, code=value.upper(), specialty=d, notes=extra))
-        elif kind == "diagnoses":
-            facts.append(DiagnosisRow(source=src, procedure=code, code=value.upper(), description=d, relevance=extra))
-        else:
-            facts.append(RelatedCodeRow(source=src, procedure=code, code=value.upper(), description=d,
-                                        relationship=extra))
-    if table.cut_off:
-        facts.append(TableCutOff(source=doc.source_of_line(table.header_line, table.last_line),
-                                 table=kind, rows=len(table.rows)))
+    for b in layout.blocks:
+        for a, z in sentences(b.clean):
+            text = b.clean[a:z]
+            m = before.match(text) or after.search(text)
+            if not m or "," not in m.group("list") and " and " not in m.group("list"):
+                continue
+            names = [n for n in split_list(m.group("list")) if n[:1].isupper() and len(n.split()) <= 6]
+            if len(names) >= 2:
+                src = b.text.source(a, z)
+                facts += [PayerMention(source=src, name=n) for n in names]
     return facts
 
 
-def read_code_report(doc: Document) -> tuple[str, list]:
-    """(title, facts) of a code report."""
-    code, title, title_line = _primary_code(doc)
-    sections = _sections(doc)
+def _table_facts(layout: Layout, b: Block, code: str, ends_document: bool) -> list:
+    header = [c.clean for c in b.rows[0].cells]
+    first = header[0].lower() if header else ""
+    for kind in _vocab()["tables"]["kinds"]:
+        if any(w in first for w in kind["key"]):
+            break
+    else:
+        return []
+
+    def column(words):
+        return next((i for i, cell in enumerate(header) if any(w in cell.lower() for w in words)), None)
+
+    desc = column(kind["description"]) or 1
+    note = column(kind["note"]) or (2 if len(header) > 2 else desc)
+    facts, rows = [], b.rows[1:]
+    for row in rows:
+        cells = [c.clean for c in row.cells]
+        if len(cells) < len(header):
+            facts.append(TableCutOff(source=row.source(layout.file), table=kind["kind"], rows=-1))
+            continue
+        src = row.source(layout.file)
+        value = cells[0].strip("`* ").upper()
+        d, extra = cells[desc], cells[note]
+        if kind["kind"] == "modifiers":
+            facts.append(ModifierRow(source=src, procedure=code, code=value, description=d, when_to_use=extra))
+        elif kind["kind"] == "taxonomy":
+            facts.append(TaxonomyRow(source=src, procedure=code, code=value, specialty=d, notes=extra))
+        elif kind["kind"] == "diagnoses":
+            facts.append(DiagnosisRow(source=src, procedure=code, code=value, description=d, relevance=extra))
+        else:
+            facts.append(RelatedCodeRow(source=src, procedure=code, code=value, description=d, relationship=extra))
+    if ends_document:
+        last = rows[-1].source(layout.file) if rows else b.rows[0].source(layout.file)
+        facts.append(TableCutOff(source=b.text.source() if rows else last, table=kind["kind"],
+                                 rows=len([r for r in rows if len(r.cells) >= len(header)])))
+    return facts
+
+
+def _missing(layout: Layout) -> list[MissingData]:
+    vocab = _vocab()["missing"]
+    markers = re.compile("|".join(re.escape(m) for m in vocab["markers"]), re.I)
+    facts = []
+    for b, section in zip(layout.blocks, _sections(layout)):
+        if b.kind == "table":
+            continue
+        for a, z in sentences(b.clean):
+            text = b.clean[a:z]
+            if not markers.search(text):
+                continue
+            topics = [t for t, words in vocab["topics"].items() if any(w in text.lower() for w in words)]
+            src = b.text.source(a, z)
+            if not topics:
+                section_topics = [t for t, words in vocab["topics"].items()
+                                  if any(w in section.lower() for w in words)]
+                topics = section_topics[:1] or [""]
+            facts += [MissingData(source=src, section=section, topic=t) for t in topics]
+    return facts
+
+
+def read_code_report(doc: Document, layout: Layout) -> tuple[str, list, list[str]]:
+    """(title, facts, what is missing) of a code report."""
+    code, title, title_block = _primary(layout)
+    if code is None:
+        return doc.name, [], ["code"]
     facts = []
     if title:
-        facts.append(CodeDescription(source=doc.source_of_line(title_line), system=CPT, code=code, role="title",
-                                     text=title))
-    for role, words in (("descriptor", ("billing",)), ("summary", ("summary", "overview"))):
-        if span := _first_sentence_in(doc, sections, words, code):
-            src = doc.source_of_span(*span)
-            facts.append(CodeDescription(source=src, system=CPT, code=code, role=role, text=src.quote))
-    descriptive = " ".join(f.text for f in facts if isinstance(f, CodeDescription))
-    if approach := next((a for a in APPROACHES if re.search(rf"\b{a}\b", descriptive, re.I)), None):
-        first = next(f for f in facts if re.search(rf"\b{approach}\b", f.text, re.I))
+        facts.append(CodeDescription(source=title_block.text.source(), system=CPT, code=code, role="title", text=title))
+    elif (d := _descriptor_block(layout, title_block)) is not None:
+        facts.append(CodeDescription(source=d.text.source(), system=CPT, code=code, role="title", text=d.clean))
+    words = _vocab()["sections"]
+    for role, section_words in (("descriptor", words["descriptor"]), ("summary", words["summary"])):
+        if found := _first_sentence(layout, section_words, code):
+            facts.append(CodeDescription(source=found[0], system=CPT, code=code, role=role, text=found[0].quote))
+    facts += _attributes(layout, code, facts)
+    facts += _payers(layout)
+    last = len(layout.blocks) - 1
+    ends_without_newline = bool(doc.lines) and doc.lines[-1] != ""
+    for k, b in enumerate(layout.blocks):
+        if b.kind == "table" and b.rows:
+            facts += _table_facts(layout, b, code, k == last and (len(b.rows) <= 1 or ends_without_newline))
+    facts += _missing(layout)
+    tabled = {f.code for f in facts if isinstance(f, (RelatedCodeRow, ModifierRow))}
+    tabled |= {c for f in not_reported_with(layout) for c in (f.code, *f.others)}  # edits are their own facts
+    for e in find_codes(layout, tables=False):
+        if e.code != code and e.code not in tabled and e.where == "prose":
+            tabled.add(e.code)
+            facts.append(RelatedCodeRow(source=e.source, procedure=code, code=e.code, description=e.description,
+                                        relationship=e.relation or "named"))
+    for b in layout.blocks:
+        for m in _MODIFIER.finditer(b.clean):
+            if m.group("code") not in tabled:
+                tabled.add(m.group("code"))
+                facts.append(ModifierRow(source=b.text.source(m.start(), m.end()), procedure=code,
+                                         code=m.group("code"), description=(m.group("desc") or "").strip(),
+                                         when_to_use=""))
+    facts += payments.amounts(layout, code, set())
+    missing = [] if any(isinstance(f, (ModifierRow, TaxonomyRow, DiagnosisRow, RelatedCodeRow, MissingData))
+                        for f in facts) else ["coding tables"]
+    return title or f"CPT {code}", facts, missing
+
+
+def _attributes(layout: Layout, code: str, descriptions: list) -> list[CodeAttribute]:
+    facts, labels = [], Labels.load()
+    for b in layout.blocks:
+        if b.kind == "field" and b.value is not None:
+            role = labels.role(b.label, b.value.clean)
+            if role in ("service-type", "site-of-service"):
+                facts.append(CodeAttribute(source=b.text.source(), system=CPT, code=code, name=role,
+                                           value=b.value.clean.strip("*_ ")))
+    if not any(f.name == "service-type" for f in facts):
+        rx = re.compile(_vocab()["attributes"]["section"])
+        for b in layout.blocks:
+            if (m := rx.search(b.clean)) and code in b.clean:
+                facts.append(CodeAttribute(source=b.text.source(m.start("value"), m.end("value")), system=CPT,
+                                           code=code, name="service-type", value=m.group("value")))
+                break
+    descriptive = [f for f in descriptions if isinstance(f, CodeDescription)]
+    approaches = describe(" ".join(f.text for f in descriptive)).approaches
+    if len(approaches) == 1:
+        approach = next(iter(approaches))
+        first = next((f for f in descriptive if approach in describe(f.text).approaches), descriptive[0])
         facts.append(CodeAttribute(source=first.source, system=CPT, code=code, name="approach", value=approach))
-    if imaging := next((f for f in facts if isinstance(f, CodeDescription) and IMAGING_INCLUDED.search(f.text)), None):
+    if imaging := next((f for f in descriptive if _IMAGING.search(f.text)), None):
         facts.append(CodeAttribute(source=imaging.source, system=CPT, code=code, name="imaging-included",
                                    value="true"))
-    for n, line in enumerate(doc.lines, start=1):
-        if m := _ATTRIBUTE.match(line):
-            name = "service-type" if "type" in m.group("name").lower() else "site-of-service"
-            facts.append(CodeAttribute(source=doc.source_of_line(n), system=CPT, code=code, name=name,
-                                       value=m.group("value").strip("*_ ")))
-        elif _MISSING.search(line) and "|" not in line:
-            facts.append(MissingData(source=doc.source_of_line(n), section=_section_of(sections, n)))
-    for m in _PAYERS.finditer(doc.flow):
-        src = doc.source_of_span(m.start(), m.end())
-        facts.extend(PayerMention(source=src, name=name) for name in split_list(m.group("list")))
-    for table in read_tables(doc.lines, doc.name):
-        facts.extend(_table_facts(doc, table, code))
-    facts.extend(read_not_reported_with(doc))
-    return title or f"CPT {code}", facts
+    return facts

@@ -3,6 +3,7 @@
 import pytest
 
 from fhir_ire.errors import BuildError
+from fhir_ire.checks.reading import check_reading
 from fhir_ire.sources import read_source, read_sources
 
 
@@ -11,8 +12,7 @@ from fhir_ire.sources import read_source, read_sources
     (b"  \n\t\n  ", "document is empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "binary"),
     ("Summary & Overview\nCPT 0600T: Caf\u00e9 ablation\n".encode("latin-1"), "not valid UTF-8"),
-    (b"Dear colleague,\nThank you for the lovely lunch last week. See you at the conference.\n", "unrecognised"),
-], ids=["empty", "whitespace", "binary", "latin-1", "unrecognised"])
+], ids=["empty", "whitespace", "binary", "latin-1"])
 def test_bad_document_is_one_line_error_naming_file(tmp_path, content, message):
     path = tmp_path / "doc.txt"
     path.write_bytes(content)
@@ -28,13 +28,22 @@ def test_non_utf8_error_names_line(tmp_path):
         read_source(path)
 
 
-def test_truncated_table_row_names_file_and_line(tmp_path):
+def test_letter_is_left_out_not_refused(tmp_path):
+    path = tmp_path / "doc.txt"
+    path.write_bytes(b"Dear colleague,\nThank you for the lovely lunch last week. See you at the conference.\n")
+    doc = read_source(path)
+    assert doc.status == "left out" and "not a code report" in doc.left_out
+
+
+def test_short_table_row_is_a_finding_naming_its_line(tmp_path):
     path = tmp_path / "report.txt"
     path.write_text("Summary & Overview\nCPT 0600T: Percutaneous IRE\nBilling Code Overview\nCPT code 0600T describes x.\n"
                     "Clinical & Coding Specifications\n| Modifier | Description | When to Use |\n|---|---|---|\n"
                     "22 | Increased procedural services | Use when more work. |\n52 | Reduced serv\n")
-    with pytest.raises(BuildError, match=r"report\.txt:9: truncated table row: 2 of 3 cells"):
-        read_source(path)
+    doc = read_source(path)
+    assert [m.code for m in doc.facts if m.kind == "modifier"] == ["22"]
+    (finding,) = [f for f in check_reading([doc]) if f.code == "table-row-short"]
+    assert finding.source.line == 9
 
 
 def test_missing_folder(tmp_path):

@@ -103,8 +103,22 @@ def test_guide_with_na_payments_and_bulleted_documentation():
 @pytest.mark.parametrize("name, message", [
     ("empty.txt", "document is empty"), ("whitespace-only.txt", "document is empty"),
     ("binary.bin", "binary"), ("latin1.txt", r"latin1\.txt:3: document is not valid UTF-8"),
-    ("unknown-kind.txt", "unrecognised document"), ("truncated-row.txt", r"truncated-row\.txt:18: truncated table row"),
 ])
-def test_damaged_documents(name, message):
+def test_unreadable_documents_stop_the_build(name, message):
     with pytest.raises(BuildError, match=message):
         read_source(FIXTURES / "damaged" / name)
+
+
+def test_text_of_no_known_kind_is_left_out_with_the_reason():
+    doc = read_source(FIXTURES / "damaged" / "unknown-kind.txt")
+    assert doc.status == "left out" and doc.facts == []
+    assert doc.left_out.startswith("not a code report, reimbursement guide or payer policy")
+
+
+def test_short_table_row_is_left_out_and_reported_the_rest_is_read():
+    doc = read_source(FIXTURES / "damaged" / "truncated-row.txt")
+    assert doc.kind == "code-report"
+    short = [f for f in facts_of(doc, "table-cut-off") if f.rows < 0]
+    assert [(f.table, f.source.line) for f in short] == [("modifiers", 18)]
+    assert [m.code for m in facts_of(doc, "modifier")] == ["50", "RT", "LT"]
+    assert facts_of(doc, "taxonomy") and facts_of(doc, "diagnosis")  # the tables after the damaged row are read

@@ -93,10 +93,21 @@ def test_diagnosis_rule_accepts_children_of_listed_categories(seed_resources):
 
 def test_payers_and_aliases(seed_resources):
     orgs = {r["id"]: r for r in seed_resources if r["resourceType"] == "Organization"}
-    assert set(orgs) == {"aetna", "blue-cross-blue-shield", "cigna-health", "independent-care-health-plan",
-                         "medicare", "unitedhealthcare"}
+    assert set(orgs) == {"aetna", "blue-cross-blue-shield-association", "cigna-healthcare",
+                         "independent-care-health-plan", "medicare", "unitedhealthcare"}
     assert orgs["independent-care-health-plan"]["alias"] == ["iCare"]
     assert all(o["type"][0]["coding"][0]["code"] == "pay" for o in orgs.values())
+
+
+def test_payers_the_directory_knows_carry_its_names_and_identifiers(seed_resources):
+    """The code reports say 'Cigna Health'; the directory knows Cigna Healthcare, its short names and payer ID."""
+    orgs = {r["id"]: r for r in seed_resources if r["resourceType"] == "Organization"}
+    cigna = orgs["cigna-healthcare"]
+    assert cigna["name"] == "Cigna Healthcare" and {"Cigna", "Cigna Health", "CIGNA"} <= set(cigna["alias"])
+    (ident,) = cigna["identifier"]
+    assert ident["value"] == "62308" and ident["type"]["coding"][0]["code"] == "NIIP"
+    assert "Blue Cross" not in orgs["blue-cross-blue-shield-association"].get("alias", [])  # names no one plan
+    assert "identifier" not in orgs["independent-care-health-plan"]
 
 
 def test_payment_benchmarks_carry_year_and_amount(seed_resources):

@@ -1,0 +1,139 @@
+"""Procedure and diagnosis codes a document names: code fields ('CPT Code(s): 47370-47371, S2095'), code lines and
+code tables (with a descriptor or alone), codes in prose after a cue ('CPT 60660', 'see 47382', 'report 32999'),
+and "do not report X with Y" edits. Each with the words the document gives for it and where it stands."""
+
+import re
+from dataclasses import dataclass
+
+from fhir_ire.facts import NotReportedWith, Source
+from fhir_ire.sources import shapes
+from fhir_ire.sources.labels import Labels
+from fhir_ire.sources.layout import Block, Layout
+from fhir_ire.sources.text import sentences
+from fhir_ire.uris import CPT, HCPCS, ICD10CM
+
+_ONE = rf"(?:{shapes.PROCEDURE_CODE})"
+_LIST = rf"{_ONE}(?:\s*-\s*{_ONE})?(?:\s*(?:,|;|and|or|&|/)\s*(?:CPT®?\s*)?{_ONE}(?:\s*-\s*{_ONE})?)*"
+_CUE = re.compile(rf"(?P<cue>\b(?:CPT®?|HCPCS|[Cc]odes?|[Ss]ee|[Uu]se|[Rr]eport(?:ed)?|[Bb]ill(?:ed|ing)?|with|such\s+as)"
+                  rf"\s*(?:®\s*)?(?:codes?\s+)?)(?P<list>{_LIST})(?![\w%/])")
+_DESCRIBED = re.compile(rf"(?<![\w$./#-])(?P<list>{_ONE})\s*(?:\((?P<paren>[A-Z][^)]{{3,}})\)|(?=\$\s?\d))")
+_LINE = re.compile(rf"^(?:CPT®?\s*(?:[Cc]ode\s*)?)?(?P<code>{_ONE})(?:(?:\s*[-–:|]\s*|\s+)(?P<desc>[A-Za-z(].*))?$")
+_NOT_CODE_BEFORE = re.compile(r"(?:modifiers?|policy|#|No\.|number|MP|page|policies|PI-|version)\s*$", re.I)
+_NOT_REPORT = re.compile(
+    rf"\bdo\s+not\s+report\s+(?:code\s+)?(?P<code>{_ONE})\s+(?:in\s+conjunction|together|along)\s+with\s+"
+    rf"(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)", re.I)
+_RELATION = {"see": "see", "use": "use", "report": "report", "reported": "report", "with": "reported with",
+             "such as": "comparable"}
+
+
+@dataclass
+class CodeEntry:
+    system: str
+    code: str
+    description: str
+    source: Source
+    where: str  # field | line | table | prose
+    context: str  # the section, and the lead-in the code stands under
+    relation: str = ""
+    sentence: str = ""  # the sentence a code named in prose stands in
+
+
+def system_of(code: str) -> str:
+    if re.fullmatch(shapes.CPT_CODE, code):
+        return CPT
+    if re.fullmatch(shapes.HCPCS_CODE, code):
+        return HCPCS
+    return ICD10CM
+
+
+def expand(text: str) -> list[str]:
+    """Codes in a list, ranges expanded ('47370-47371, 47380-47382, S2095')."""
+    out = []
+    for m in re.finditer(rf"({_ONE})(?:\s*-\s*({_ONE}))?", text):
+        a, b = m.group(1), m.group(2)
+        if b and a.isdigit() and b.isdigit() and 0 < int(b) - int(a) <= 30:
+            out += [f"{n:05d}" for n in range(int(a), int(b) + 1)]
+        else:
+            out += [c for c in (a, b) if c]
+    return list(dict.fromkeys(out))
+
+
+def find_codes(layout: Layout, labels: Labels | None = None, tables: bool = True) -> list[CodeEntry]:
+    labels = labels or Labels.load()
+    entries: list[CodeEntry] = []
+    lead = ""
+    for b in layout.blocks:
+        context = f"{b.section} | {lead}"
+        if b.kind == "field" and b.value is not None and labels.role(b.label, b.value.clean) == "codes":
+            entries += [CodeEntry(system_of(c), c, "", b.value.source(), "field", context)
+                        for c in expand(b.value.clean)]
+        elif b.kind == "table" and tables:
+            entries += _table_codes(b, context)
+        elif b.kind in ("paragraph", "item", "heading"):
+            if (m := _LINE.match(b.clean)) and not _NOT_CODE_BEFORE.search(b.clean[:m.start("code")]):
+                desc = (m.group("desc") or "").strip()
+                entries.append(CodeEntry(system_of(m.group("code")), m.group("code"), desc, b.text.source(), "line",
+                                         context))
+                rest = b.clean[m.end("code"):]
+            else:
+                rest = b.clean
+            offset = len(b.clean) - len(rest)
+            entries += _prose_codes(b, rest, offset, context, {e.code for e in entries if e.source.line == b.line})
+        if b.kind in ("paragraph", "heading"):
+            lead = b.clean if b.clean.endswith(":") or b.kind == "heading" else lead
+    return entries
+
+
+def _prose_codes(b: Block, text: str, offset: int, context: str, seen: set) -> list[CodeEntry]:
+    out = []
+    for rx in (_CUE, _DESCRIBED):
+        for m in rx.finditer(text):
+            if _NOT_CODE_BEFORE.search(text[:m.start("list")]):
+                continue
+            cue = (m.groupdict().get("cue") or "").strip().lower()
+            relation = next((v for k, v in _RELATION.items() if cue.startswith(k)), "")
+            desc = (m.groupdict().get("paren") or "").strip()
+            sentence = next((text[a:z] for a, z in sentences(text) if a <= m.start("list") < z), text)
+            for code in expand(m.group("list")):
+                if code in seen:
+                    continue
+                seen.add(code)
+                out.append(CodeEntry(system_of(code), code, desc, b.text.source(offset + m.start("list"),
+                                                                                offset + m.end("list")),
+                                     "prose", context, relation, sentence))
+    return out
+
+
+def _table_codes(b: Block, context: str) -> list[CodeEntry]:
+    """Rows whose first cell is a code; a code-type cell or a row of headings names the system."""
+    out, heading_system = [], None
+    for row in b.rows:
+        cells = [c for c in row.cells if c]
+        if not cells:
+            continue
+        first = cells[0].clean.strip().strip("`*")
+        if not (re.fullmatch(_ONE, first) or re.fullmatch(shapes.ICD10_CODE, first)):
+            joined = " ".join(c.clean for c in cells)
+            heading_system = ICD10CM if re.search(r"ICD-?10", joined) else HCPCS if "HCPCS" in joined else \
+                CPT if "CPT" in joined else heading_system
+            continue
+        system = system_of(first) if not re.fullmatch(shapes.ICD10_CODE, first) or re.fullmatch(_ONE, first) \
+            else ICD10CM
+        rest = [c.clean for c in cells[1:]]
+        if rest and re.match(r"(?:CPT|HCPCS|ICD-?10)", rest[0]) and len(rest) > 1:
+            system = ICD10CM if "ICD" in rest[0] else HCPCS if "HCPCS" in rest[0] else CPT
+            rest = rest[1:]
+        elif heading_system == ICD10CM and re.fullmatch(shapes.ICD10_CODE, first):
+            system = ICD10CM
+        out.append(CodeEntry(system, first, rest[0] if rest else "", row.source(b.text.file), "table", context))
+    return out
+
+
+def not_reported_with(layout: Layout) -> list[NotReportedWith]:
+    facts = []
+    for b in layout.blocks:
+        for m in _NOT_REPORT.finditer(b.clean):
+            others = tuple(dict.fromkeys(re.findall(_ONE, m.group("others"))))
+            facts.append(NotReportedWith(source=b.text.source(m.start(), m.end()), code=m.group("code").upper(),
+                                         others=others))
+    return facts

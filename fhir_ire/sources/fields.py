@@ -1,0 +1,74 @@
+"""Document fields: policy number, title, dates by role, line of business, the payer a field names; from field
+blocks (any layout the layout model reads) and from the few dates stated in prose ('for dates of service on or after
+April 1, 2024')."""
+
+import re
+from functools import lru_cache
+
+from fhir_ire.data import load
+from fhir_ire.facts import PolicyField
+from fhir_ire.sources import shapes
+from fhir_ire.sources.labels import Labels
+from fhir_ire.sources.layout import Layout
+from fhir_ire.sources.text import Passage
+
+FIELD_ROLES = ("number", "title", "line-of-business", "payer", "section")
+
+
+@lru_cache(maxsize=1)
+def _date_phrases() -> list[tuple[str, re.Pattern]]:
+    data = load("labels.json")["date_phrases"]["phrases"]
+    return [(d["role"], re.compile(rf"\b(?:{'|'.join(re.escape(p) for p in d['phrases'])})\s+(?={shapes.DATE})", re.I))
+            for d in data]
+
+
+def _date_facts(role: str, value: Passage) -> list[PolicyField]:
+    found = list(shapes.find_dates(value.clean))
+    if not found:
+        text = value.clean.strip()
+        return [PolicyField(source=value.source(), name=role, value=text)] if shapes.is_not_available(text) else []
+    return [PolicyField(source=value.source(a, b), name=role, value=iso) for a, b, iso in found]
+
+
+def read_fields(layout: Layout, labels: Labels | None = None) -> list[PolicyField]:
+    labels = labels or Labels.load()
+    facts = []
+    for b in layout.blocks:
+        if b.kind != "field" or b.value is None:
+            continue
+        value = b.value.clean.strip()
+        role = labels.role(b.label, value)
+        if role is None:
+            continue
+        if role.endswith("-date"):
+            facts += [PolicyField(source=f.source, name=f.name, value=f.value) for f in _date_facts(role, b.value)]
+        elif role == "number":
+            facts.append(PolicyField(source=b.text.source(), name="number", value=shapes.identifier_run(value)))
+        elif role in FIELD_ROLES and value and not shapes.is_not_available(value):
+            facts.append(PolicyField(source=b.text.source(), name=role, value=value))
+    facts += _dates_in_prose(layout)
+    return facts
+
+
+def _dates_in_prose(layout: Layout) -> list[PolicyField]:
+    facts = []
+    for b in layout.blocks:
+        if b.kind not in ("paragraph", "item", "heading"):
+            continue
+        for role, rx in _date_phrases():
+            for m in rx.finditer(b.clean):
+                start, end, iso = next(shapes.find_dates(b.clean[m.end():]))
+                facts.append(PolicyField(source=b.text.source(m.start(), m.end() + end), name=role, value=iso))
+    return facts
+
+
+def published_date(layout: Layout) -> list[PolicyField]:
+    """A date that opens one of the first blocks of a guide or code page (its date line or cover)."""
+    first = load("labels.json")["published_date_blocks"]["first_blocks"]
+    for b in layout.blocks[:first]:
+        cells = [r.cells for r in b.rows] if b.kind == "table" else [[b.text]]
+        for cell in (c for row in cells for c in row if c):
+            found = next(shapes.find_dates(cell.clean), None)
+            if found and found[0] == 0 or (found and re.fullmatch(r"[A-Za-z]+,?\s*", cell.clean[:found[0]])):
+                return [PolicyField(source=cell.source(0, found[1]), name="published-date", value=found[2])]
+    return []

@@ -1,0 +1,362 @@
+"""The layout model: any rendering of a document (markdown, text extracted from a PDF, a web page turned to text) as
+blocks, each with its line span. Headings; paragraphs (wrapped lines joined); list items (numbered, lettered, roman,
+bullets of any glyph, bullets run into a paragraph) with their nesting level; tables (pipes with or without the
+leading '|', key-value rows, tab- or space-aligned columns); fields ('Label: value', the value on the next line, a
+known label before its value without a colon, labels run into the value before them). Readers work on blocks, never
+on raw lines, so emphasis, glyphs and wrapping never hide a sentence."""
+
+import re
+from dataclasses import dataclass, field
+
+from fhir_ire.sources import shapes
+from fhir_ire.sources.labels import Labels
+from fhir_ire.sources.text import Passage, plain
+
+BULLETS = "-*•▪●◦○■□➢►▸‣⁃∙·–—"
+_MARKER = re.compile(r"^(?P<marker>[" + re.escape(BULLETS) + r"]|o(?=\s+[A-Z])|\(?\d{1,2}[.)]|\(\d{1,2}\)"
+                     r"|\(?[a-z][.)](?=\s)|\([a-z]\)|\(?(?:[ivx]{1,4}|[IVX]{1,4})[.)](?=\s))\s+(?=\S)")
+_LONE_MARKER = re.compile(r"^[" + re.escape(BULLETS) + r"]$")
+_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+_INLINE_BULLET = re.compile(r"\s[•▪●◦■➢►▸]\s")
+_TERMINAL = (".", "!", "?", ":", ";")
+_CODE_START = re.compile(rf"^(?:CPT®?\s*)?{shapes.PROCEDURE_CODE}\b")  # a line that opens with a code starts a block
+
+
+@dataclass
+class Row:
+    line: int
+    cells: list[Passage]
+    raw: str = ""  # the row's line as written
+
+    def source(self, file: str):
+        from fhir_ire.facts import Source
+        return Source(file, self.line, self.line, " ".join(self.raw.split()))
+
+
+@dataclass
+class Block:
+    kind: str  # heading | paragraph | item | table | field
+    text: Passage
+    level: int = 0
+    marker: str = ""
+    label: str = ""  # a field's label as written (clean)
+    value: Passage | None = None  # a field's value
+    rows: list[Row] = field(default_factory=list)  # a table's rows (the header row first when it has one)
+    header: bool = False  # the table's first row is a header (a separator line follows it)
+    section: str = ""  # the text of the heading this block falls under
+
+    @property
+    def line(self) -> int:
+        return self.text.line
+
+    @property
+    def end_line(self) -> int:
+        return self.text.end_line
+
+    @property
+    def clean(self) -> str:
+        return self.text.clean
+
+    def __repr__(self) -> str:
+        extra = f" {self.label!r}=" if self.kind == "field" else f" L{self.level}" if self.kind == "item" else ""
+        return f"<{self.kind}{extra} {self.line}-{self.end_line}: {(self.value or self.text).clean[:70]!r}>"
+
+
+@dataclass
+class Layout:
+    file: str
+    blocks: list[Block]
+    truncated: bool  # the text stops mid-sentence with no final newline: it was cut
+
+
+def _indent(line: str) -> int:
+    head = line[: len(line) - len(line.lstrip())]
+    return head.count("\t") * 4 + len(head.replace("\t", ""))
+
+
+def _cells(line: str) -> list[str]:
+    text = line.strip()
+    text = text[1:] if text.startswith("|") else text
+    text = text[:-1] if text.endswith("|") else text
+    return [c.strip() for c in text.split("|")]
+
+
+def _is_heading(text: str, next_text: str) -> bool:
+    """A short line that names a section: no sentence punctuation at its end, capitalised words, not a value."""
+    words = text.split()
+    if not words or len(words) > 14 or len(text) > 110 or text.endswith((".", ",", ";", "?", "!")):
+        return False
+    if shapes.is_code_line(text) or shapes.is_value(text) or not text[0].isalnum():
+        return False
+    if text.endswith(":"):
+        return len(words) <= 6
+    caps = [w for w in words if w[0].isalpha() and len(w) > 3]
+    share = sum(w[0].isupper() for w in caps) / len(caps) if caps else 0
+    title_case = share >= (0.6 if len(words) <= 10 else 0.85)
+    return bool(text[0].isupper() and (title_case or text.isupper()) and not (next_text[:1].islower()))
+
+
+class _Reader:
+    def __init__(self, file: str, lines: list[str], labels: Labels):
+        self.file, self.lines, self.labels = file, lines, labels
+        self.blocks: list[Block] = []
+        self.item_indents: list[int] = []
+
+    def passage(self, start: int, end: int, text: str | None = None) -> Passage:
+        """Lines start..end (1-based, inclusive) as a passage; text replaces a single line's text."""
+        if text is not None:
+            return Passage(self.file, [(start, text)])
+        return Passage(self.file, [(n, self.lines[n - 1]) for n in range(start, end + 1)])
+
+    def add(self, block: Block):
+        if block.text:
+            self.blocks.append(block)
+
+    def next_text(self, i: int) -> str:
+        for j in range(i + 1, min(i + 4, len(self.lines))):
+            if self.lines[j].strip():
+                return plain(self.lines[j])
+        return ""
+
+    def read(self) -> list[Block]:
+        i, n = 0, len(self.lines)
+        while i < n:
+            line = self.lines[i]
+            text = plain(line)
+            if not text or text == "|" or set(text) <= set("| "):
+                i += 1
+            elif "|" in line and not _SEPARATOR.match(line.strip()):
+                i = self.table(i)
+            elif "\t" in line.strip() and not _MARKER.match(line.lstrip()):
+                i = self.tab_table(i)
+            elif _SEPARATOR.match(line.strip()):
+                i += 1
+            elif _LONE_MARKER.match(line.strip()) and i + 1 < n:
+                j = next((k for k in range(i + 1, n) if self.lines[k].strip()), None)
+                if j is None:
+                    break
+                i = self.text_line(j, item_indent=_indent(line), marker=line.strip())
+            elif m := _MARKER.match(line.lstrip()):
+                i = self.item(i, m)
+            else:
+                i = self.text_line(i)
+        return self.blocks
+
+    # -- lists ------------------------------------------------------------------------------------------------
+
+    def level(self, indent: int) -> int:
+        while self.item_indents and self.item_indents[-1] > indent:
+            self.item_indents.pop()
+        if not self.item_indents or self.item_indents[-1] < indent:
+            self.item_indents.append(indent)
+        return len(self.item_indents) - 1
+
+    def item(self, i: int, m) -> int:
+        line = self.lines[i]
+        indent = _indent(line)
+        start_col = len(line) - len(line.lstrip()) + m.end()
+        parts = [(i + 1, line[start_col:])]
+        j = i + 1
+        while j < len(self.lines):  # wrapped lines: indented past the marker, or starting lower-case
+            nxt = self.lines[j]
+            if not nxt.strip() or _MARKER.match(nxt.lstrip()) or "|" in nxt:
+                break
+            if not (_indent(nxt) > indent or plain(nxt)[:1].islower()) or self.labels.field_at_start(plain(nxt)):
+                break
+            parts.append((j + 1, nxt))
+            j += 1
+        text = Passage(self.file, parts)
+        fields = self.labels.split_fields(text.clean) if len(parts) == 1 else []
+        if len(fields) == 1 and not fields[0][2]:  # a bulleted field ('- Service type: ...')
+            label, value, _ = fields[0]
+            start = text.clean.index(value, len(label))
+            self.add(Block("field", text, level=self.level(indent), marker=m.group("marker"), label=label,
+                           value=text.part(start, start + len(value))))
+            return j
+        self.add(Block("item", text, level=self.level(indent), marker=m.group("marker")))
+        return j
+
+    # -- text lines: fields, headings, paragraphs -------------------------------------------------------------
+
+    def text_line(self, i: int, item_indent: int | None = None, marker: str = "") -> int:
+        line = self.lines[i]
+        text = plain(line)
+        if item_indent is not None:
+            block = self.line_block(i, line)
+            kind = block.kind if block.kind == "field" else "item"
+            self.add(Block(kind, block.text, level=self.level(item_indent), marker=marker, label=block.label,
+                           value=block.value))
+            return i + 1
+        fields = self.labels.split_fields(text)
+        if fields:
+            for label, value, rest in fields:
+                self.add_field(i + 1, label, value, rest)
+            return i + 1
+        if self.labels.is_label(text.rstrip(":# ").strip()):  # a label alone: its value on the next line
+            j = next((k for k in range(i + 1, min(i + 4, len(self.lines))) if self.lines[k].strip()), None)
+            if j is not None:
+                value = plain(self.lines[j])
+                colon = text.endswith(":") and not text.isupper()  # 'POLICY:' is a heading
+                if shapes.is_value(value) or (colon and len(value.split()) <= 14 and not value.endswith(".")
+                                              and not self.labels.is_label(value.rstrip(":"))
+                                              and not _MARKER.match(self.lines[j].lstrip())):
+                    label = text.rstrip(":").strip()
+                    self.add(Block("field", self.passage(i + 1, j + 1), label=label,
+                                   value=self.passage(j + 1, j + 1)))
+                    return j + 1
+        self.item_indents = []
+        if _is_heading(text, self.next_text(i)):
+            self.add(Block("heading", self.passage(i + 1, i + 1)))
+            return i + 1
+        return self.paragraph(i)
+
+    def line_block(self, i: int, line: str) -> Block:
+        fields = self.labels.split_fields(plain(line))
+        if len(fields) == 1 and not fields[0][2]:
+            label, value, _ = fields[0]
+            return Block("field", self.passage(i + 1, i + 1), label=label, value=Passage(self.file, [(i + 1, value)]))
+        return Block("paragraph", self.passage(i + 1, i + 1))
+
+    def add_field(self, number: int, label: str, value: str, rest: str):
+        self.add(Block("field", Passage(self.file, [(number, f"{label}: {value}")]), label=label,
+                       value=Passage(self.file, [(number, value)])))
+        if rest:
+            self.add_paragraph(Passage(self.file, [(number, rest)]))
+
+    def paragraph(self, i: int) -> int:
+        parts, j = [(i + 1, self.lines[i])], i + 1
+        while j < len(self.lines):
+            prev, nxt = plain(self.lines[j - 1]), self.lines[j]
+            text = plain(nxt)
+            if not text or "|" in nxt or _MARKER.match(nxt.lstrip()) or _LONE_MARKER.match(nxt.strip()):
+                break
+            if prev.endswith(_TERMINAL) or self.labels.split_fields(text) or _CODE_START.match(text):
+                break
+            if not (text[:1].islower() or len(prev) >= 50 or text[:1].isdigit() and not shapes.is_code_line(text)):
+                break
+            parts.append((j + 1, nxt))
+            j += 1
+        self.add_paragraph(Passage(self.file, parts))
+        return j
+
+    def add_paragraph(self, text: Passage):
+        """A paragraph, split where bullets are run into it ('... only if: • A, and • B')."""
+        cuts = [m.start() for m in _INLINE_BULLET.finditer(text.clean)]
+        if not cuts:
+            self.add(Block("paragraph", text))
+            return
+        bounds = [0] + cuts + [len(text.clean)]
+        for k, (a, b) in enumerate(zip(bounds, bounds[1:])):
+            part = text.part(a + (2 if k else 0), b)
+            self.add(Block("item" if k else "paragraph", part, level=0, marker="•" if k else ""))
+
+    # -- tables -----------------------------------------------------------------------------------------------
+
+    def table(self, i: int) -> int:
+        rows, j, header = [], i, False
+        while j < len(self.lines):
+            line = self.lines[j]
+            closed = rows and self.lines[rows[-1].line - 1].rstrip().endswith("|")
+            if rows and not closed and line.strip() and not line.lstrip().startswith("|") \
+                    and self.lines[rows[0].line - 1].rstrip().endswith("|") and not _SEPARATOR.match(line.strip()):
+                last = rows[-1]  # a cell broken over lines: its rest, and the row's other cells, on the next line
+                more = _cells(line)
+                last.cells[-1] = Passage(self.file, [(last.line, last.cells[-1].raw), (j + 1, more[0])])
+                last.cells += [Passage(self.file, [(j + 1, c)]) for c in more[1:]]
+                last.raw = f"{last.raw} {line.strip()}"
+                j += 1
+                continue
+            if "|" not in line:
+                break
+            if rows and j + 1 < len(self.lines) and _SEPARATOR.match(self.lines[j + 1].strip()) \
+                    and not _SEPARATOR.match(line.strip()):
+                break  # this line is the header of the next table
+            if _SEPARATOR.match(line.strip()):
+                header = header or len(rows) == 1
+            else:
+                rows.append(Row(j + 1, [Passage(self.file, [(j + 1, c)]) for c in _cells(line)], line))
+            j += 1
+        if header and not self.is_key_table(rows[1:]):
+            self.item_indents = []
+            self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows, header=True))
+            return j
+        data: list[Row] = []
+        for r in rows[1 if header else 0:]:  # rows of fields, key-value rows and single cells are not data
+            cells = [c for c in r.cells if c]
+            fields = [self.labels.split_fields(c.clean) for c in cells]
+            if len(cells) > 1 and all(f and not any(rest for _, _, rest in f) for f in fields):
+                self.flush(data)
+                for f in fields:
+                    for label, value, _ in f:
+                        self.add_field(r.line, label, value, "")
+            elif len(cells) == 2 and self.is_key(r):
+                self.flush(data)
+                label = cells[0].clean.rstrip(":").strip()
+                self.add(Block("field", Passage(self.file, [(r.line, f"{label}: {cells[1].raw}")]), label=label,
+                               value=cells[1]))
+            elif len(cells) == 1:
+                self.flush(data)
+                self.single_cell(r.line, cells[0])
+            elif cells:
+                data.append(r)
+        self.flush(data)
+        return j
+
+    def tab_table(self, i: int) -> int:
+        """Lines whose cells are separated by tabs (text extracted from a table)."""
+        rows, j = [], i
+        while j < len(self.lines) and "\t" in self.lines[j].strip():
+            cells = re.split(r"\t+", self.lines[j].strip())
+            rows.append(Row(j + 1, [Passage(self.file, [(j + 1, c)]) for c in cells], self.lines[j]))
+            j += 1
+        self.item_indents = []
+        self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows))
+        return j
+
+    def flush(self, data: list[Row]):
+        if data:
+            self.item_indents = []
+            self.add(Block("table", self.passage(data[0].line, data[-1].line), rows=list(data)))
+            data.clear()
+
+    def is_key_table(self, rows: list[Row]) -> bool:
+        return bool(rows) and all(len([c for c in r.cells if c]) <= 2 for r in rows) and \
+            sum(self.is_key(r) for r in rows) >= 0.6 * len(rows)
+
+    def is_key(self, row: Row) -> bool:
+        cells = [c for c in row.cells if c]
+        if not cells:
+            return False
+        key = cells[0].clean.rstrip(":").strip()
+        return len(cells) == 2 and (self.labels.is_label(key) or (
+            cells[0].clean.endswith(":") and len(key.split()) <= 5) or (
+            len(key.split()) <= 3 and not any(ch.isdigit() for ch in key) and key[:1].isupper()
+            and not shapes.is_code_line(cells[1].clean.split(" ")[0])))
+
+    def single_cell(self, number: int, cell: Passage):
+        fields = self.labels.split_fields(cell.clean)
+        if fields:
+            for label, value, rest in fields:
+                self.add_field(number, label, value, rest)
+        elif _is_heading(cell.clean, ""):
+            self.add(Block("heading", cell))
+        else:
+            self.add_paragraph(cell)
+
+
+def _sections(blocks: list[Block]) -> None:
+    current = ""
+    for b in blocks:
+        if b.kind == "heading":
+            current = b.clean.rstrip(":").strip()
+        b.section = current
+
+
+def read_layout(file: str, lines: list[str], labels: Labels | None = None) -> Layout:
+    """The blocks of a document's lines (1-based line numbers in every Source)."""
+    labels = labels or Labels.load()
+    blocks = _Reader(file, lines, labels).read()
+    _sections(blocks)
+    last = plain(next((ln for ln in reversed(lines) if ln.strip()), ""))
+    truncated = bool(lines) and lines[-1] != "" and not re.search(r"[.!?][\"')\]]*$", last)
+    return Layout(file, blocks, truncated)

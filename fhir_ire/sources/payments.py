@@ -1,0 +1,139 @@
+"""Payment figures: the per-code payment table of a reimbursement guide (a table PDF extraction breaks over many
+lines: a code, its descriptor, then the values of each setting), and amounts a page gives for a code ('Est. Medicare
+Payment $228.46', '50593 $480.35')."""
+
+import re
+from functools import lru_cache
+
+from fhir_ire.data import load
+from fhir_ire.facts import Payment
+from fhir_ire.sources import shapes
+from fhir_ire.sources.layout import Block, Layout
+from fhir_ire.sources.text import Passage
+
+_TOKEN = re.compile(r"No\s+national\s+(?:set\s+)?payment|\bN/?A\b|\$\s?[\d,]+(?:\.\d+)?|\(\s*[A-Z][0-9A-Z]?\s*\)"
+                    r"|\b\d+(?:\.\d+)?\b", re.IGNORECASE)
+_MONEY = re.compile(r"\$\s?(?P<n>\d{1,3}(?:,\d{3})*(?:\.\d{2})|\d+\.\d{2})")
+_NOT_REPORT_PAREN = re.compile(r"\(?\s*Do\s+not\s+report[^)]*\)?", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+@lru_cache(maxsize=1)
+def _vocab() -> dict:
+    return load("reports.json")["payments"]
+
+
+def is_value_block(text: str) -> bool:
+    rest = _TOKEN.sub("", text)
+    return bool(_TOKEN.search(text)) and not re.search(r"[A-Za-z]{3,}", rest)
+
+
+def _is_na(token: str) -> bool:
+    return token.upper().replace("/", "") == "NA"
+
+
+def table_year(layout: Layout) -> int | None:
+    flow = " ".join(b.clean for b in layout.blocks)
+    for rx in (r"\b((?:19|20)\d{2})\s+(?:Medicare\s+)?National\s+Average\s+Payment", r"\bCY\s*((?:19|20)\d{2})\b",
+               rf"\beffective\s+(?:as\s+of\s+)?(?:{shapes.DATE})", r"\bon\s+or\s+after\s+(?:" + shapes.DATE + ")"):
+        if m := re.search(rx, flow, re.I):
+            years = _YEAR.findall(m.group(0))
+            return int(years[-1]) if years else None
+    return None
+
+
+def payment_table(doc_lines: list[str], file: str, layout: Layout, year: int | None):
+    """(descriptor facts, payments) of the table: (code, descriptor passage, [(token, line)]) per code block."""
+    blocks, entries = layout.blocks, []
+    starts = [k for k, b in enumerate(blocks) if b.kind == "paragraph" and re.fullmatch(
+        rf"(?:CPT®?\s*)?{shapes.CPT_CODE}", b.clean)]
+    for n, k in enumerate(starts):
+        stop = starts[n + 1] if n + 1 < len(starts) else len(blocks)
+        desc: list[Block] = []
+        tokens: list[tuple[str, int]] = []
+        for b in blocks[k + 1:stop]:
+            if tokens and len(b.clean) > 70 and not is_value_block(b.clean):
+                break  # prose after the table
+            if b.kind == "paragraph" and is_value_block(b.clean):
+                tokens += [(t.group(0), b.line) for t in _TOKEN.finditer(b.clean)]
+            elif not tokens and b.kind == "paragraph":
+                desc.append(b)
+            elif tokens:
+                break
+        if desc:
+            code = re.search(shapes.CPT_CODE, blocks[k].clean).group(0)
+            passage = Passage(file, [(n_, doc_lines[n_ - 1]) for d in desc for n_ in range(d.line, d.end_line + 1)])
+            descriptor = re.sub(r"\s+", " ", _NOT_REPORT_PAREN.sub("", passage.clean)).strip(" ,;")
+            entries.append((code, descriptor, passage.source(), _payments(code, tokens, year, file, doc_lines)))
+    return entries
+
+
+def _payments(code: str, tokens: list[tuple[str, int]], year, file: str, lines: list[str]) -> list[Payment]:
+    """Interpret the value tokens after a descriptor: physician fee schedule (RVUs and amounts, or 'no national
+    payment'), then the OPPS APC with its status indicator and amount, then the ASC amount and its indicator."""
+    kinds = ["none" if t.lower().startswith("no") else "na" if _is_na(t) else "money"
+             if t.startswith("$") else "ind" if t.startswith("(") else "num" for t, _ in tokens]
+    apc_at = next((i for i, k in enumerate(kinds) if k == "num" and re.fullmatch(r"\d{4}", tokens[i][0])
+                   and i + 1 < len(kinds) and kinds[i + 1] == "ind"), None)
+    physician = tokens[:apc_at] if apc_at is not None else tokens
+    after = tokens[apc_at:] if apc_at is not None else []
+    facts = []
+
+    def add(setting, amount_tok, *, rvu=None, apc=None, ind=None, note=""):
+        used = [x for x in (amount_tok, rvu, apc, ind) if x]
+        first, last = min(ln for _, ln in used), max(ln for _, ln in used)
+        src = Passage(file, [(n, lines[n - 1]) for n in range(first, last + 1)]).source()
+        amount = float(amount_tok[0].strip("$ ").replace(",", "")) if amount_tok and amount_tok[0].startswith("$") \
+            else None
+        facts.append(Payment(source=src, code=code, setting=setting, year=year, amount=amount,
+                             rvu=float(rvu[0]) if rvu else None, apc=apc[0] if apc else None,
+                             indicator=ind[0].strip("() ") if ind else None, note=note))
+
+    if any(re.match(r"no\s", t, re.I) for t, _ in physician):
+        none_tok = next(x for x in physician if x[0].lower().startswith("no"))
+        for setting in ("physician-non-facility", "physician-facility"):
+            add(setting, none_tok, note=re.sub(r"\s+", " ", none_tok[0]))
+    else:
+        pairs = [(physician[i], physician[i + 1]) for i in range(0, len(physician) - 1, 2)]
+        for setting, (rvu, money) in zip(("physician-non-facility", "physician-facility"), pairs):
+            not_paid = _is_na(rvu[0]) and _is_na(money[0])
+            add(setting, money, rvu=None if _is_na(rvu[0]) else rvu, note="Not applicable (NA)" if not_paid else "")
+    if len(after) >= 2:
+        apc, ind = after[0], after[1]
+        money = next((t for t in after[2:] if t[0].startswith("$")), None)
+        add("hospital-outpatient", money, apc=apc, ind=ind)
+        rest = after[after.index(money) + 1:] if money else []
+        asc_money = next((t for t in rest if t[0].startswith("$")), None)
+        asc_ind = next((t for t in rest if t[0].startswith("(")), None)
+        if asc_money or asc_ind:
+            add("asc", asc_money, ind=asc_ind)
+    return facts
+
+
+def amounts(layout: Layout, primary: str | None, table_codes: set[str]) -> list[Payment]:
+    """Amounts given for a code outside a payment table: the code right before the amount, else the page's code,
+    when the block or the heading or item before it names a payment program."""
+    vocab, facts = _vocab(), []
+    blocks = layout.blocks
+    for k, b in enumerate(blocks):
+        if b.kind == "table" or b.kind == "field":
+            continue
+        for m in _MONEY.finditer(b.clean):
+            before = b.clean[max(0, m.start() - 60):m.start()].lower()
+            if any(w in before for w in vocab["not_payment"]):
+                continue
+            context = " ".join(x.clean for x in blocks[max(0, k - 1):k + 2]).lower()
+            near = re.search(rf"({shapes.PROCEDURE_CODE})\s*$", b.clean[:m.start()])
+            code = near.group(1) if near else primary
+            if code is None or code in table_codes or not any(w in context for w in vocab["program"]):
+                continue
+            window = " ".join(x.clean for x in blocks[k:k + 2])
+            year = next((int(y) for y in _YEAR.findall(window) if re.search(
+                rf"{y}\s+(?:CMS\s+)?(?:PFS|physician|fee|medicare|national|reimbursement|io|coding|conversion)", window,
+                re.I) or re.search(rf"{y}[\w .]*(?:reimbursement|coding) guide", window, re.I)), None)
+            setting = next((s for s, words in vocab["settings"].items() if any(w in window.lower() for w in words)),
+                           "unspecified")
+            facts.append(Payment(source=b.text.source(m.start() - (len(code) + 1 if near else 0), m.end()),
+                                 code=code, setting=setting, year=year,
+                                 amount=float(m.group("n").replace(",", ""))))
+    return facts

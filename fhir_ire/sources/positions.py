@@ -1,0 +1,251 @@
+"""Coverage positions: each sentence that names a procedure and takes a position on it (fhir_ire/data/coverage.json),
+with its category and scope, the criteria listed after it, the codes it names or that follow it; and prior
+authorization statements, with their negations. A sentence with no procedure is not a position: boilerplate about
+benefits and disclaimers never becomes a coverage answer."""
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from fhir_ire.data import load
+from fhir_ire.facts import CoverageStatement, Criterion, PriorAuthorization, Source
+from fhir_ire.sources import shapes
+from fhir_ire.sources.layout import Block, Layout
+from fhir_ire.sources.procedures import Procedure, vocabulary
+from fhir_ire.sources.text import sentences
+
+_CODE = re.compile(rf"(?<![\w$.,/-]){shapes.PROCEDURE_CODE}(?![\w%/-]|\.\d)")
+
+
+def _phrases(items: list[str]) -> re.Pattern:
+    parts = [r"\b" + r".{0,100}?".join(re.escape(p.strip()) for p in item.split("...")) for item in items]
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.I)
+
+
+class Vocabulary:
+    def __init__(self, data: dict):
+        self.categories = [(c["category"], _phrases(c["phrases"])) for c in data["categories"]]
+        self.conditions = re.compile("|".join(rf"\b{re.escape(w)}\b" if w[-1].isalnum() else rf"\b{re.escape(w)}"
+                                              for w in data["conditions"]), re.I)
+        self.scope = [(s, _phrases(p)) for s, p in data["scope"].items()]
+        self.not_statements = _phrases(data["not_statements"]["phrases"])
+        pa = data["prior_authorization"]
+        self.pa_terms = _phrases(pa["terms"])
+        self.pa_required = _phrases(pa["required"])
+        self.pa_not = _phrases(pa["not_required"])
+        self.pa_hedges = _phrases(pa["hedges"])
+        crit = data["criteria"]
+        self.announce = _phrases(crit["announce"])
+        self.counts = crit["counts"]
+        self.continues = tuple(crit["continues"])
+        self.openers = tuple(o.lower() for o in data["subordinate"]["openers"])
+
+    def category(self, text: str) -> tuple[str, re.Match] | None:
+        for category, rx in self.categories:
+            if m := rx.search(text):
+                return category, m
+        return None
+
+    def prior_auth(self, text: str) -> bool | None:
+        """True / False when the sentence says prior authorization is / is not required; None when it hedges or
+        does not say."""
+        if not self.pa_terms.search(text) or self.pa_hedges.search(text):
+            return None
+        if self.pa_not.search(text):
+            return False
+        return True if self.pa_required.search(text) else None
+
+
+@lru_cache(maxsize=1)
+def coverage_vocabulary() -> Vocabulary:
+    return Vocabulary(load("coverage.json"))
+
+
+@dataclass
+class Position:
+    block: int
+    start: int
+    end: int
+    category: str
+    scope: str
+    procedure: Procedure
+    codes: list[str] = field(default_factory=list)
+    criteria: list[Block] = field(default_factory=list)
+    count: int | None = None
+    announced: bool = False
+    prior_auth: bool | None = None
+    phrase: str = ""  # the procedure as the text names it
+
+
+def _codes_in(text: str) -> list[str]:
+    return list(dict.fromkeys(m.group(0) for m in _CODE.finditer(text)))
+
+
+def _clause(text: str, start: int, end: int, match_end: int, openers) -> tuple[int, int]:
+    """The subordinate clause a position is stated in ('Because X consider Y investigational, do Z' -> 'X ... Y')."""
+    head = text[start:end]
+    first = head.split(" ", 1)[0].lower()
+    comma = head.find(", ", match_end - start)
+    if first in openers and comma > 0:
+        return start + len(first) + 1, start + comma
+    return start, end
+
+
+def _category(vocab: Vocabulary, text: str, matched: str, match: re.Match) -> str:
+    if matched != "covered":
+        return matched
+    return "covered-with-criteria" if vocab.conditions.search(text) or text.rstrip().endswith(":") else "covered"
+
+
+def _scope(vocab: Vocabulary, text: str) -> str:
+    for scope, rx in vocab.scope:
+        if rx.search(text):
+            return scope
+    return "all"
+
+
+def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern) -> list[Position]:
+    """The positions the document takes, in document order, with their criteria and the codes that follow them."""
+    vocab, procs = coverage_vocabulary(), vocabulary()
+    blocks = layout.blocks
+    found: list[Position] = []
+    last: Procedure = subject
+    last_phrase = ""
+    for k, b in enumerate(blocks):
+        if b.kind not in ("paragraph", "item") or skip_sections.search(b.section or ""):
+            if b.kind == "heading" and procs.describe(b.clean):
+                last = procs.describe(b.clean) if procs.describe(b.clean).modalities else last
+            continue
+        spans = sentences(b.clean)
+        for n, (a, z) in enumerate(spans):
+            text = b.clean[a:z]
+            hit = vocab.category(text)
+            pa = vocab.prior_auth(text)
+            if (hit is None and pa is None) or vocab.not_statements.search(text):
+                continue
+            proc = procs.describe(text)
+            codes = _codes_in(text)
+            if not proc and not codes:
+                if pa is not None and hit is None:
+                    proc = last.with_sites(proc.sites)  # prior authorization for what the policy is about
+                elif procs.refers_back(text) and last:
+                    proc = last
+                else:
+                    continue
+            if proc.modalities:
+                last, last_phrase = proc, procs.phrase(text)
+            if hit is not None:
+                a, z = _clause(b.clean, a, z, a + hit[1].end(), vocab.openers)
+            pos = Position(k, a, z, _category(vocab, text, *hit) if hit else "", _scope(vocab, text), proc, codes,
+                           prior_auth=pa, phrase=procs.phrase(text) or last_phrase)
+            pos.announced = text.rstrip().endswith(":") or bool(vocab.announce.search(text))
+            found.append(pos)
+        mine = [p for p in found if p.block == k]
+        if mine and spans:
+            # the list after a block belongs to its last position ('Prior authorization is required. The request
+            # must include:'), whether the lead-in is the position's own sentence or the one after it
+            tail = b.clean[spans[-1][0]:spans[-1][1]]
+            _criteria(vocab, layout, mine[-1], tail if tail.rstrip().endswith(":") else
+                      b.clean[mine[-1].start:mine[-1].end])
+        if b.kind == "item" and b.clean.rstrip().endswith(":") and found and found[-1].block < k \
+                and found[-1].category.startswith("covered") and vocab.announce.search(b.clean) \
+                and "criteria" in b.clean.lower() and not any(p.block == k for p in found):
+            # a list item that announces its own criteria ('Cryoablation of a renal mass, when any of the following
+            # criteria is met:') is a position of its own, in the category of the list it belongs to
+            parent = found[-1]
+            own = procs.describe(b.clean)
+            pos = Position(k, 0, len(b.clean), parent.category, "all",
+                           own if own.modalities else parent.procedure.with_sites(own.sites), _codes_in(b.clean),
+                           phrase=procs.phrase(b.clean) if own.modalities else
+                           f"{parent.phrase.split(';')[0]}; {procs.phrase(b.clean).lstrip('; ')}".rstrip("; "),
+                           announced=True)
+            _criteria(vocab, layout, pos, b.clean)
+            found.append(pos)
+    _codes_after(layout, found)
+    return _merge(layout, found)
+
+
+def _criteria(vocab: Vocabulary, layout: Layout, pos: Position, text: str):
+    """The list items after a position that announces them; their number, or None when the list is cut off."""
+    blocks = layout.blocks
+    base = blocks[pos.block]
+    j = pos.block + 1
+    if j < len(blocks) and blocks[j].kind == "paragraph" and blocks[j].clean.endswith(":") \
+            and vocab.category(blocks[j].clean) is None and pos.announced:
+        j += 1  # a second lead-in ('Patient Selection Criteria ... if any of the following criteria are met:')
+    items, top = [], None
+    while j < len(blocks) and blocks[j].kind == "item":
+        item = blocks[j]
+        if base.kind == "item" and item.level <= base.level:
+            break
+        top = item.level if top is None else top
+        if item.level < top:
+            break
+        if item.level == top:
+            items.append(item)
+        j += 1  # a nested item stays part of the criterion above it
+    if not items and not pos.announced:
+        if layout.truncated and pos.block == len(blocks) - 1 and not text.rstrip().endswith((".", "?", "!")):
+            pos.announced = True  # the position's own sentence is cut: what it requires is lost
+        return
+    pos.criteria = items
+    last_text = (items[-1].clean if items else "").rstrip()
+    cut = bool(items) and (last_text.lower().endswith(vocab.continues) or (layout.truncated and j >= len(blocks)))
+    counted = next((n for w, n in vocab.counts.items() if re.search(rf"\b{w}\b", text, re.I)), None)
+    pos.count = None if (cut or not items) and counted is None else counted if (cut or not items) else len(items)
+    if items and not pos.announced:
+        pos.announced = True
+
+
+def _codes_after(layout: Layout, found: list[Position]):
+    """Codes set out right after a position and its criteria (a code column under each position)."""
+    blocks = layout.blocks
+    for i, pos in enumerate(found):
+        j = max([pos.block] + [blocks.index(c) for c in pos.criteria]) + 1
+        stop = found[i + 1].block if i + 1 < len(found) else len(blocks)
+        while j < stop and (blocks[j].kind in ("paragraph", "table") and _is_code_block(blocks[j])):
+            pos.codes += [c for c in _codes_in(blocks[j].clean) if c not in pos.codes]
+            j += 1
+
+
+def _is_code_block(b: Block) -> bool:
+    if b.kind == "table":
+        return all(_CODE.fullmatch(r.cells[0].clean.strip()) for r in b.rows if r.cells and r.cells[0])
+    return shapes.is_code_line(b.clean)
+
+
+def _merge(layout: Layout, found: list[Position]) -> list[Position]:
+    """One position per thing said: a later sentence of the same section that restates an earlier position (same
+    category, scope and procedure) adds nothing."""
+    out, seen = [], {}
+    for p in found:
+        key = (layout.blocks[p.block].section, p.category, p.scope, p.procedure.modalities, p.procedure.sites,
+               p.procedure.classes, p.prior_auth)
+        if key in seen and p.category:
+            first = seen[key]
+            first.codes += [c for c in p.codes if c not in first.codes]
+            continue
+        seen[key] = p
+        out.append(p)
+    return out
+
+
+def position_facts(layout: Layout, positions: list[Position], codes_system) -> list:
+    """CoverageStatement, PriorAuthorization and Criterion facts of the positions."""
+    facts = []
+    for p in positions:
+        b = layout.blocks[p.block]
+        src: Source = b.text.source(p.start, p.end)
+        text = b.clean[p.start:p.end].strip()
+        codes = tuple((codes_system(c), c) for c in p.codes)
+        if p.category:
+            facts.append(CoverageStatement(source=src, category=p.category, text=text, scope=p.scope,
+                                           procedure=p.phrase or p.procedure.label(), codes=codes, criteria=p.count,
+                                           criteria_announced=p.announced))
+        if p.prior_auth is not None:
+            items = tuple(i.clean for i in p.criteria) if p.prior_auth and not p.category else ()
+            facts.append(PriorAuthorization(source=src, required=p.prior_auth, text=text, items=items,
+                                            procedure=p.phrase or p.procedure.label(), codes=codes))
+        if p.category.startswith("covered"):
+            facts += [Criterion(source=i.text.source(), text=i.clean) for i in p.criteria]
+    return facts
