@@ -19,7 +19,8 @@ _LONE_MARKER = re.compile(r"^[" + re.escape(BULLETS) + r"]$")
 _SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _INLINE_BULLET = re.compile(r"\s[•▪●◦■➢►▸]\s")
 _TERMINAL = (".", "!", "?", ":", ";")
-_CODE_START = re.compile(rf"^(?:CPT®?\s*)?{shapes.PROCEDURE_CODE}\b")  # a line that opens with a code starts a block
+# a line that opens with a code and its descriptor ('60661 Ablation of ...') starts a block of its own
+_CODE_START = re.compile(rf"^(?:CPT®?\s*)?{shapes.PROCEDURE_CODE}\s*[-–:]?\s+[A-Z][a-z]")
 
 
 @dataclass
@@ -230,7 +231,8 @@ class _Reader:
             text = plain(nxt)
             if not text or "|" in nxt or _MARKER.match(nxt.lstrip()) or _LONE_MARKER.match(nxt.strip()):
                 break
-            if prev.endswith(_TERMINAL) or self.labels.split_fields(text) or _CODE_START.match(text):
+            if prev.endswith(_TERMINAL) or self.labels.split_fields(text) or (
+                    _CODE_START.match(text) and not prev.endswith((",", "and", "or", "with"))):
                 break
             if not (text[:1].islower() or len(prev) >= 50 or text[:1].isdigit() and not shapes.is_code_line(text)):
                 break
