@@ -85,7 +85,8 @@ class CodeMention(Fact):
 
 @dataclass(frozen=True)
 class TableCutOff(Fact):
-    """A table that ends the document without its rows, or stops at end of file."""
+    """A table that ends the document without its rows, or stops at end of file; rows = -1: one row of it has fewer
+    cells than its header (cut in the middle), and is left out."""
     kind: ClassVar[str] = "table-cut-off"
     table: str
     rows: int
