@@ -4,6 +4,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from fhir_ire.codesets.nucc import NuccTable
 from fhir_ire.facts import DocumentFacts, Source
@@ -22,6 +23,9 @@ def slug(text: str) -> str:
 
 @dataclass
 class BuildContext:
+    """Every lookup here is indexed once (documents by file, sources by resource, findings by code), so the build
+    stays linear in the number of documents."""
+
     documents: list[DocumentFacts]
     base: str
     nucc: NuccTable | None
@@ -29,20 +33,25 @@ class BuildContext:
     as_of: date
     findings: list = field(default_factory=list)
     cache: dict = field(default_factory=dict)  # what builders compute once per build and share
-    sources: dict[str, list[Source]] = field(default_factory=lambda: defaultdict(list))
+    sources: dict[str, dict[Source, None]] = field(default_factory=lambda: defaultdict(dict))  # ordered sets
+    _findings_index: tuple = field(default=(0, {}), init=False, repr=False)
+    evaluated: dict = field(default_factory=dict, init=False, repr=False)  # FHIRPath texts checked by the build
 
     def doc_id(self, file: str) -> str:
         return "doc-" + slug(file.rsplit(".", 1)[0])
 
+    @cached_property
+    def _by_file(self) -> dict[str, DocumentFacts]:
+        return {d.file: d for d in reversed(self.documents)}  # the first document of a name wins, as before
+
     def doc(self, file: str) -> DocumentFacts:
-        return next(d for d in self.documents if d.file == file)
+        return self._by_file[file]
 
     def cite(self, resource: dict, *sources: Source) -> None:
         """Record that a resource was derived from these quoted sources (Provenance is built from this)."""
-        key = f"{resource['resourceType']}/{resource['id']}"
+        cited = self.sources[f"{resource['resourceType']}/{resource['id']}"]
         for s in sources:
-            if s not in self.sources[key]:
-                self.sources[key].append(s)
+            cited[s] = None
 
     def url(self, rtype: str, rid: str) -> str:
         return f"{self.base}/{rtype}/{rid}"
@@ -52,10 +61,17 @@ class BuildContext:
         return [(d, f) for d in self.documents if kind in (None, d.kind) for f in d.facts if isinstance(f, cls)]
 
     def findings_for(self, code: str, value: str | None = None) -> list:
-        return [f for f in self.findings if f.code == code and (value is None or f.value == value)]
+        count, index = self._findings_index
+        if count != len(self.findings):  # findings are appended while the build runs: index again when they grow
+            index = defaultdict(list)
+            for f in self.findings:
+                index[f.code].append(f)
+            self._findings_index = (len(self.findings), index)
+        return [f for f in index.get(code, []) if value is None or f.value == value]
 
+    @cached_property
     def recorded(self) -> str:
-        """A deterministic 'recorded' instant: the newest date any document states."""
+        """A deterministic 'recorded' instant: the newest date any document states (read once per build)."""
         dates = [f.value for d in self.documents for f in d.facts
                  if getattr(f, "name", "").endswith("date") and re.fullmatch(r"\d{4}-\d{2}-\d{2}", getattr(f, "value", ""))]
         return (max(dates) if dates else "1970-01-01") + "T00:00:00Z"

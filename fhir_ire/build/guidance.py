@@ -4,14 +4,15 @@ diagnosis is not among the code's documented related diagnoses."""
 from collections import defaultdict
 
 from fhir_ire.build.context import BuildContext, slug
-from fhir_ire.build.rules import action, has_code, plan_definition, starts_with
+from fhir_ire.build.rules import action, distinct_statements, has_code, plan_definition, starts_with
 from fhir_ire.build.valueset import contraindication_families
 from fhir_ire.facts import CodeDescription, NotReportedWith, Statement
 from fhir_ire.sources.shapes import cpt_category, is_cpt
 from fhir_ire.uris import CPT, HCPCS, ICD10CM
 
-ACTIVE = ("%conditions.where(clinicalStatus.empty() or clinicalStatus.coding.where(code = 'active' or "
-          "code = 'recurrence' or code = 'relapse').exists())")
+ACTIVE = ("%conditions.where(clinicalStatus.empty() or clinicalStatus.coding.where(code in ('active' | 'recurrence' | "
+          "'relapse')).exists())")
+LISTED = 12  # documentation items a guidance card lists; every source stays in Provenance
 
 
 def _system(code: str) -> str:
@@ -19,44 +20,54 @@ def _system(code: str) -> str:
 
 
 def category_iii_rule(ctx: BuildContext) -> dict | None:
+    """One action for every Category III code: the guidance is the same for each, so it is written once."""
     codes = sorted({f.code for _, f in ctx.facts(CodeDescription) if cpt_category(f.code) == "category-iii"})
-    about = [s for _, s in ctx.facts(Statement) if s.topic == "category-iii" and "code" in s.text.lower()
-             and len(s.text) <= 220 and s.text[:1].isupper()][:4]
-    docs = [s for _, s in ctx.facts(Statement) if s.topic == "documentation"]
-    if not codes or not (about or docs):
+    about_all = [s for _, s in ctx.facts(Statement) if s.topic == "category-iii" and "code" in s.text.lower()
+                 and len(s.text) <= 220 and s.text[:1].isupper()]
+    docs_all = [s for _, s in ctx.facts(Statement) if s.topic == "documentation"]
+    if not codes or not (about_all or docs_all):
         return None
+    about, _ = distinct_statements(about_all, 4)
+    docs, more = distinct_statements(docs_all, LISTED)
+    items = list(dict.fromkeys(item for s in docs for item in (s.items or (s.text,))))
     detail = "\n".join([f"> {s.text}" for s in about] + (["", "Documentation payers may request:"] if docs else [])
-                       + [f"- {item}" for s in docs for item in (s.items or (s.text,))])
-    actions = [action(ctx, f"category-iii-{slug(c)}",
-                      f"CPT {c} is a Category III code: coverage varies by payer; keep documentation of medical "
-                      f"necessity and outcomes", detail, "guideline", "info", [has_code("%orderCodes", CPT, [c])],
-                      [s.source for s in about + docs]) for c in codes]
-    files = sorted({s.source.file for s in about + docs})
-    return plan_definition(ctx, "category-iii-guidance", "Category III codes: coverage and documentation guidance",
-                           "Guidance for orders of Category III CPT codes, from the source documents.",
-                           ctx.doc(files[0]).title, [{"system": CPT, "code": c} for c in codes], actions,
-                           documents=files)
+                       + [f"- {item}" for item in items]
+                       + ([f"- (and {more} more statements in the cited documents)"] if more else []))
+    act = action(ctx, "category-iii", "Category III CPT code: coverage varies by payer; keep documentation of medical "
+                 "necessity and outcomes", detail, "guideline", "info", [has_code("%orderCodes", CPT, codes)],
+                 [s.source for s in about + docs])
+    files = sorted({s.source.file for s in about_all + docs_all})
+    pd = plan_definition(ctx, "category-iii-guidance", "Category III codes: coverage and documentation guidance",
+                         "Guidance for orders of Category III CPT codes, from the source documents.",
+                         ctx.doc(files[0]).title, [{"system": CPT, "code": c} for c in codes], [act],
+                         documents=files)
+    ctx.cite(pd, *[s.source for s in about_all + docs_all])
+    return pd
 
 
 def not_reported_with_rule(ctx: BuildContext) -> dict | None:
-    edits = [(d, f) for d, f in ctx.facts(NotReportedWith)]
+    """One action per edit (a code and the codes it must not be reported with), however many documents state it."""
+    edits = defaultdict(list)
+    for doc, f in ctx.facts(NotReportedWith):
+        edits[(f.code, tuple(f.others))].append((doc, f))
     if not edits:
         return None
     actions = []
-    for n, (doc, f) in enumerate(edits, start=1):
-        others = list(f.others)
+    for n, ((code, others), stated) in enumerate(edits.items(), start=1):
+        doc, f = stated[0]
         draft_has = " or ".join(has_code("code.coding", s, [o for o in others if _system(o) == s])
                                 for s in (CPT, HCPCS) if any(_system(o) == s for o in others))
         actions.append(action(
-            ctx, f"not-reported-with-{slug(f.code)}-{n}",
-            f"Do not report {f.code} with {', '.join(others)}: remove the conflicting order",
-            f"> {f.source.quote}\n\nSource: {doc.title} ({f.source.cite()}).", "claim", "warning",
-            [has_code("%orderCodes", _system(f.code), [f.code]),
+            ctx, f"not-reported-with-{slug(code)}-{n}",
+            f"Do not report {code} with {', '.join(others)}: remove the conflicting order",
+            f"> {f.source.quote}\n\nSource: {doc.title} ({f.source.cite()})"
+            + (f" and {len(stated) - 1} more documents." if len(stated) > 1 else "."), "claim", "warning",
+            [has_code("%orderCodes", _system(code), [code]),
              " or ".join(has_code("%draftCodes", s, [o for o in others if _system(o) == s])
                          for s in (CPT, HCPCS) if any(_system(o) == s for o in others))],
-            [f.source], remove=f"%draftOrders.where({draft_has})"))
-    codes = sorted({f.code for _, f in edits})
-    files = sorted({d.file for d, _ in edits})
+            [g.source for _, g in stated], remove=f"%draftOrders.where({draft_has})"))
+    codes = sorted({code for code, _ in edits})
+    files = sorted({d.file for stated in edits.values() for d, _ in stated})
     return plan_definition(ctx, "not-reported-with", "Codes that must not be reported together",
                            "Bundling edits: codes the source documents say must not be reported with these codes.",
                            ctx.doc(files[0]).title, [{"system": _system(c), "code": c} for c in codes], actions,

@@ -61,7 +61,7 @@ def build_provenance(ctx: BuildContext, resources: list[dict]) -> list[dict]:
                 "reference": f"DocumentReference/{ctx.doc_id(s.file)}",
                 "display": f"{s.cite()}: \"{s.quote[:900]}\""}})
         out.append({"resourceType": "Provenance", "id": fhir_id(f"prov-{res['resourceType'].lower()}-{res['id']}"),
-                    "target": [{"reference": key}], "recorded": ctx.recorded(),
+                    "target": [{"reference": key}], "recorded": ctx.recorded,
                     "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
                                              "code": "CREATE"}]},
                     "agent": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",

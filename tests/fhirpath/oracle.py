@@ -3,6 +3,7 @@ Also the hook variables of every recorded request, built as the engine builds th
 
 import json
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 import fhirpathpy
@@ -31,8 +32,13 @@ def outcome(fn, env):
         return ("fails", "error")
 
 
+@lru_cache(maxsize=None)
+def reference(text: str):
+    return fhirpathpy.compile(text)
+
+
 def oracle(text: str, env: dict):
-    return outcome(lambda r, e: fhirpathpy.evaluate(r, text, e), env)
+    return outcome(lambda r, e: reference(text)(r, e), env)
 
 
 def recorded_requests() -> list[dict]:

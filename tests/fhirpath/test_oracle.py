@@ -1,12 +1,15 @@
 """Every condition and removal expression of every rule, compiled, gives fhirpathpy's answer on every recorded
 hook request (and on variants of them that make payer and code tests true)."""
 
+import importlib.util
 import random
+from datetime import date
 
 import pytest
 
+from fhir_ire.build.command import output_files
 from fhir_ire.crd.rules import RuleIndex
-from fhir_ire.store import load_bundles
+from fhir_ire.store import ResourceIndex, load_bundles
 
 from .oracle import ROOT, hook_variables, oracle, outcome, recorded_requests
 
@@ -18,7 +21,7 @@ def variants(rules: RuleIndex, envs: list[dict], extra: int, seed: int = 10) -> 
     payers, codes = sorted(rules.payers), sorted(rules.by_code)
     out = list(envs)
     for env in envs:
-        out += [{**env, "payerId": [p]} for p in payers[:8]]
+        out += [{**env, "payerId": [p]} for p in payers[:4]]
     for _ in range(extra):
         env = rng.choice(envs)
         ordered = [{"system": s, "code": c} for s, c in rng.sample(codes, min(len(codes), rng.randint(1, 2)))]
@@ -63,3 +66,31 @@ def test_compiled_committed_rules_agree_with_fhirpathpy(committed):
     bad, count, true = disagreements(rules, envs)
     assert bad == []
     assert count >= len(rules.expressions) * len(envs) and 0 < true < count
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """The seeds and 240 generated mixed documents (benchmarks/corpus.py), built: a large rule set."""
+    spec = importlib.util.spec_from_file_location("corpus", ROOT / "benchmarks" / "corpus.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    seeds = tmp_path_factory.mktemp("generated")
+    corpus.generate(seeds, 240, with_seeds=True)
+    files, _, _ = output_files(seeds, None, as_of=date(2026, 1, 15))
+    index = ResourceIndex()
+    for name, bundle in files.items():
+        if "/" not in name and bundle.get("resourceType") == "Bundle":
+            for entry in bundle["entry"]:
+                index.add(entry["resource"])
+    rules = RuleIndex(index)
+    envs = [env for request in recorded_requests() for env in hook_variables(request, None)]
+    return rules, variants(rules, envs, extra=40)
+
+
+def test_compiled_generated_rules_agree_with_fhirpathpy(generated):
+    rules, envs = generated
+    assert rules.count >= 80 and len(rules.expressions) >= 150
+    assert [t for t, e in rules.expressions.items() if not e.native] == []
+    bad, count, true = disagreements(rules, envs)
+    assert bad == []
+    assert 0 < true < count
