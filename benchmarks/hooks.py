@@ -1,0 +1,127 @@
+"""Request paths against the ceiling, in one run: a bare Flask endpoint served by granian exactly as `fhir-ire serve`
+serves the app (benchmarks/ceiling.py), then the CRD order-sign hook in three scenarios (and, with --paths, the
+terminology and read paths), with wrk: requests/s and its ratio to the ceiling, p50/p99, errors, and the
+server's CPU time per request. With --scale, the same hooks again over bundles built from the seeds plus 1,000
+generated mixed documents and plus 10,000 generated payer policies (benchmarks/corpus.py): cost against the seeds'.
+
+    .venv/bin/python benchmarks/hooks.py [--seconds 10] [--connections 32] [--paths] [--scale] [--work DIR]
+
+Run it on an otherwise idle machine when you can; the ratios are measured side by side so that noise cancels."""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from corpus import generate
+from serving import ROOT, free_port, run_wrk, server, warm
+
+FIXTURES = ROOT / "tests" / "crd" / "fixtures"
+PATHS = {  # GET paths measured with --paths (terminology, reads, search)
+    "$lookup ICD-10-CM": "/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=C25.0",
+    "$translate CPT->ICD-10-CM": "/fhir/ConceptMap/$translate?url={base}/ConceptMap/cpt-to-icd10cm"
+                                 "&system=http://www.ama-assn.org/go/cpt&code=0600T",
+    "read CodeSystem": "/fhir/CodeSystem/cpt",
+    "search by url": "/fhir/ValueSet?url={base}/ValueSet/procedures-irreversible-electroporation",
+    "$expand ICD-10-CM filter": "/fhir/ValueSet/$expand?url=http://hl7.org/fhir/sid/icd-10-cm?fhir_vs"
+                                "&filter=epilepsy&count=20",
+}
+BASE = "http://fhir-ire.org/fhir"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def scenarios() -> dict[str, dict]:
+    """One not-covered order; Medicare fee-for-service; three orders with a bundling conflict and a
+    contraindication (the bundling fixture's orders, the contraindication fixture's conditions)."""
+    three = fixture("order-sign-bundling-conflict")
+    three["prefetch"]["conditions"] = fixture("order-sign-contraindication")["prefetch"]["conditions"]
+    return {"not-covered": fixture("order-sign-not-covered"), "medicare-ffs": fixture("order-sign-medicare-ffs"),
+            "three-orders": three}
+
+
+def serve_ours(bundles: Path, workers: int):
+    port = free_port()
+    cmd = [sys.executable, "-m", "fhir_ire.cli", "serve", "--bundles", str(bundles), "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers)]
+    return port, server(cmd, port)
+
+
+def measure_hooks(bundles: Path, args, ceiling_port: int, ceiling_pid: int, paths: bool) -> dict:
+    """{name: wrk result} for the ceiling (GET and POST) and every scenario on these bundles."""
+    bodies = scenarios()
+    results = {"ceiling GET": run_wrk(f"http://127.0.0.1:{ceiling_port}/ceiling", ceiling_pid, None, args.seconds,
+                                      args.connections),
+               "ceiling POST": run_wrk(f"http://127.0.0.1:{ceiling_port}/ceiling", ceiling_pid,
+                                       bodies["not-covered"], args.seconds, args.connections)}
+    port, running = serve_ours(bundles, args.workers)
+    with running as pid:
+        for name, body in bodies.items():
+            url = f"http://127.0.0.1:{port}/cds-services/order-sign-crd"
+            warm(url, body)
+            results[f"order-sign {name}"] = run_wrk(url, pid, body, args.seconds, args.connections)
+        for name, path in (PATHS.items() if paths else []):
+            url = f"http://127.0.0.1:{port}" + path.format(base=BASE)
+            warm(url, None, n=4)
+            results[name] = run_wrk(url, pid, None, args.seconds, args.connections)
+    return results
+
+
+def print_table(title: str, results: dict) -> None:
+    print(f"\n{title}")
+    print(f"{'path':32} {'req/s':>8} {'x ceiling':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} {'errors':>6}")
+    for name, r in results.items():
+        ceiling = results["ceiling POST" if name.startswith("order-sign") else "ceiling GET"]["rps"]
+        print(f"{name:32} {r['rps']:8.0f} {r['rps'] / ceiling:9.2f} {r['p50']:8.2f} {r['p99']:8.2f} "
+              f"{r['cpu_ms']:10.3f} {r['errors']:6d}")
+
+
+def scaled_bundles(work: Path, name: str, n: int, kind: str) -> Path:
+    """Bundles of the seeds plus n generated documents, built once and kept in work/ (delete it to rebuild)."""
+    out = work / f"{name}-bundles"
+    if not (out / "03-coverage.json").exists():
+        seeds = work / f"{name}-seeds"
+        generate(seeds, n, kind=kind, with_seeds=True)
+        print(f"building {name} ({n} {kind} documents + seeds) ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "fhir_ire.cli", "build", "--seeds", str(seeds), "--out", str(out)],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=int, default=10, help="wrk duration per path (default 10)")
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--workers", type=int, default=2, help="granian workers, ours and the ceiling's (default 2)")
+    p.add_argument("--paths", action="store_true", help="also the terminology, read and search paths")
+    p.add_argument("--scale", action="store_true", help="also with 1,000 mixed documents and 10,000 payer policies")
+    p.add_argument("--work", type=Path, default=Path("/tmp/fhir-ire-bench"), help="where scaled bundles are kept")
+    args = p.parse_args(argv)
+    port = free_port()
+    ceiling = server([sys.executable, str(ROOT / "benchmarks" / "ceiling.py"), str(port), str(args.workers)], port,
+                     env={"PYTHONPATH": str(ROOT / "benchmarks")})
+    with ceiling as ceiling_pid:
+        levels = {"seeds": ROOT / "bundles"}
+        if args.scale:
+            levels["seeds + 1,000 mixed documents"] = scaled_bundles(args.work, "mixed-1000", 1000, "mixed")
+            levels["seeds + 10,000 payer policies"] = scaled_bundles(args.work, "policies-10000", 10000, "policy")
+        tables = {}
+        for level, bundles in levels.items():
+            tables[level] = measure_hooks(bundles, args, port, ceiling_pid, args.paths and level == "seeds")
+            print_table(f"{level} ({bundles}), wrk -t2 -c{args.connections} -d{args.seconds}s", tables[level])
+    if args.scale:
+        print("\nhook cost against the seeds alone (server CPU per request; requests/s as a ratio to each run's "
+              "ceiling)")
+        base = tables["seeds"]
+        for level, results in list(tables.items())[1:]:
+            for name, r in results.items():
+                if name.startswith("order-sign"):
+                    print(f"{level:32} {name:28} CPU {r['cpu_ms'] / base[name]['cpu_ms']:5.2f}x   "
+                          f"throughput {(r['rps'] / results['ceiling POST']['rps']) / (base[name]['rps'] / base['ceiling POST']['rps']):5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
