@@ -5,11 +5,13 @@ server's CPU time per request. With --scale, the same hooks again over bundles b
 generated mixed documents and plus 10,000 generated payer policies (benchmarks/corpus.py): cost against the seeds'.
 
     .venv/bin/python benchmarks/hooks.py [--seconds 10] [--connections 32] [--paths] [--scale] [--work DIR]
+                                         [--compare CHECKOUT]
 
 Run it on an otherwise idle machine when you can; the ratios are measured side by side so that noise cancels."""
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,51 +45,59 @@ def scenarios() -> dict[str, dict]:
             "three-orders": three}
 
 
-def serve_ours(bundles: Path, workers: int):
+def source_env(source: Path | None) -> dict:
+    """The environment that runs another checkout's code (for --compare), or ours."""
+    return {"PYTHONPATH": str(source)} if source else {}
+
+
+def serve_ours(bundles: Path, workers: int, source: Path | None = None):
     port = free_port()
     cmd = [sys.executable, "-m", "fhir_ire.cli", "serve", "--bundles", str(bundles), "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers)]
-    return port, server(cmd, port)
+    return port, server(cmd, port, env=source_env(source))
 
 
-def measure_hooks(bundles: Path, args, ceiling_port: int, ceiling_pid: int, paths: bool) -> dict:
-    """{name: wrk result} for the ceiling (GET and POST) and every scenario on these bundles."""
+def measure_hooks(bundles: dict, args, ceiling_port: int, ceiling_pid: int, paths: bool) -> dict:
+    """{name: wrk result} for the ceiling (GET and POST) and every scenario, on each {label: (bundles, source)}."""
     bodies = scenarios()
     results = {"ceiling GET": run_wrk(f"http://127.0.0.1:{ceiling_port}/ceiling", ceiling_pid, None, args.seconds,
                                       args.connections),
                "ceiling POST": run_wrk(f"http://127.0.0.1:{ceiling_port}/ceiling", ceiling_pid,
                                        bodies["not-covered"], args.seconds, args.connections)}
-    port, running = serve_ours(bundles, args.workers)
-    with running as pid:
-        for name, body in bodies.items():
-            url = f"http://127.0.0.1:{port}/cds-services/order-sign-crd"
-            warm(url, body)
-            results[f"order-sign {name}"] = run_wrk(url, pid, body, args.seconds, args.connections)
-        for name, path in (PATHS.items() if paths else []):
-            url = f"http://127.0.0.1:{port}" + path.format(base=BASE)
-            warm(url, None, n=4)
-            results[name] = run_wrk(url, pid, None, args.seconds, args.connections)
+    for label, (folder, source) in bundles.items():
+        port, running = serve_ours(folder, args.workers, source)
+        with running as pid:
+            for name, body in bodies.items():
+                url = f"http://127.0.0.1:{port}/cds-services/order-sign-crd"
+                warm(url, body)
+                results[f"order-sign {name}{label}"] = run_wrk(url, pid, body, args.seconds, args.connections)
+            for name, path in (PATHS.items() if paths else []):
+                url = f"http://127.0.0.1:{port}" + path.format(base=BASE)
+                warm(url, None, n=4)
+                results[f"{name}{label}"] = run_wrk(url, pid, None, args.seconds, args.connections)
     return results
 
 
 def print_table(title: str, results: dict) -> None:
     print(f"\n{title}")
-    print(f"{'path':32} {'req/s':>8} {'x ceiling':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} {'errors':>6}")
+    print(f"{'path':40} {'req/s':>8} {'x ceiling':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} {'errors':>6}")
     for name, r in results.items():
         ceiling = results["ceiling POST" if name.startswith("order-sign") else "ceiling GET"]["rps"]
-        print(f"{name:32} {r['rps']:8.0f} {r['rps'] / ceiling:9.2f} {r['p50']:8.2f} {r['p99']:8.2f} "
+        print(f"{name:40} {r['rps']:8.0f} {r['rps'] / ceiling:9.2f} {r['p50']:8.2f} {r['p99']:8.2f} "
               f"{r['cpu_ms']:10.3f} {r['errors']:6d}")
 
 
-def scaled_bundles(work: Path, name: str, n: int, kind: str) -> Path:
-    """Bundles of the seeds plus n generated documents, built once and kept in work/ (delete it to rebuild)."""
-    out = work / f"{name}-bundles"
+def scaled_bundles(work: Path, name: str, n: int, kind: str, source: Path | None = None) -> Path:
+    """Bundles of the seeds plus n generated documents, built once (by source's code when given) and kept in
+    work/ (delete it to rebuild)."""
+    out = work / (f"{name}-bundles" + ("-compared" if source else ""))
     if not (out / "03-coverage.json").exists():
         seeds = work / f"{name}-seeds"
-        generate(seeds, n, kind=kind, with_seeds=True)
-        print(f"building {name} ({n} {kind} documents + seeds) ...", file=sys.stderr)
+        if not seeds.is_dir():
+            generate(seeds, n, kind=kind, with_seeds=True)
+        print(f"building {out.name} ({n} {kind} documents + seeds) ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "fhir_ire.cli", "build", "--seeds", str(seeds), "--out", str(out)],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env={**os.environ, **source_env(source)})
     return out
 
 
@@ -99,19 +109,25 @@ def main(argv=None) -> None:
     p.add_argument("--paths", action="store_true", help="also the terminology, read and search paths")
     p.add_argument("--scale", action="store_true", help="also with 1,000 mixed documents and 10,000 payer policies")
     p.add_argument("--work", type=Path, default=Path("/tmp/fhir-ire-bench"), help="where scaled bundles are kept")
+    p.add_argument("--compare", type=Path, metavar="CHECKOUT",
+                   help="also serve another checkout of fhir-ire (its code and its bundles/), e.g. a git worktree "
+                        "of an older commit: rows marked 'before'")
     args = p.parse_args(argv)
     port = free_port()
     ceiling = server([sys.executable, str(ROOT / "benchmarks" / "ceiling.py"), str(port), str(args.workers)], port,
                      env={"PYTHONPATH": str(ROOT / "benchmarks")})
+    levels = {"seeds": (ROOT / "bundles", args.compare and args.compare / "bundles")}
+    if args.scale:
+        for level, name, n, kind in (("seeds + 1,000 mixed documents", "mixed-1000", 1000, "mixed"),
+                                     ("seeds + 10,000 payer policies", "policies-10000", 10000, "policy")):
+            levels[level] = (scaled_bundles(args.work, name, n, kind),
+                             args.compare and scaled_bundles(args.work, name, n, kind, args.compare))
+    tables = {}
     with ceiling as ceiling_pid:
-        levels = {"seeds": ROOT / "bundles"}
-        if args.scale:
-            levels["seeds + 1,000 mixed documents"] = scaled_bundles(args.work, "mixed-1000", 1000, "mixed")
-            levels["seeds + 10,000 payer policies"] = scaled_bundles(args.work, "policies-10000", 10000, "policy")
-        tables = {}
-        for level, bundles in levels.items():
-            tables[level] = measure_hooks(bundles, args, port, ceiling_pid, args.paths and level == "seeds")
-            print_table(f"{level} ({bundles}), wrk -t2 -c{args.connections} -d{args.seconds}s", tables[level])
+        for level, (ours, theirs) in levels.items():
+            served = {"": (ours, None)} | ({" (before)": (theirs, args.compare)} if theirs else {})
+            tables[level] = measure_hooks(served, args, port, ceiling_pid, args.paths and level == "seeds")
+            print_table(f"{level}, wrk -t2 -c{args.connections} -d{args.seconds}s", tables[level])
     if args.scale:
         print("\nhook cost against the seeds alone (server CPU per request; requests/s as a ratio to each run's "
               "ceiling)")
@@ -119,8 +135,10 @@ def main(argv=None) -> None:
         for level, results in list(tables.items())[1:]:
             for name, r in results.items():
                 if name.startswith("order-sign"):
-                    print(f"{level:32} {name:28} CPU {r['cpu_ms'] / base[name]['cpu_ms']:5.2f}x   "
-                          f"throughput {(r['rps'] / results['ceiling POST']['rps']) / (base[name]['rps'] / base['ceiling POST']['rps']):5.2f}x")
+                    throughput = (r["rps"] / results["ceiling POST"]["rps"]) / (base[name]["rps"]
+                                                                                 / base["ceiling POST"]["rps"])
+                    print(f"{level:32} {name:36} CPU {r['cpu_ms'] / base[name]['cpu_ms']:5.2f}x   "
+                          f"throughput {throughput:5.2f}x")
 
 
 if __name__ == "__main__":

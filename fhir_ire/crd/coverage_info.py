@@ -1,6 +1,5 @@
 """The CRD coverage-information extension for one order, shaped for CRD 2.2 or 2.0.1, with the invariants kept."""
 
-import copy
 import json
 import uuid
 from datetime import date
@@ -34,7 +33,7 @@ def coverage_information(det: dict, coverage_ref: dict, hook: str, request: dict
                          expiry: str | None = None) -> dict:
     """det: covered, pa-needed, doc-needed[], doc-purpose[], info-needed[], reason (text), reason-code (a CRD
     coverage-assertion reason such as `technical`)."""
-    det = copy.deepcopy(det)
+    det = dict(det)  # the rule's determination serves every request: keys below are reassigned, never mutated
     old = is_v2_0(request)
     if hook == "order-select":  # a secondary hook never asks for clinical or administrative documentation
         det["doc-needed"] = [d for d in det.get("doc-needed", []) if d not in CLINICAL_DOCS]
@@ -123,7 +122,7 @@ def _coverage_of(ext: dict):
 def with_extensions(order: dict, exts: list[dict]) -> dict:
     """The whole order, unchanged but for its coverage-information about these coverages, replaced by exts
     (CRD resp-37: nothing else changes; another coverage's assertion stays)."""
-    out = copy.deepcopy(order)
+    out = dict(order)  # only the extension list is new; the rest is the request's own, encoded as it came
     ours = {_coverage_of(e) for e in exts}
     out["extension"] = [e for e in out.get("extension") or [] if e.get("url") != CRD_COVERAGE_INFORMATION
                         or _coverage_of(e) not in ours] + exts

