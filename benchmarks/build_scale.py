@@ -3,6 +3,7 @@
 `fhir-ire build` process, measured with wait4 (wall time, peak resident memory).
 
     .venv/bin/python benchmarks/build_scale.py [--sizes 100 1000] [--policies 10000] [--work DIR]
+                                               [--compare CHECKOUT]
 
 Time per document should stay flat from 100 to 1,000 (the build is linear), memory bounded."""
 
@@ -18,11 +19,12 @@ from corpus import generate
 from serving import ROOT
 
 
-def measure_build(seeds: Path, out: Path) -> dict:
+def measure_build(seeds: Path, out: Path, source: Path | None = None) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     start = time.monotonic()
+    env = {**os.environ, "PYTHONPATH": str(source)} if source else None
     proc = subprocess.Popen([sys.executable, "-m", "fhir_ire.cli", "build", "--seeds", str(seeds), "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - start
     if status != 0:
@@ -37,6 +39,7 @@ def main(argv=None) -> None:
     p.add_argument("--sizes", type=int, nargs="*", default=[100, 1000], help="mixed documents beside the seeds")
     p.add_argument("--policies", type=int, default=0, help="also build this many generated payer policies")
     p.add_argument("--work", type=Path, default=Path("/tmp/fhir-ire-build-bench"))
+    p.add_argument("--compare", type=Path, metavar="CHECKOUT", help="build with another checkout's code instead")
     args = p.parse_args(argv)
     runs = [("seeds", 0, "mixed")] + [(f"mixed-{n}", n, "mixed") for n in args.sizes]
     if args.policies:
@@ -47,7 +50,7 @@ def main(argv=None) -> None:
         seeds = args.work / name
         shutil.rmtree(seeds, ignore_errors=True)
         generate(seeds, n, kind=kind, with_seeds=True)
-        r = measure_build(seeds, args.work / f"{name}-out")
+        r = measure_build(seeds, args.work / f"{name}-out", args.compare)
         print(f"{name:18} {r['documents']:9d} {r['seconds']:8.1f} {r['cpu']:8.1f} "
               f"{r['cpu'] * 1000 / r['documents']:8.1f} {r['peak_mb']:8.0f} {r['out_mb']:9.1f} "
               f"{r['out_mb'] * 1000 / r['documents']:8.1f}", flush=True)
