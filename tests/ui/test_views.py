@@ -224,3 +224,33 @@ def test_quotes_show_markdown_bold_and_escape_everything_else(app):
     assert str(emphasis("will **not** be <covered> & __paid__")) == \
         "will <strong>not</strong> be &lt;covered&gt; &amp; <strong>paid</strong>"
     assert str(emphasis("a ** b ** c")) == "a ** b ** c"  # stray asterisks are not emphasis
+
+
+@pytest.fixture(scope="module")
+def rebuilt_app(tmp_path_factory):
+    """The seeds plus the synthetic documents (a criteria + prior-authorization policy, an investigational one,
+    another guide and code reports), rebuilt: pages over knowledge they were not written against."""
+    import shutil
+
+    from fhir_ire.build.command import build_to
+    from tests.conftest import ROOT
+
+    seeds = tmp_path_factory.mktemp("seeds")
+    for p in list((ROOT / "seeds").iterdir()) + list((ROOT / "tests/build/fixtures/synthetic").iterdir()):
+        shutil.copy(p, seeds / p.name)
+    out = tmp_path_factory.mktemp("bundles") / "bundles"
+    build_to(seeds, out, ROOT / "tests/build/fixtures/nucc-sample.csv")
+    return create_app({"BUNDLES": str(out)})
+
+
+def test_pages_over_a_rebuild_with_more_policies(rebuilt_app):
+    client = rebuilt_app.test_client()
+    pages = crawl(client, "/ui")
+    catalog = rebuilt_app.extensions["fhir_ire.ui"]
+    labels = {cell.verdict[0] for cell in catalog.cells.values()}
+    assert {"Not covered", "Prior authorization", "No policy"} <= labels
+    pa = next(c for c in catalog.cells.values() if c.verdict[0] == "Prior authorization")
+    page = client.get(f"/ui/coverage/{pa.payer}/{pa.code}").get_data(as_text=True)
+    assert "Prior authorization required" in page and "Criteria and documentation" in page
+    assert "read it in the source" in page
+    assert len(pages) > len(catalog.sources) + len(catalog.payers)
