@@ -154,7 +154,13 @@ def init(app, index, config, prefix="/ui", root=""):
         response = answer.get_json(silent=True) or {}
         return {"request": body, "status": answer.status_code, "response": response, "path": path,
                 "rows": ui_hooks.coverage_rows(response), "pretty": json.dumps,
-                "error": response.get("error") if answer.status_code >= 400 else None}
+                "error": _error_text(response) if answer.status_code >= 400 else None}
+
+    def _error_text(response: dict) -> str:
+        """The message of an error answer: CDS Hooks {"error": ...} or an OperationOutcome's diagnostics."""
+        issues = [i.get("diagnostics") or (i.get("details") or {}).get("text") or i.get("code")
+                  for i in response.get("issue") or []]
+        return response.get("error") or "; ".join(i for i in issues if i) or "the service refused the request"
 
     def _system_of(code):
         """The code system of an ordered code: the first that holds it among the procedure code systems, else CPT."""

@@ -169,10 +169,14 @@ def test_hook_console_returns_the_not_covered_card_for_the_payer(tab, base_url):
     assert cards.locator(".summary").all_inner_texts() == [c["summary"] for c in response["cards"]]
     links = [a.get_attribute("href") for a in cards.locator(".links a").all()]
     assert links and all("/ui/sources/" in h or h.startswith("http") for h in links)
-    # the policy's own card (or, where the service sends the determination only as a system action, the order's
-    # coverage-information) says not covered, quoting the policy
-    policy_said = [c for c in response["cards"] if "not covered" in c["summary"].lower()]
-    assert policy_said or "not covered" in json.dumps(response["systemActions"]).lower()
+    # the determination: a not-covered card where the service sends one, and in any case the order's
+    # coverage-information (CRD resp-12/25 send it as a system action only) says not-covered, with the policy's reason
+    info = [sub for a in response["systemActions"] for ext in a["resource"].get("extension", [])
+            if ext["url"].endswith("ext-coverage-information") for sub in ext["extension"]]
+    assert {"url": "covered", "valueCode": "not-covered"} in info
+    assert any(sub["url"] == "reason" for sub in info)
+    assert all("not covered" in c["summary"].lower() for c in response["cards"] if c["source"].get("topic", {}).get(
+        "code") == "coverage-info")
     tab.shot("hooks")
 
 

@@ -254,3 +254,12 @@ def test_pages_over_a_rebuild_with_more_policies(rebuilt_app):
     assert "Prior authorization required" in page and "Criteria and documentation" in page
     assert "read it in the source" in page
     assert len(pages) > len(catalog.sources) + len(catalog.payers)
+
+
+def test_console_shows_why_the_service_refused_a_request(app):
+    page = app.test_client().get("/ui/hooks?hook=order-sign&payer=A+payer+nobody+knows&code=0600T")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    status = re.search(r"HTTP (\d{3})", text).group(1)
+    if status != "200":  # CRD hook-13: a payer the service does not handle may be refused; the page says why
+        assert re.search(r'class="error-message">[^<]{10,}<', text)
