@@ -11,6 +11,7 @@ from fhir_ire.store import ResourceIndex
 from fhir_ire.web.ui_rules import determination, verdict
 from fhir_ire.web.ui_sources import Source, load_sources
 
+RANK = {"covered": 0, "conditional": 1, "not-covered": 2}
 PAYER_TYPE = ("http://terminology.hl7.org/CodeSystem/organization-type", "pay")
 _LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
@@ -53,7 +54,18 @@ class Cell:
 
     @property
     def verdict(self) -> tuple[str, str]:
-        return verdict(self.entries[0][2] if self.entries else None)
+        """The headline: the way to coverage when the rule offers one (criteria, prior authorization), else its
+        refusal; a rule that covers some diagnoses and refuses the others has both (see also)."""
+        return verdict(self.ranked[0][2] if self.entries else None)
+
+    @property
+    def ranked(self) -> list[tuple[Rule, dict, dict]]:
+        return sorted(self.entries, key=lambda e: RANK.get(e[2].get("covered"), len(RANK)))
+
+    @property
+    def also(self) -> list[tuple[str, str]]:
+        """The other verdicts the cell's actions give."""
+        return [v for v in dict.fromkeys(verdict(e[2]) for e in self.entries) if v != self.verdict]
 
 
 def _literals(action: dict) -> set[str]:

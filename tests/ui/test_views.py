@@ -94,7 +94,12 @@ def test_the_matrix_is_payers_by_governed_codes_from_any_index():
                                          "code": "pay"}]}]})
     index.add(_rule("r1", "p1", ["X1", "X2"], {"covered": "conditional", "pa-needed": "auth-needed"}))
     index.add(_rule("r2", None, ["X3"], {"covered": "not-covered"}))
+    both = _rule("r3", "p2", ["X2"], {"covered": "not-covered"})  # other indications first, as the build writes it
+    both["action"] += _rule("r3", "p2", ["X2"], {"covered": "conditional", "pa-needed": "auth-needed"})["action"]
+    index.add(both)
     catalog = Catalog(index)
+    assert catalog.cells[("p2", "X2")].verdict[0] == "Prior authorization"
+    assert [v[0] for v in catalog.cells[("p2", "X2")].also] == ["Not covered"]
     assert [c for _, c in catalog.codes] == ["X1", "X2", "X3"]
     assert catalog.cells[("p1", "X1")].verdict[0] == "Prior authorization"
     assert catalog.cells[("p1", "X1")].entries[0][0].short == "policy N-r1"
