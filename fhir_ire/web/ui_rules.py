@@ -94,7 +94,7 @@ def describe(expression: str, names: dict[str, dict[str, str]] | None = None) ->
     empty = expr.endswith(".empty()")
     if not values:
         return f"{subject} is not known" if empty else f"{subject} is known" if expr.endswith(".exists()") else expression
-    if "startsWith" in scope:
+    if "startsWith" in scope or ".substring(0," in scope.replace(" ", ""):  # code families by prefix
         return f"{subject} has {'no' if empty else 'a'} code starting with {shown}"
     if empty:
         return f"{subject} is none of {shown}"

@@ -53,9 +53,11 @@ NAMES = {"%payerId": {"p1": "First Payer"}, "%linesOfBusiness": {"ma": "Medicare
     ("(%linesOfBusiness.empty() or %linesOfBusiness.where($this = 'ma').exists())",
      "either the coverage's line of business is not known, or the coverage's line of business is Medicare Advantage"),
     ("%reasonCodes.where(code.startsWith('C64')).empty()", "the order's diagnosis has no code starting with C64"),
+    ("%conditions.code.coding.where(code.substring(0, 3) in ('G40' | 'I48') or code.substring(0, 5) in ('Z95.0'))"
+     ".exists()", "a condition of the patient has a code starting with G40, I48, Z95.0"),
     ("%reasonCodes.where(memberOf('http://x/ValueSet/dx')).exists()", "the order's diagnosis has a code in Related diagnoses"),
     ("%payerId = 'p1' and %hook = 'order-sign'", "the patient's payer is First Payer; the hook is order-sign"),
-], ids=["equality", "or-chain", "in-collection", "either", "starts-with-none", "member-of", "and"])
+], ids=["equality", "or-chain", "in-collection", "either", "starts-with-none", "prefix-families", "member-of", "and"])
 def test_conditions_read_as_words(expression, words):
     assert describe(expression, NAMES) == words
 
