@@ -12,6 +12,7 @@ COMMANDS = {
     "build": ("fhir_ire.build.command", "read the documents, check the facts, write FHIR bundles"),
     "serve": ("fhir_ire.serve", "serve the bundles: FHIR terminology API and CDS Hooks"),
     "load": ("fhir_ire.load", "load the bundles into an existing FHIR R4 server"),
+    "audit": ("fhir_ire.crd.audit_command", "print the audit log of CDS Hooks calls and feedback as JSON lines"),
     "config": ("fhir_ire.config_command", "print the effective serve configuration (flags, FHIR_IRE_* variables, "
                                           "TOML file, defaults) with secrets masked"),
 }

@@ -172,6 +172,12 @@ OPTIONS: list[Option] = [
            key="FHIR_SERVERS", repeat=True, metavar="ORIGIN"),
     Option("jti-store", "JWT replay store: sqlite:///PATH or redis://HOST:PORT/DB (default: a SQLite file in the "
            "temporary folder)", None, metavar="URL", secret=False),
+    Option("audit-store", "where CDS Hooks calls, answers and feedback are kept (CRD found-37): sqlite:///PATH or "
+           "postgresql://USER@HOST/DB (default: a SQLite file in $XDG_STATE_HOME/fhir-ire)", None, metavar="URL"),
+    Option("audit-retention-days", "days the audit records are kept", 2190, positive, metavar="N"),
+    Option("feedback-max-bytes", "largest CDS Hooks feedback post in bytes (413 above it)", 64 * 1024, positive,
+           metavar="N"),
+    Option("feedback-max-items", "most feedback items in one post (413 above it)", 100, positive, metavar="N"),
     Option("cors-origin", "browser origin allowed to call the API (CORS), or * for any", [], origin, repeat=True,
            metavar="ORIGIN"),
     Option("certfile", "TLS certificate (PEM) to serve https", None, path, metavar="FILE"),

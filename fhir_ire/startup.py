@@ -20,6 +20,7 @@ def check(config: dict) -> None:
     for issuer, jwks in (config.get("TRUST") or {}).items():
         check_jwks(issuer, jwks)
     check_jti_store(config.get("JTI_STORE"))
+    check_audit_store(config.get("AUDIT_STORE"))
 
 
 def check_tls(certfile: str | None, keyfile: str | None, password: str | None) -> None:
@@ -71,6 +72,16 @@ def check_jti_store(url: str | None) -> None:
         if type(e).__module__.split(".")[0] != "redis":
             raise
         raise ConfigError(f"--jti-store: cannot use {mask_urls(url)}: {type(e).__name__}: {e}") from None
+
+
+def check_audit_store(url: str | None) -> None:
+    """The CRD audit store opens and has its tables (an answer whose record cannot be kept is never given)."""
+    from fhir_ire.crd.audit import AuditError, AuditStore
+
+    try:
+        AuditStore(url).check()
+    except AuditError as e:
+        raise ConfigError(f"--audit-store: {mask_urls(str(e))}") from None
 
 
 def reserve_port(host: str, port: int) -> tuple[socket.socket, str]:

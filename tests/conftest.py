@@ -4,12 +4,16 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+# The CDS Hooks audit store's default file lives under $XDG_STATE_HOME: tests never write into the real home folder.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="fhir-ire-test-state-")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -8,36 +8,24 @@ import fastjsonschema
 import jsonschema
 from flask import Blueprint, jsonify, request
 
+from fhir_ire.crd.audit import DEFAULT_RETENTION_DAYS, AuditError, AuditStore
 from fhir_ire.crd.hooks import CrdEngine, evaluate
 from fhir_ire.crd.security import AuthError, JwtChecker
 from fhir_ire.data import load as load_data
-from fhir_ire.errors import FhirError, InvalidRequest, NotFound
+from fhir_ire.errors import FhirError, InvalidRequest, NotFound, TooLarge
 from fhir_ire.terminology.outcome import error_outcome
-from fhir_ire.web.guard import loggable
 from fhir_ire.web.encoding import json_response
+from fhir_ire.web.guard import loggable
 from fhir_ire.web.limits import check_hook_size, parse_json
 
+FEEDBACK_MAX_BYTES = 64 * 1024  # one feedback post (CDS Hooks feedback is a few cards' outcomes)
+FEEDBACK_MAX_ITEMS = 100
 log = logging.getLogger("fhir_ire.cds")
 
 
 @lru_cache(maxsize=1)
 def request_validator():
     return jsonschema.Draft7Validator(load_data("crd/request-schema.json"))
-
-
-@lru_cache(maxsize=1)
-def request_check():
-    """The request schema compiled to Python once (fastjsonschema, formats unchecked as jsonschema leaves them):
-    25x faster on a valid request; jsonschema then words the error of an invalid one."""
-    return fastjsonschema.compile(load_data("crd/request-schema.json"), use_formats=False)
-
-
-def schema_problems(body: dict) -> list:
-    try:
-        request_check()(body)
-        return []
-    except fastjsonschema.JsonSchemaException:
-        return sorted(request_validator().iter_errors(body), key=lambda e: list(e.path))
 
 
 def parse_call(body_bytes: bytes, service: dict, limits) -> dict:
@@ -56,6 +44,37 @@ def parse_call(body_bytes: bytes, service: dict, limits) -> dict:
     return body
 
 
+@lru_cache(maxsize=1)
+def request_check():
+    """The request schema compiled to Python once (fastjsonschema, formats unchecked as jsonschema leaves them):
+    25x faster on a valid request; jsonschema then words the error of an invalid one."""
+    return fastjsonschema.compile(load_data("crd/request-schema.json"), use_formats=False)
+
+
+def schema_problems(body: dict) -> list:
+    try:
+        request_check()(body)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        return sorted(request_validator().iter_errors(body), key=lambda e: list(e.path))
+
+
+def parse_feedback(raw: bytes, limits, max_items: int) -> list[dict]:
+    """The items of a CDS Hooks feedback post (each with a card uuid and an outcome), at most max_items."""
+    body = parse_json(raw, limits, "The feedback body")
+    items = body.get("feedback") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise InvalidRequest("feedback must be an object with a 'feedback' array")
+    if len(items) > max_items:
+        raise TooLarge(f"A feedback post has {len(items):,} items; this service takes at most {max_items}")
+    for n, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("card"), str) or \
+                item.get("outcome") not in ("accepted", "overridden"):
+            raise InvalidRequest(f"feedback item {n} needs a 'card' (string) and an 'outcome' (accepted or "
+                                 "overridden)", expression=[f"feedback[{n}]"])
+    return items
+
+
 def init(app, index, config, prefix="/cds-services"):
     engine = CrdEngine(index, config)
     app.extensions["fhir_ire.crd"] = engine
@@ -63,6 +82,10 @@ def init(app, index, config, prefix="/cds-services"):
     if checker is None:
         log.warning("CDS Hooks JWT checks are OFF: hook calls are unauthenticated (start with --trust ISSUER=JWKS)")
     limits = app.extensions["fhir_ire.limits"]
+    audit = AuditStore(config.get("AUDIT_STORE"), int(config.get("AUDIT_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS))
+    app.extensions["fhir_ire.audit"] = audit
+    feedback_bytes = int(config.get("FEEDBACK_MAX_BYTES") or FEEDBACK_MAX_BYTES)
+    feedback_items = int(config.get("FEEDBACK_MAX_ITEMS") or FEEDBACK_MAX_ITEMS)
     bp = Blueprint("cds", __name__)
 
     def authenticate() -> dict:
@@ -94,27 +117,49 @@ def init(app, index, config, prefix="/cds-services"):
         authenticate()
         return jsonify(engine.discovery)
 
+    def kept(what: str, record, *args, **kwargs) -> None:
+        """found-37: an answer whose record cannot be kept is not given (503, the client may call again)."""
+        try:
+            record(*args, **kwargs)
+        except AuditError as e:
+            log.error("%s not answered: %s", what, e)
+            raise FhirError("The audit store is not available; call again later", status=503,
+                            code="transient") from None
+
     @bp.post("/<service_id>")
     def call(service_id):
-        authenticate()
-        body = parse_call(request.get_data(), service_of(service_id), limits)
-        log.info("CDS Hooks %s call, hookInstance %s", service_id, loggable(body.get("hookInstance")))
+        client = authenticate().get("iss")
+        service = service_of(service_id)
+        body, outcome, status = None, None, 200
         try:
+            body = parse_call(request.get_data(), service, limits)
+            log.info("CDS Hooks %s call, hookInstance %s", service_id, loggable(body.get("hookInstance")))
             outcome = evaluate(engine, service_id, body, fhir_base())
+            answer = outcome.response
+        except FhirError as err:
+            status, answer = err.status, error_outcome(err)
         except (TypeError, AttributeError, KeyError, ValueError) as e:
             # FHIR content the schema lets through but that is not shaped as FHIR (a payor that is not a list...)
             log.info("malformed FHIR content in a %s call: %s", service_id, type(e).__name__)
-            raise InvalidRequest("the request's FHIR resources are malformed (context or prefetch)") from None
-        return json_response(outcome.response)
+            status, answer = 400, error_outcome(InvalidRequest("the request's FHIR resources are malformed "
+                                                               "(context or prefetch)"))
+        kept(f"CDS Hooks {service_id} call", audit.record_call, service=service_id, hook=service["hook"],
+             hook_instance=str(body.get("hookInstance")) if body else None, client=client, status=status,
+             payer=outcome.payer_id if outcome else None, orders=outcome.orders if outcome else None,
+             request=body, response=answer)
+        return json_response(answer, status)
 
     @bp.post("/<service_id>/feedback")
     def on_feedback(service_id):
-        authenticate()
+        client = authenticate().get("iss")
         service_of(service_id)
-        body = parse_json(request.get_data(), limits, "The feedback body")
-        items = body.get("feedback") if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            raise InvalidRequest("feedback must be an object with a 'feedback' array")
+        if (request.content_length or 0) > feedback_bytes:
+            raise TooLarge(f"A feedback post is at most {feedback_bytes:,} bytes")
+        raw = request.get_data()
+        if len(raw) > feedback_bytes:
+            raise TooLarge(f"A feedback post is at most {feedback_bytes:,} bytes")
+        items = parse_feedback(raw, limits, feedback_items)
+        kept(f"CDS Hooks {service_id} feedback", audit.record_feedback, service_id, client, items)
         return jsonify(received=len(items))
 
     app.register_blueprint(bp, url_prefix=prefix)
