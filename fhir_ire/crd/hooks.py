@@ -20,6 +20,8 @@ from fhir_ire.store import ResourceIndex
 
 PRIMARY = {"order-sign", "order-dispatch", "appointment-book"}
 DATA_VARIABLES = {"conditions": "%conditions"}  # fetched data -> the rule variable it feeds
+PHRASES = {"covered": "covered", "not-covered": "not covered", "conditional": "covered if conditions are met",
+           "indeterminate": "cannot be determined"}
 log = logging.getLogger("fhir_ire.crd")
 
 
@@ -167,7 +169,9 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
         target = booked.get(f"{order.get('resourceType')}/{order.get('id')}", order) if old else order
         if config.get("coverage-info", True) is not False and not is_unchanged(target, exts) and \
                 not any(a["resource"] is target for a in actions):  # dev-14, resp-35
-            actions.append({"type": "update", "description": f"Coverage information for {code} ({label})",
+            actions.append({"type": "update", "description": f"Coverage information for {code} ({label}): "
+                            + PHRASES.get(det["covered"], det["covered"])
+                            + ("; prior authorization needed" if det.get("pa-needed") == "auth-needed" else ""),
                             "resource": with_extensions(target, exts)})
         items = [cid for c in codings for cid in engine.rules.charge_items.get((c.get("system"), c.get("code")), [])]
         if items and config.get("cost", True) is not False:
