@@ -151,7 +151,7 @@ class SlowFhir(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         time.sleep(1.2)
-        body = json.dumps({"resourceType": "Bundle", "type": "searchset", "entry": []}).encode()
+        body = json.dumps(json.loads(FIXTURE.read_text())["prefetch"]["coverage"]).encode()  # the patient's Coverage
         self.send_response(200)
         self.send_header("Content-Type", "application/fhir+json")
         self.send_header("Content-Length", str(len(body)))
