@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 from fhir_ire.codesets import icd10cm
 from fhir_ire.uris import ICD10CM, NUCC
 
-INACTIVE_STATUSES = {"retired", "inactive", "deprecated"}
+# a deprecated concept is still active (R5 concept-properties#status): only retired and inactive ones are not
+INACTIVE_STATUSES = {"retired", "inactive"}
 NOT_SELECTABLE_URI = "http://hl7.org/fhir/concept-properties#notSelectable"
+STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Concept:
     abstract: bool = False
     inactive: bool = False
     status: str | None = None
+    extensions: list = field(default_factory=list)  # the concept's own extensions (label, order, rendering ...)
 
 
 class CodeSystem:
@@ -34,6 +37,7 @@ class CodeSystem:
     property_defs: list = []
     resource: dict | None = None
     size: int = 0
+    supplements: list = []  # the supplements merged into this view (supplements.apply)
 
     def get(self, code: str) -> Concept | None:
         raise NotImplementedError
@@ -117,14 +121,17 @@ class ResourceCodeSystem(CodeSystem):
             if not isinstance(raw, dict) or not isinstance(raw.get("code"), str):
                 continue
             props = _dicts(raw.get("property"))
-            status = next((_value(p) for p in props if p.get("code") == "status"), None)
+            extensions = _dicts(raw.get("extension"))
+            status = next((_value(p) for p in props if p.get("code") == "status"), None) or \
+                next((e.get("valueCode") for e in extensions if e.get("url") == STANDARDS_STATUS and
+                      e.get("valueCode") in ("deprecated", "withdrawn")), None)
             inactive = any(p.get("code") == "inactive" and _value(p) is True for p in props) or \
                 (status in INACTIVE_STATUSES)
             abstract = any(p.get("code") in self._abstract_codes and _value(p) is True for p in props)
             c = self._concepts.get(raw["code"]) or Concept(
                 code=raw["code"], display=raw.get("display"), definition=raw.get("definition"),
                 designations=_dicts(raw.get("designation")), properties=props, abstract=abstract, inactive=inactive,
-                status=status)
+                status=status, extensions=extensions)
             self._concepts[c.code] = c
             if parent:
                 c.parents.append(parent)

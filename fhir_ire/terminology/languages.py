@@ -1,6 +1,10 @@
 """Display languages: which language a request wants (displayLanguage, Accept-Language, the value set's own
 expansion parameters) and which display of a concept answers it."""
 
+import re
+
+from fhir_ire.terminology.outcome import TxError
+
 EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
 
 
@@ -17,17 +21,52 @@ def value_set_parameters(vs: dict) -> dict:
     return out
 
 
+LANGUAGE_TAG = re.compile(r"^(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)$")
+
+
+def _preferences(value: str | None) -> list[tuple[str, float]]:
+    """'de, en;q=0.8, *; q=0' -> [('de', 1.0), ('en', 0.8), ('*', 0.0)]; a malformed tag is a 400."""
+    out = []
+    for part in (value or "").split(","):
+        tag, _, params = part.partition(";")
+        tag, q = tag.strip(), 1.0
+        if not tag:
+            continue
+        if not LANGUAGE_TAG.match(tag):
+            raise TxError(f"Invalid displayLanguage: '{tag}'", code="processing", tx_type="invalid-display",
+                          message_id="INVALID_DISPLAY_NAME")
+        name, _, number = params.partition("=")
+        if name.strip() == "q":
+            try:
+                q = float(number)
+            except ValueError:
+                raise TxError(f"Invalid displayLanguage: '{part.strip()}'", code="processing",
+                              tx_type="invalid-display", message_id="INVALID_DISPLAY_NAME") from None
+        out.append((tag, q))
+    return out
+
+
 def parse_languages(value: str | None) -> list[str]:
-    """'de, en;q=0.8, *' -> ['de', 'en', '*']."""
-    return [part.split(";")[0].strip() for part in (value or "").split(",") if part.split(";")[0].strip()]
+    """'de, en;q=0.8, *' -> ['de', 'en', '*'] (languages given q=0 are not wanted)."""
+    return [tag for tag, q in _preferences(value) if q > 0]
+
+
+def is_hard(value: str | None) -> bool:
+    """'*; q=0' refuses every language not listed: no fallback to the default display."""
+    return any(tag == "*" and q == 0 for tag, q in _preferences(value))
+
+
+def echo_languages(value: str) -> str:
+    """The displayLanguage as the reference server echoes it: items separated by ', '."""
+    return ", ".join(part.strip() for part in value.split(",") if part.strip())
 
 
 def _same(a: str | None, b: str) -> bool:
     return bool(a) and (a.lower() == b.lower() or a.lower().split("-")[0] == b.lower().split("-")[0])
 
 
-def pick_display(cs, concept, languages: list[str]) -> str | None:
-    """The concept's display in the first wanted language it has; its own display otherwise."""
+def pick_display(cs, concept, languages: list[str], hard: bool = False) -> str | None:
+    """The concept's display in the first wanted language it has; its own display otherwise (none when hard)."""
     own = (cs.resource or {}).get("language") if cs.resource else None
     for lang in languages:
         if lang == "*":
@@ -35,11 +74,11 @@ def pick_display(cs, concept, languages: list[str]) -> str | None:
         if _same(own, lang):
             return concept.display
         for d in concept.designations:
-            if _same(d.get("language"), lang) and d.get("value"):
+            if _same(d.get("language"), lang) and d.get("value") and _is_display(d):
                 return d["value"]
         if own is None:  # a display of unknown language may be in any language
             return concept.display
-    return concept.display
+    return None if hard and languages else concept.display
 
 
 DISPLAY_USES = {"display", "preferredForLanguage", "900000000000013009", "900000000000003001"}

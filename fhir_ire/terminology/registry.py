@@ -3,6 +3,7 @@ resources a request sends inline (`tx-resource`), which win for that request onl
 
 from fhir_ire.store import ResourceIndex, version_key
 from fhir_ire.terminology.codesystems import CodeSystem, Icd10cmCodeSystem, NuccCodeSystem, ResourceCodeSystem
+from fhir_ire.terminology.supplements import apply as apply_supplements, base_url, resolve as resolve_supplements
 from fhir_ire.uris import normalize_system
 
 
@@ -52,6 +53,8 @@ class Scope:
         self.registry = registry
         self.rules = None  # the request's VersionRules, when an operation sets them
         self.display_language, self.lenient_display, self.active_only = None, False, False
+        self.supplements: dict[str, list] = {}  # base code system url -> supplements in force for this request
+        self._supplemented: dict[int, CodeSystem] = {}
         self.local = {"CodeSystem": {}, "ValueSet": {}, "ConceptMap": {}}
         for r in tx_resources:
             rtype, url = r.get("resourceType"), r.get("url")
@@ -59,14 +62,19 @@ class Scope:
                 value = ResourceCodeSystem(r) if rtype == "CodeSystem" else r
                 self.local[rtype].setdefault(url, []).append(value)
 
-    def codesystem(self, url: str | None, version: str | None = None) -> CodeSystem | None:
+    def codesystem(self, url: str | None, version: str | None = None, supplements: bool = True) -> CodeSystem | None:
         if not url:
             return None
         if "|" in url and version is None:
             url, version = url.split("|", 1)
         url = normalize_system(url)
-        found = _pick(self.local["CodeSystem"].get(url, []), version)
-        return found or _pick(self.registry.codesystems.get(url, []), version)
+        found = _pick(self.local["CodeSystem"].get(url, []), version) or \
+            _pick(self.registry.codesystems.get(url, []), version)
+        if found is None or not supplements or not self.supplements.get(url):
+            return found
+        if id(found) not in self._supplemented:
+            self._supplemented[id(found)] = apply_supplements(found, self.supplements[url])
+        return self._supplemented[id(found)]
 
     def codesystem_versions(self, url: str) -> list[str]:
         url = normalize_system(url)
@@ -95,11 +103,10 @@ class Scope:
         return local + self.registry.index.all("ConceptMap")
 
     def check_supplements(self, canonicals) -> None:
-        """Every supplement a request or value set requires must be a loaded CodeSystem with content=supplement."""
-        from fhir_ire.terminology.outcome import TxError
-
-        for url in canonicals:
-            found = self.codesystem(url) if isinstance(url, str) else None
-            if found is None or found.content != "supplement":
-                raise TxError(f"Required supplement not found: {url}", status=404, code="not-found",
-                              tx_type="not-found", message_id="VALUESET_SUPPLEMENT_MISSING")
+        """Every supplement a request or value set requires must be a loaded CodeSystem with content=supplement;
+        from now on this scope's views of their base code systems carry their content."""
+        for supp in resolve_supplements(self, canonicals):
+            listed = self.supplements.setdefault(base_url(supp) or "", [])
+            if supp not in listed:
+                listed.append(supp)
+                self._supplemented.clear()

@@ -4,6 +4,7 @@ sets and version rules), membership tests that need no expansion, and how a requ
 import hashlib
 
 from fhir_ire.errors import InvalidRequest, NotFound
+from fhir_ire.store import version_key
 from fhir_ire.terminology.compose import check_filters, include_concepts, include_has
 from fhir_ire.terminology.languages import value_set_parameters
 from fhir_ire.terminology.outcome import TxError
@@ -59,16 +60,39 @@ def evaluate(scope: Scope, vs: dict, used: dict, chain: tuple = ()) -> list[tupl
             if (cs.url, cs.version, c.code) not in seen:
                 seen.add((cs.url, cs.version, c.code))
                 out.append((cs, c))
+    versions_match = str(value_set_parameters(vs).get("versionsMatch", "")).lower()
     for i, exc in enumerate(compose.get("exclude") or []):
         check_filters(exc, i, "exclude")
-        # an exclude removes the code from every version, unless the value set asks for versions to match
-        by_version = str(value_set_parameters(vs).get("versionsMatch", "")).lower() == "false"
+        by_version = _excludes_by_version(compose, exc, versions_match)
+        if not by_version and exc.get("version"):
+            used[("versionsMatch",)] = True
         key = (lambda cs, c: (cs.url, cs.version, c.code)) if by_version else (lambda cs, c: (cs.url, c.code))
         drop = {key(cs, c) for cs, c in _include(scope, {**exc, "_owner": vs}, used, chain)}
         out = [(cs, c) for cs, c in out if key(cs, c) not in drop]
     if compose.get("inactive") is False:
         out = [(cs, c) for cs, c in out if not c.inactive]
+    if versions_match == "true":
+        out = _merge_versions(out)
+        used[("versionsMatch",)] = True
     return out
+
+
+def _excludes_by_version(compose: dict, exclude: dict, versions_match: str) -> bool:
+    """An exclude pinned to a version the value set includes removes that version's codes only; one pinned to a
+    version it does not include removes the codes from every version (versions match), unless versionsMatch=false."""
+    if versions_match == "false":
+        return True
+    pinned = exclude.get("version")
+    return bool(pinned) and any(inc.get("system") == exclude.get("system") and inc.get("version") == pinned
+                                for inc in compose.get("include") or [])
+
+
+def _merge_versions(pairs: list) -> list:
+    """versionsMatch=true: one entry per code, from the newest version that has it, at its first position."""
+    groups: dict = {}
+    for cs, c in pairs:
+        groups.setdefault((cs.url, c.code), []).append((cs, c))
+    return [max(group, key=lambda p: version_key(p[0].version)) for group in groups.values()]
 
 
 def _check_shape(vs: dict) -> None:
@@ -195,20 +219,28 @@ def contains(scope: Scope, vs: dict, system: str, code: str, version: str | None
     def held(clauses, kind):
         for i, inc in enumerate(clauses):
             check_filters(inc, i, kind)
-            if inc.get("system") and (normalize_system(inc["system"]) != cs.url or (
-                    version and inc.get("version") and inc["version"] != cs.version and
-                    not is_version_match(inc["version"], cs.version or ""))):
+            target, member = cs, concept
+            if inc.get("system") and normalize_system(inc["system"]) != cs.url:
                 continue
+            if inc.get("system") and version and inc.get("version") and inc["version"] != cs.version and \
+                    not is_version_match(inc["version"], cs.version or ""):
+                if kind == "include" or _excludes_by_version(compose, inc, versions_match):
+                    continue
+                target = scope.codesystem(system, inc["version"])  # versions match: the same code elsewhere
+                member = target.find(code) if target else None
+                if member is None:
+                    continue
             if inc.get("valueSet"):
                 if not all(contains(scope, _contained(vs, u) or imported_valueset(scope, u) or {}, system, code, version, chain)
                            for u in inc["valueSet"]):
                     continue
                 if not inc.get("system"):
                     return True
-            if include_has(cs, inc, concept):
+            if include_has(target, inc, member):
                 return True
         return False
 
+    versions_match = str(value_set_parameters(vs).get("versionsMatch", "")).lower()
     if not held(compose.get("include") or [], "include"):
         return False
     if compose.get("inactive") is False and concept.inactive:

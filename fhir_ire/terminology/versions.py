@@ -50,7 +50,7 @@ def pinned_version(scope, vs: dict | None, system: str, code: str | None = None,
                 held.append(cs)
         if held:
             return max(held, key=lambda cs: version_key(cs.version)).version
-    return pins[0]["version"] if pins else None
+    return max((inc["version"] for inc in pins), key=version_key) if pins else None
 
 
 def _path(prefix: str, name: str) -> str:
