@@ -3,6 +3,7 @@ expansion parameters) and which display of a concept answers it."""
 
 import re
 
+from fhir_ire.terminology.codesystems import STANDARDS_STATUS
 from fhir_ire.terminology.outcome import TxError
 
 EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
@@ -94,7 +95,8 @@ def candidates(cs, concept, languages: list[str]) -> list[tuple[str, str | None]
     """(display, language) pairs valid for the wanted languages; all of them when none is wanted."""
     own = (cs.resource or {}).get("language") if cs.resource else None
     pairs = [(concept.display, own)] if concept.display else []
-    pairs += [(d.get("value"), d.get("language")) for d in concept.designations if d.get("value") and _is_display(d)]
+    pairs += [(d.get("value"), d.get("language")) for d in concept.designations
+              if d.get("value") and _is_display(d) and not _retired(d)]
     if not languages or "*" in languages:
         return pairs
     return [(v, lang) for v, lang in pairs if lang is None or any(_same(lang, w) for w in languages)]
@@ -107,25 +109,37 @@ def _listed(pairs) -> str:
     return f"Valid display is one of {len(shown)} choices: " + " or ".join([", ".join(shown[:-1]), shown[-1]])
 
 
+def _retired(designation: dict) -> bool:
+    """A designation marked deprecated or withdrawn is no longer a correct display."""
+    return any(e.get("url") == STANDARDS_STATUS and e.get("valueCode") in ("deprecated", "withdrawn")
+               for e in designation.get("extension") or [] if isinstance(e, dict))
+
+
 def check_display(cs, concept, display: str, languages: list[str], lenient: bool = False):
-    """None when the display is right for the wanted languages, else (severity, message id, text)."""
+    """None when the display is right for the wanted languages, else (severity, tx-issue-type, message id, text)."""
     wanted = ",".join(languages) if languages else "--"
     norm = display.strip().lower()
     every = candidates(cs, concept, [])
     fitting = candidates(cs, concept, languages)
     if languages and not fitting:
         if norm in {v.strip().lower() for v, _ in every}:
-            return ("information", "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_OK", f"There are no valid display names found "
-                    f"for the code {cs.url}#{concept.code} for language(s) '{wanted}'. The display is '{display}' "
-                    "which is a valid display for the default language")
-        return ("error", "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_ERR", f"Wrong Display Name '{display}' for "
-                f"{cs.url}#{concept.code}. There are no valid display names found for language(s) '{wanted}'. "
-                f"Default display is '{concept.display}'")
+            return ("information", "invalid-display", "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_OK", f"There are no valid "
+                    f"display names found for the code {cs.url}#{concept.code} for language(s) '{wanted}'. The display "
+                    f"is '{display}' which is a valid display for the default language")
+        return ("error", "invalid-display", "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_ERR", f"Wrong Display Name "
+                f"'{display}' for {cs.url}#{concept.code}. There are no valid display names found for language(s) "
+                f"'{wanted}'. Default display is '{concept.display}'")
     if norm in {v.strip().lower() for v, _ in fitting}:
         return None
+    retired = [d for d in concept.designations if _retired(d) and (d.get("value") or "").strip().lower() == norm]
+    if retired:
+        current = ", ".join(f'"{v}"' for v, _ in fitting)
+        return ("warning", "display-comment", "INACTIVE_DISPLAY_FOUND", f"'{display}' is no longer considered a "
+                f"correct display for code '{concept.code}' (status = deprecated). The correct display is one of "
+                f"{current}.")
     squeezed = " ".join(norm.split())
     spaces_only = squeezed in {" ".join(v.lower().split()) for v, _ in fitting}
-    return ("warning" if lenient else "error",
+    return ("warning" if lenient else "error", "invalid-display",
             "Display_Name_WS_for__should_be_one_of__instead_of" if spaces_only else
             "Display_Name_for__should_be_one_of__instead_of",
             f"Wrong Display Name '{display}' for {cs.url}#{concept.code}. {_listed(fitting)} (for the language(s) "

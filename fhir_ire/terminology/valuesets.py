@@ -156,6 +156,17 @@ def check_imports(scope: Scope, vs: dict, chain: tuple = ()) -> list[str]:
     return missing
 
 
+def imported_valuesets(scope: Scope, vs: dict, chain: tuple = ()) -> list[dict]:
+    """The value sets this one imports, directly or not (cycles were refused by check_imports)."""
+    out = []
+    for clause in ((vs.get("compose") or {}).get("include") or []) + ((vs.get("compose") or {}).get("exclude") or []):
+        for url in clause.get("valueSet") or []:
+            other = _contained(vs, url) or imported_valueset(scope, url, strict=False)
+            if other is not None and _vs_key(other) not in chain:
+                out += [other] + imported_valuesets(scope, other, chain + (_vs_key(other),))
+    return out
+
+
 def _vs_key(vs: dict) -> str:
     return f"{vs.get('url')}|{vs['version']}" if vs.get("version") else str(vs.get("url"))
 

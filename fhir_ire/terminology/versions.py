@@ -33,10 +33,18 @@ def _matches(pattern: str | None, version: str | None) -> bool:
     return bool(pattern and version) and (pattern == version or is_version_match(pattern, version))
 
 
+def _shows(cs, code: str, display: str | None) -> bool:
+    """Is display one of the code's displays in this version (any language)?"""
+    concept = cs.find(code)
+    wanted = (display or "").strip().lower()
+    return concept is not None and wanted in {(v or "").strip().lower() for v in
+                                              [concept.display] + [d.get("value") for d in concept.designations]}
+
+
 def pinned_version(scope, vs: dict | None, system: str, code: str | None = None,
-                   requested: str | None = None) -> str | None:
+                   requested: str | None = None, display: str | None = None) -> str | None:
     """The version the value set's includes pin for system; with several pins, the one the coding names, else the
-    newest whose include selects the code."""
+    newest whose include selects the code (preferring one where the coding's display is right), else the newest."""
     pins = [inc for inc in (vs or {}).get("compose", {}).get("include") or []
             if inc.get("system") == system and inc.get("version")]
     if len(pins) > 1 and requested and any(_matches(inc["version"], requested) for inc in pins):
@@ -48,6 +56,8 @@ def pinned_version(scope, vs: dict | None, system: str, code: str | None = None,
             concept = cs.find(code) if cs else None
             if concept is not None and include_has(cs, inc, concept):
                 held.append(cs)
+        if display and any(_shows(cs, code, display) for cs in held):
+            held = [cs for cs in held if _shows(cs, code, display)]
         if held:
             return max(held, key=lambda cs: version_key(cs.version)).version
     return max((inc["version"] for inc in pins), key=version_key) if pins else None
@@ -81,26 +91,29 @@ def _mismatch(system, include_version, pinned, requested, changed, prefix) -> di
                  _path(prefix, "version"), "VALUESET_VALUE_MISMATCH_DEFAULT")
 
 
-def resolve_version(scope, vs, system, requested, rules: VersionRules, prefix: str, facts: dict, code=None):
+def resolve_version(scope, vs, system, requested, rules: VersionRules, prefix: str, facts: dict, code=None,
+                    display=None):
     """(code system, issues) for validating a coding of system (requested = the coding's version)."""
     if not scope.codesystem_versions(system):
         return scope.codesystem(system, requested), []
     force, default, check = rules.force.get(system), rules.default.get(system), rules.check.get(system)
-    pinned = pinned_version(scope, vs, system, code, requested) if vs is not None else None
+    pinned = pinned_version(scope, vs, system, code, requested, display) if vs is not None else None
     cs_requested = scope.codesystem(system, requested) if requested else None
     cs_pinned = cs_requested if cs_requested and _matches(pinned, requested) else \
         scope.codesystem(system, pinned) if pinned else None
     cs_fallback = scope.codesystem(system, force or default or check) or scope.codesystem(system)
     issues = []
     if vs is not None and requested:
-        include_version = force or (cs_pinned.version if cs_pinned else pinned) or default or cs_fallback.version
+        include_version = force or (cs_pinned.version if cs_pinned else pinned) or default or check or \
+            cs_fallback.version
         if not _matches(force or pinned or include_version, requested):
-            changed = bool(force) or (not pinned and bool(default))
+            changed = bool(force) or (not pinned and bool(default or check))
             issues.append(_mismatch(system, include_version, pinned, requested, changed, prefix))
     if requested and cs_requested is None:
         issues.append(unknown_version(scope, system, requested, facts, prefix))
     if pinned and cs_pinned is None and not force:
         issues.append(unknown_version(scope, system, pinned, facts, prefix))
+        facts["pinned-unknown"] = True
     if force:
         cs = scope.codesystem(system, force) or cs_fallback
     elif cs_pinned is not None:
