@@ -110,7 +110,7 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         page = _newest_first(page)
         entries = vs_entries(vs)
         items = [contains_item(cs, c, entries.get((cs.url, c.code)), opts) for cs, c in page]
-        several = _multi_version(used)
+        several = _multi_version(used, vs, scope)
         for (cs, _), item in zip(page, items):
             if cs.url in several:
                 item["version"] = cs.version
@@ -122,12 +122,18 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
     return out
 
 
-def _multi_version(used: dict) -> set:
-    """Systems the expansion used in more than one version: their contains items name the version."""
-    versions: dict = {}
+def _multi_version(used: dict, vs: dict, scope: Scope) -> set:
+    """Systems the expansion used, or the value set pins, in more than one version: their contains items name the
+    version."""
+    used_versions, pinned = {}, {}
     for url, version in used:
-        versions.setdefault(url, set()).add(version)
-    return {url for url, vs in versions.items() if len(vs) > 1}
+        used_versions.setdefault(url, set()).add(version)
+    compose = vs.get("compose") or {}
+    for clause in (compose.get("include") or []) + (compose.get("exclude") or []):
+        if clause.get("system") and clause.get("version"):
+            cs = scope.codesystem(clause["system"], clause["version"])
+            pinned.setdefault(clause["system"], set()).add(cs.version if cs else clause["version"])
+    return {url for table in (used_versions, pinned) for url, versions in table.items() if len(versions) > 1}
 
 
 def _newest_first(pairs: list) -> list:

@@ -3,7 +3,9 @@
 from fhir_ire.errors import InvalidRequest, NotFound
 from fhir_ire.terminology.codesystems import CodeSystem
 from fhir_ire.terminology.params import Params
+from fhir_ire.terminology.contains import PREFERRED_FOR_LANGUAGE
 from fhir_ire.terminology.registry import Scope
+from fhir_ire.terminology.supplements import SOURCE, reference
 
 
 def _system_and_code(params: Params, instance: dict | None, code_name="code", coding_name="coding"):
@@ -32,12 +34,16 @@ def find_codesystem(scope: Scope, system: str, version: str | None) -> CodeSyste
     return cs
 
 
-def _typed(value) -> tuple[str, object]:
-    if isinstance(value, bool):
-        return "valueBoolean", value
-    if isinstance(value, int):
-        return "valueInteger", value
-    return "valueCode", value
+def _designation_parts(d: dict) -> list:
+    parts = []
+    if d.get("language"):
+        parts.append({"name": "language", "valueCode": d["language"]})
+    if d.get("use"):
+        parts.append({"name": "use", "valueCoding": d["use"]})
+    if d.get(SOURCE):
+        parts.append({"name": "source", "valueCanonical": d[SOURCE]})
+    parts.append({"name": "value", "valueString": d.get("value", "")})
+    return parts
 
 
 def lookup(scope: Scope, params: Params, instance: dict | None = None) -> dict:
@@ -54,7 +60,8 @@ def lookup(scope: Scope, params: Params, instance: dict | None = None) -> dict:
     def want(name):
         return everything or name in wanted
 
-    out = [{"name": "name", "valueString": cs.name or cs.title or cs.url}]
+    out = [{"name": "name", "valueString": cs.name or cs.title or cs.url},
+           {"name": "system", "valueUri": cs.url}, {"name": "code", "valueCode": concept.code}]
     if cs.version:
         out.append({"name": "version", "valueString": cs.version})
     out.append({"name": "display", "valueString": concept.display or concept.code})
@@ -62,14 +69,11 @@ def lookup(scope: Scope, params: Params, instance: dict | None = None) -> dict:
         out.append({"name": "definition", "valueString": concept.definition})
     if concept.abstract:
         out.append({"name": "abstract", "valueBoolean": True})
-    for d in concept.designations:
-        parts = []
-        if d.get("language"):
-            parts.append({"name": "language", "valueCode": d["language"]})
-        if d.get("use"):
-            parts.append({"name": "use", "valueCoding": d["use"]})
-        parts.append({"name": "value", "valueString": d.get("value", "")})
-        out.append({"name": "designation", "part": parts})
+    own = (cs.resource or {}).get("language")
+    shown = [{**({"language": own} if own else {}), "use": PREFERRED_FOR_LANGUAGE, "value": concept.display}] \
+        if concept.display else []
+    out += [{"name": "designation", "part": _designation_parts(d)} for d in shown + concept.designations]
+    out += [{"name": "used-supplement", "valueCanonical": reference(s)} for s in cs.supplements]
     props = []
     for p in concept.properties:
         if p.get("code") in ("parent", "child") or not want(p.get("code")):

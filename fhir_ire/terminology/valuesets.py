@@ -152,8 +152,14 @@ def check_imports(scope: Scope, vs: dict, chain: tuple = ()) -> list[str]:
     for clause in (compose.get("include") or []) + (compose.get("exclude") or []):
         for url in clause.get("valueSet") or []:
             other = _contained(vs, url) or imported_valueset(scope, url, strict=False)
-            missing += [url] if other is None else check_imports(scope, other, chain)
+            missing += [_import_ref(scope, url)] if other is None else check_imports(scope, other, chain)
     return missing
+
+
+def _import_ref(scope: Scope, url: str) -> str:
+    """How an import that cannot be found is named: with the version default-valueset-version gives it."""
+    version = None if "|" in url else (scope.rules or VersionRules()).valuesets.get(url)
+    return f"{url}|{version}" if version else url
 
 
 def imported_valuesets(scope: Scope, vs: dict, chain: tuple = ()) -> list[dict]:
