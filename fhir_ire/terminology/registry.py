@@ -8,14 +8,19 @@ from fhir_ire.uris import normalize_system
 
 
 class Registry:
-    """Built once at start-up from the index: CodeSystem views by url, plus ICD-10-CM and (when given) NUCC."""
+    """Built once at start-up from the index: CodeSystem views by url, plus ICD-10-CM, (when given) NUCC, and the
+    FHIR core definitions (`core`) for what the bundles do not define themselves."""
 
-    def __init__(self, index: ResourceIndex, nucc_table=None):
+    def __init__(self, index: ResourceIndex, nucc_table=None, core: ResourceIndex | None = None):
         self.index = index
+        self.core = core or ResourceIndex()
         self.codesystems: dict[str, list[CodeSystem]] = {}
         for res in index.all("CodeSystem"):
             if isinstance(res.get("url"), str):
                 self.codesystems.setdefault(res["url"], []).append(ResourceCodeSystem(res))
+        for res in self.core.all("CodeSystem"):
+            if res["url"] not in self.codesystems:
+                self.codesystems[res["url"]] = [ResourceCodeSystem(res)]
         full = [Icd10cmCodeSystem()] + ([NuccCodeSystem(nucc_table)] if nucc_table else [])
         for cs in full:  # the full code set wins over a fragment of it
             self.codesystems[cs.url] = [cs] + [c for c in self.codesystems.get(cs.url, []) if c.content != "fragment"]
@@ -89,7 +94,8 @@ class Scope:
         found = _pick(self.local[rtype].get(url, []), version)
         if found:
             return found
-        candidates = self.registry.index.by_url.get(rtype, {}).get(url, [])
+        candidates = self.registry.index.by_url.get(rtype, {}).get(url, []) or \
+            self.registry.core.by_url.get(rtype, {}).get(url, [])
         return _pick(candidates, version)
 
     def valueset(self, url, version=None) -> dict | None:

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from fhir_ire.codesets.nucc import load_nucc
 from fhir_ire.errors import FhirError, NotFound
 from fhir_ire.terminology import capabilities
+from fhir_ire.terminology.core import load_core
 from fhir_ire.terminology.expand import expand
 from fhir_ire.terminology.valuesets import resolve_valueset
 from fhir_ire.terminology.lookup import lookup, subsumes
@@ -59,7 +60,7 @@ def _with_language(params: Params) -> Params:
 
 
 def init(app, index, config, prefix="/fhir"):
-    registry = Registry(index, load_nucc(config.get("NUCC")))
+    registry = Registry(index, load_nucc(config.get("NUCC")), load_core())
     app.extensions["fhir_ire.registry"] = registry
     bp = Blueprint("fhir", __name__)
 
