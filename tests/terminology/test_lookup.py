@@ -39,7 +39,9 @@ def test_lookup_property_filter_keeps_only_asked_properties(scope):
 
 def test_lookup_designations(scope):
     result = _values(lookup(scope, params(system="http://example.org/cs/colors", code="red")))
-    assert result["designation"][0][-1]["valueString"] == "Rot"
+    values = [d[-1]["valueString"] for d in result["designation"]]
+    assert "Rot" in values
+    assert values[0] == "Red", "the display is listed first, as the preferred designation"
 
 
 def test_lookup_accepts_a_coding(scope):

@@ -98,6 +98,6 @@ def test_display_in_the_wanted_language(registry):
     red = cs.get("red")
     assert pick_display(cs, red, ["de"]) == "Rot"
     assert check_display(cs, red, "Rot", ["de"]) is None
-    severity, message_id, text = check_display(cs, red, "Rouge", [])
-    assert (severity, message_id) == ("error", "Display_Name_for__should_be_one_of__instead_of")
+    severity, tx_type, message_id, text = check_display(cs, red, "Rouge", [])
+    assert (severity, tx_type, message_id) == ("error", "invalid-display", "Display_Name_for__should_be_one_of__instead_of")
     assert "one of 2 choices" in text
