@@ -1,8 +1,10 @@
 """Code systems the server answers for: any CodeSystem resource, and the full ICD-10-CM and NUCC code sets."""
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from fhir_ire.codesets import icd10cm
+from fhir_ire.terminology.textindex import TextIndex
 from fhir_ire.uris import ICD10CM, NUCC
 
 # a deprecated concept is still active (R5 concept-properties#status): only retired and inactive ones are not
@@ -38,6 +40,8 @@ class CodeSystem:
     resource: dict | None = None
     size: int = 0
     supplements: list = []  # the supplements merged into this view (supplements.apply)
+    text_index: TextIndex | None = None  # word index of displays, built at load for large code systems
+    has_inactive: bool = False
 
     def get(self, code: str) -> Concept | None:
         raise NotImplementedError
@@ -114,6 +118,7 @@ class ResourceCodeSystem(CodeSystem):
                     c.parents.append(_value(p))
                     self._concepts[_value(p)].children.append(c.code)
         self.size = len(self._concepts)
+        self.has_inactive = any(c.inactive for c in self._concepts.values())
         self._lowered = None
 
     def _walk(self, concepts, parent):
@@ -159,19 +164,10 @@ class Icd10cmCodeSystem(CodeSystem):
     def __init__(self):
         self.version = icd10cm.version()
         self.size = len(icd10cm.all_codes())
-        self._cache: dict[str, Concept] = {}  # filled on use: the first full expansion pays, later ones do not
+        self.text_index = TextIndex((code, icd10cm.display(code)) for code in icd10cm.all_codes())
 
     def get(self, code):
-        code = code.upper() if isinstance(code, str) else None
-        if code in self._cache:
-            return self._cache[code]
-        if not code or not icd10cm.is_code(code):
-            return None
-        p = icd10cm.parent(code)
-        concept = Concept(code=code, display=icd10cm.display(code), parents=[p] if p else [],
-                          children=icd10cm.children(code), abstract=not icd10cm.is_billable(code))
-        self._cache[code] = concept
-        return concept
+        return _icd_concept(code.upper()) if isinstance(code, str) else None
 
     def concepts(self):
         return (self.get(c) for c in icd10cm.all_codes())
@@ -181,6 +177,15 @@ class Icd10cmCodeSystem(CodeSystem):
 
     def is_a(self, code, ancestor):
         return code == ancestor or icd10cm.is_ancestor(ancestor, code)
+
+
+@lru_cache(maxsize=4096)  # bounded: memory stays flat however many concepts requests touch
+def _icd_concept(code: str) -> Concept | None:
+    if not icd10cm.is_code(code):
+        return None
+    p = icd10cm.parent(code)
+    return Concept(code=code, display=icd10cm.display(code), parents=[p] if p else [],
+                   children=icd10cm.children(code), abstract=not icd10cm.is_billable(code))
 
 
 class NuccCodeSystem(CodeSystem):

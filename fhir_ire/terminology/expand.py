@@ -14,10 +14,11 @@ from fhir_ire.terminology.properties import vs_entries
 from fhir_ire.terminology.registry import Scope
 from fhir_ire.terminology.status import expansion_warnings
 from fhir_ire.terminology.supplements import reference
-from fhir_ire.terminology.valuesets import MAX_EXPANSION, SUPPLEMENT_EXT, evaluate, required_supplements
+from fhir_ire.terminology.paging import page as page_of, positions, simple_include
+from fhir_ire.terminology.textindex import code_prefix, has_words, query_words
+from fhir_ire.terminology.valuesets import SUPPLEMENT_EXT, evaluate, include_codesystem, required_supplements
 from fhir_ire.terminology.versions import VersionRules
 
-MAX_UNPAGED = 1000  # concepts an expansion returns without count; more is too-costly
 ECHO = ("activeOnly", "count", "displayLanguage", "excludeNested", "force-system-version",
         "includeDefinition", "includeDesignations", "offset", "filter", "date",
         "designation", "excludeNotForUI", "excludePostCoordinated", "exclude-system", "default-to-latest-version",
@@ -25,9 +26,33 @@ ECHO = ("activeOnly", "count", "displayLanguage", "excludeNested", "force-system
 UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
 
 
-def _matches_text(c, text: str) -> bool:
-    words = (c.display or "").lower().split()
-    return c.code.lower().startswith(text) or any(w.startswith(text) for w in words) or text in (c.display or "").lower()
+def _select(scope: Scope, vs: dict, params: Params, used: dict, offset: int, count: int | None):
+    """(total, the page of (code system, concept) pairs): from the word index when the value set is one large code
+    system (whole or a subtree), else by evaluating the compose; never more than the expansion limit per answer."""
+    text, active_only = params.text("filter"), params.flag("activeOnly")
+    limit = scope.registry.limits.expansion
+    inc = simple_include(vs)
+    cs = include_codesystem(scope, inc, used) if inc else None
+    found = positions(cs, inc, text) if cs is not None and not (active_only and cs.has_inactive) else None
+    if found is not None and len(found) <= limit and _is_hierarchical(vs, params):
+        found = None  # small enough to nest: evaluated below with its hierarchy
+    pairs = None
+    if found is None:
+        pairs = evaluate(scope, vs, used)
+        if active_only:
+            pairs = [(cs, c) for cs, c in pairs if not c.inactive]
+        if text:
+            words, prefix = query_words(text), code_prefix(text)  # lower-cased once, not per concept
+            pairs = [(cs, c) for cs, c in pairs if has_words(c.code, c.display, words, prefix)]
+    total = len(found if found is not None else pairs)
+    size = max(0, min(total - offset, count if count is not None else total))
+    if size > limit:
+        advice = "use count and offset, or a filter" if count is None else f"ask for count <= {limit}"
+        raise TooCostly(f"The expansion would return {size} of {total} concepts, more than the limit of {limit} per "
+                        f"answer: {advice}", status=422)
+    if found is not None:
+        return total, [(cs, c) for c in page_of(cs, found, offset, count)]
+    return total, pairs[offset: offset + count if count is not None else None]
 
 
 def _top_level(vs: dict) -> dict:
@@ -65,21 +90,10 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
         params.items.append(("displayLanguage", own["displayLanguage"]))
     language = params.text("displayLanguage")
     opts = ItemOptions(parse_languages(language), is_hard(language), params.flag("includeDesignations"),
-                       [w for w in params.all("property") if isinstance(w, str)], params.all("designation"))
+                       params.texts("property"), params.texts("designation"))
     offset, count = params.integer("offset", 0), params.integer("count")  # bad paging fails before any work
-    pairs = evaluate(scope, vs, used)
-    if params.flag("activeOnly"):
-        pairs = [(cs, c) for cs, c in pairs if not c.inactive]
-    if text := params.text("filter"):
-        text = text.lower()  # once, not per concept
-        pairs = [(cs, c) for cs, c in pairs if _matches_text(c, text)]
-    if count is not None:  # a server may return fewer than asked; more than MAX_EXPANSION is never built
-        count = min(count, MAX_EXPANSION)
-    if count is None and len(pairs) > MAX_UNPAGED:
-        raise TooCostly(f"The value set expansion has {len(pairs)} concepts, more than {MAX_UNPAGED}: use count and "
-                        f"offset, or a filter", status=422)
-    page = pairs[offset: offset + count if count is not None else None]
-    expansion = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": _now(), "total": len(pairs)}
+    total, page = _select(scope, vs, params, used, offset, count)
+    expansion = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": _now(), "total": total}
     if params.has("offset") or params.has("count"):
         expansion["offset"] = offset
     echoes = [{"name": k[1], "valueUri": v} for k, v in used.items() if k[0] == "echo"]

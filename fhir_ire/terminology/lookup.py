@@ -48,13 +48,13 @@ def _designation_parts(d: dict) -> list:
 
 def lookup(scope: Scope, params: Params, instance: dict | None = None) -> dict:
     system, code, version = _system_and_code(params, instance)
-    scope.check_supplements(params.all("useSupplement"))
+    scope.check_supplements(params.texts("useSupplement"))
     cs = find_codesystem(scope, system, version)
     concept = cs.find(code)
     if concept is None:
         raise NotFound(f"Unknown code '{code}' in the CodeSystem '{cs.url}'" +
                        (f" version '{cs.version}'" if cs.version else ""), tx_issue_type="invalid-code")
-    wanted = set(params.all("property"))
+    wanted = set(params.texts("property"))
     everything = not wanted or "*" in wanted
 
     def want(name):

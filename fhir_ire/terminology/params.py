@@ -56,6 +56,15 @@ class Params:
     def all(self, *names) -> list:
         return [v for n, v in self.items if n in names]
 
+    def texts(self, name) -> list[str]:
+        """Every value of a repeatable primitive parameter (a coding where a code is expected is a 400)."""
+        out = []
+        for v in self.all(name):
+            if isinstance(v, (dict, list)) or v is None:
+                raise InvalidRequest(f"Parameter '{name}' must be a primitive value")
+            out.append(str(v).lower() if isinstance(v, bool) else str(v))
+        return out
+
     def get(self, *names, default=None):
         vals = self.all(*names)
         return vals[0] if vals else default

@@ -1,18 +1,33 @@
 """Where operations find code systems, value sets and concept maps: the loaded bundles, the full code sets, and the
 resources a request sends inline (`tx-resource`), which win for that request only."""
 
+from dataclasses import dataclass
+
+from fhir_ire.errors import TooCostly
 from fhir_ire.store import ResourceIndex, version_key
 from fhir_ire.terminology.codesystems import CodeSystem, Icd10cmCodeSystem, NuccCodeSystem, ResourceCodeSystem
 from fhir_ire.terminology.supplements import apply as apply_supplements, base_url, resolve as resolve_supplements
+from fhir_ire.terminology.textindex import TextIndex
 from fhir_ire.uris import normalize_system
+
+INDEXED_SIZE = 500  # code systems this large get a word index at load; smaller ones are matched concept by concept
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Work one request may ask for: concepts in one expansion answer, concepts examined to evaluate value sets."""
+    expansion: int = 1000
+    work: int = 50000
 
 
 class Registry:
     """Built once at start-up from the index: CodeSystem views by url, plus ICD-10-CM, (when given) NUCC, and the
     FHIR core definitions (`core`) for what the bundles do not define themselves."""
 
-    def __init__(self, index: ResourceIndex, nucc_table=None, core: ResourceIndex | None = None):
+    def __init__(self, index: ResourceIndex, nucc_table=None, core: ResourceIndex | None = None,
+                 limits: Limits | None = None):
         self.index = index
+        self.limits = limits or Limits()
         self.core = core or ResourceIndex()
         self.codesystems: dict[str, list[CodeSystem]] = {}
         for res in index.all("CodeSystem"):
@@ -24,6 +39,9 @@ class Registry:
         full = [Icd10cmCodeSystem()] + ([NuccCodeSystem(nucc_table)] if nucc_table else [])
         for cs in full:  # the full code set wins over a fragment of it
             self.codesystems[cs.url] = [cs] + [c for c in self.codesystems.get(cs.url, []) if c.content != "fragment"]
+        for cs in (c for versions in self.codesystems.values() for c in versions):
+            if cs.text_index is None and cs.size >= INDEXED_SIZE:
+                cs.text_index = TextIndex((c.code, c.display) for c in cs.concepts())
 
     def scope(self, tx_resources: list[dict] = ()) -> "Scope":
         return Scope(self, tx_resources)
@@ -58,6 +76,7 @@ class Scope:
         self.registry = registry
         self.rules = None  # the request's VersionRules, when an operation sets them
         self.display_language, self.lenient_display, self.active_only = None, False, False
+        self.work_left = registry.limits.work
         self.supplements: dict[str, list] = {}  # base code system url -> supplements in force for this request
         self._supplemented: dict[int, CodeSystem] = {}
         self.local = {"CodeSystem": {}, "ValueSet": {}, "ConceptMap": {}}
@@ -80,6 +99,13 @@ class Scope:
         if id(found) not in self._supplemented:
             self._supplemented[id(found)] = apply_supplements(found, self.supplements[url])
         return self._supplemented[id(found)]
+
+    def spend(self, concepts: int, what: str) -> None:
+        """Count concepts examined for this request; past the limit the request is too costly (422)."""
+        self.work_left -= concepts
+        if self.work_left < 0:
+            raise TooCostly(f"Evaluating {what} would examine more than {self.registry.limits.work} concepts; use a "
+                            "narrower value set (an is-a filter, a text filter) or a smaller one", status=422)
 
     def codesystem_versions(self, url: str) -> list[str]:
         url = normalize_system(url)

@@ -36,6 +36,7 @@ def apply(base: CodeSystem, supplements: list[CodeSystem]) -> CodeSystem:
         return base
     merged = ResourceCodeSystem(base.resource)
     merged.supplements = list(supplements)
+    merged.text_index = base.text_index
     for supp in supplements:
         merged.property_defs = merged.property_defs + [d for d in supp.property_defs
                                                        if d.get("code") not in {p.get("code") for p in

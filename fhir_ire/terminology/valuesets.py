@@ -13,14 +13,12 @@ from fhir_ire.terminology.registry import Scope, is_version_match
 from fhir_ire.terminology.versions import VersionRules
 from fhir_ire.uris import normalize_system
 
-MAX_EXPANSION = 10000
-
-
 def _or_list(items: list[str]) -> str:
     return " or ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
 
 
-def _codesystem(scope: Scope, include: dict, used: dict):
+def include_codesystem(scope: Scope, include: dict, used: dict):
+    """The code system (version) an include clause means under the request's version rules; recorded in used."""
     system, pinned = include.get("system"), include.get("version")
     rules = scope.rules or VersionRules()
     force, check = rules.force.get(system), rules.check.get(system)
@@ -130,7 +128,7 @@ SUPPLEMENT_EXT = "http://hl7.org/fhir/StructureDefinition/valueset-supplement"
 def required_supplements(vs: dict | None, params: Params) -> list:
     """Supplements named by useSupplement parameters and by the value set's valueset-supplement extensions."""
     named = [e.get("valueCanonical") for e in (vs or {}).get("extension") or [] if e.get("url") == SUPPLEMENT_EXT]
-    return params.all("useSupplement") + named
+    return params.texts("useSupplement") + named
 
 
 def imported_valueset(scope: Scope, url: str, strict: bool = True) -> dict | None:
@@ -202,8 +200,8 @@ def _include(scope, inc, used, chain):
         if not inc.get("system"):
             base = pairs
     if inc.get("system"):
-        cs = _codesystem(scope, inc, used)
-        pairs = [(cs, c) for c in include_concepts(cs, inc)]
+        cs = include_codesystem(scope, inc, used)
+        pairs = [(cs, c) for c in include_concepts(cs, inc, scope.spend)]
     elif imported is not None:
         pairs = base
     else:

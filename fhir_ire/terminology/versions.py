@@ -20,7 +20,7 @@ class VersionRules:
     def from_params(cls, params) -> "VersionRules":
         def table(name):
             out = {}
-            for value in params.all(name):
+            for value in params.texts(name):
                 if isinstance(value, str) and "|" in value:
                     system, version = value.split("|", 1)
                     out[system] = version

@@ -15,7 +15,7 @@ from fhir_ire.terminology.valuesets import resolve_valueset
 from fhir_ire.terminology.lookup import lookup, subsumes
 from fhir_ire.terminology.outcome import error_outcome, issue, outcome
 from fhir_ire.terminology.params import Params
-from fhir_ire.terminology.registry import Registry
+from fhir_ire.terminology.registry import Limits, Registry
 from fhir_ire.terminology.translate import translate
 from fhir_ire.terminology.validate import batch_validate_code, validate_code
 from fhir_ire.web.guard import loggable
@@ -60,7 +60,9 @@ def _with_language(params: Params) -> Params:
 
 
 def init(app, index, config, prefix="/fhir"):
-    registry = Registry(index, load_nucc(config.get("NUCC")), load_core())
+    limits = Limits(expansion=int(config.get("EXPANSION_LIMIT", Limits.expansion)),
+                    work=int(config.get("EXPANSION_WORK_LIMIT", Limits.work)))
+    registry = Registry(index, load_nucc(config.get("NUCC")), load_core(), limits)
     app.extensions["fhir_ire.registry"] = registry
     bp = Blueprint("fhir", __name__)
 
