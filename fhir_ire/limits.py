@@ -17,6 +17,8 @@ class Limits:
     time_budget: float = 10.0                # seconds of work per request (0: none)
     fhir_server_max_bytes: int = 5 * MiB     # one response read from an EHR's FHIR server
     fhir_server_timeout: float = 2.0         # seconds for one response from it, slow drips included
+    max_expansion: int = 1000                # concepts in one $expand answer (a larger count or no count: 422)
+    max_expansion_work: int = 50000          # concepts examined to evaluate the value sets of one request
 
     @classmethod
     def from_config(cls, config: dict) -> "Limits":
@@ -37,4 +39,6 @@ HELP = {
     "time_budget": "seconds of work per request before it stops and answers 422 too-costly (0: no budget)",
     "fhir_server_max_bytes": "largest response read from an EHR's FHIR server in bytes",
     "fhir_server_timeout": "seconds allowed for one response from an EHR's FHIR server, slow drips included",
+    "max_expansion": "most concepts in one $expand answer (422 too-costly above it: page with count and offset)",
+    "max_expansion_work": "most concepts examined to evaluate the value sets of one terminology request (422 above it)",
 }

@@ -1,6 +1,7 @@
 """Shared fixtures: paths to the project, its seeds and bundles, and ../shared when it is beside the clone."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="fhir-ire-test-state-")
 
 ROOT = Path(__file__).resolve().parent.parent
+REPORTS = "FHIR_IRE_TEST_REPORTS"  # folder where tests leave lines to print at the end of the run
 SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -76,3 +78,27 @@ def serve_process(args: list[str], log_path: Path, timeout: float = 60, port: in
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def report(title: str, text: str) -> None:
+    """Lines a test wants printed at the end of the run, also under pytest-xdist (counts of the HL7 terminology
+    tests): pytest shows no output of passing tests, and xdist none of its workers."""
+    folder = os.environ.get(REPORTS)
+    if folder and Path(folder).is_dir():
+        (Path(folder) / f"{len(list(Path(folder).iterdir())):03d}.txt").write_text(f"{title}\n{text}")
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller; xdist workers start later and inherit the variable
+        os.environ[REPORTS] = tempfile.mkdtemp(prefix="fhir-ire-reports-")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    folder = os.environ.get(REPORTS)
+    if hasattr(config, "workerinput") or not folder or not Path(folder).is_dir():
+        return
+    for path in sorted(Path(folder).glob("*.txt")):
+        title, _, text = path.read_text().partition("\n")
+        terminalreporter.write_sep("-", title)
+        terminalreporter.write_line(text.rstrip())
+    shutil.rmtree(folder, ignore_errors=True)

@@ -4,6 +4,7 @@ from functools import lru_cache
 
 import re2
 
+from fhir_ire import budget
 from fhir_ire.terminology.codesystems import CodeSystem, Concept
 from fhir_ire.terminology.outcome import TxError
 
@@ -128,4 +129,13 @@ def include_concepts(cs: CodeSystem, include: dict, spend=lambda n, what: None) 
     else:
         spend(cs.size, f"a filter over all of {cs.url}")
         pool = cs.concepts()
-    return [c for c in pool if c is not None and all(filter_matches(cs, c, f) for f in filters if f is not start)]
+    return [c for c in _checked(pool) if c is not None and all(filter_matches(cs, c, f) for f in filters
+                                                                if f is not start)]
+
+
+def _checked(pool, every: int = 512):
+    """The pool, checking the request's time budget as it goes (a long walk stops with 422, not after the client)."""
+    for i, concept in enumerate(pool):
+        if i % every == 0:
+            budget.check("evaluating a value set")
+        yield concept

@@ -30,7 +30,7 @@ def _select(scope: Scope, vs: dict, params: Params, used: dict, offset: int, cou
     """(total, the page of (code system, concept) pairs): from the word index when the value set is one large code
     system (whole or a subtree), else by evaluating the compose; never more than the expansion limit per answer."""
     text, active_only = params.text("filter"), params.flag("activeOnly")
-    limit = scope.registry.limits.expansion
+    limit = scope.registry.limits.max_expansion
     inc = simple_include(vs)
     cs = include_codesystem(scope, inc, used) if inc else None
     found = positions(cs, inc, text) if cs is not None and not (active_only and cs.has_inactive) else None
@@ -49,7 +49,7 @@ def _select(scope: Scope, vs: dict, params: Params, used: dict, offset: int, cou
     if size > limit:
         advice = "use count and offset, or a filter" if count is None else f"ask for count <= {limit}"
         raise TooCostly(f"The expansion would return {size} of {total} concepts, more than the limit of {limit} per "
-                        f"answer: {advice}", status=422)
+                        f"answer (--max-expansion): {advice}", status=422)
     if found is not None:
         return total, [(cs, c) for c in page_of(cs, found, offset, count)]
     return total, pairs[offset: offset + count if count is not None else None]

@@ -1,9 +1,8 @@
 """Where operations find code systems, value sets and concept maps: the loaded bundles, the full code sets, and the
 resources a request sends inline (`tx-resource`), which win for that request only."""
 
-from dataclasses import dataclass
-
 from fhir_ire.errors import TooCostly
+from fhir_ire.limits import Limits
 from fhir_ire.store import ResourceIndex, version_key
 from fhir_ire.terminology.codesystems import CodeSystem, Icd10cmCodeSystem, NuccCodeSystem, ResourceCodeSystem
 from fhir_ire.terminology.supplements import apply as apply_supplements, base_url, resolve as resolve_supplements
@@ -11,13 +10,6 @@ from fhir_ire.terminology.textindex import TextIndex
 from fhir_ire.uris import normalize_system
 
 INDEXED_SIZE = 500  # code systems this large get a word index at load; smaller ones are matched concept by concept
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Work one request may ask for: concepts in one expansion answer, concepts examined to evaluate value sets."""
-    expansion: int = 1000
-    work: int = 50000
 
 
 class Registry:
@@ -76,7 +68,7 @@ class Scope:
         self.registry = registry
         self.rules = None  # the request's VersionRules, when an operation sets them
         self.display_language, self.lenient_display, self.active_only = None, False, False
-        self.work_left = registry.limits.work
+        self.work_left = registry.limits.max_expansion_work
         self.supplements: dict[str, list] = {}  # base code system url -> supplements in force for this request
         self._supplemented: dict[int, CodeSystem] = {}
         self.local = {"CodeSystem": {}, "ValueSet": {}, "ConceptMap": {}}
@@ -104,8 +96,9 @@ class Scope:
         """Count concepts examined for this request; past the limit the request is too costly (422)."""
         self.work_left -= concepts
         if self.work_left < 0:
-            raise TooCostly(f"Evaluating {what} would examine more than {self.registry.limits.work} concepts; use a "
-                            "narrower value set (an is-a filter, a text filter) or a smaller one", status=422)
+            raise TooCostly(f"Evaluating {what} would examine more than {self.registry.limits.max_expansion_work} "
+                            "concepts (--max-expansion-work); use a narrower value set (an is-a filter, a text filter)",
+                            status=422)
 
     def codesystem_versions(self, url: str) -> list[str]:
         url = normalize_system(url)

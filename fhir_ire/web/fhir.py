@@ -15,7 +15,8 @@ from fhir_ire.terminology.valuesets import resolve_valueset
 from fhir_ire.terminology.lookup import lookup, subsumes
 from fhir_ire.terminology.outcome import error_outcome, issue, outcome
 from fhir_ire.terminology.params import Params
-from fhir_ire.terminology.registry import Limits, Registry
+from fhir_ire.limits import Limits
+from fhir_ire.terminology.registry import Registry
 from fhir_ire.terminology.translate import translate
 from fhir_ire.terminology.validate import batch_validate_code, validate_code
 from fhir_ire.web.guard import loggable
@@ -60,9 +61,7 @@ def _with_language(params: Params) -> Params:
 
 
 def init(app, index, config, prefix="/fhir"):
-    limits = Limits(expansion=int(config.get("EXPANSION_LIMIT", Limits.expansion)),
-                    work=int(config.get("EXPANSION_WORK_LIMIT", Limits.work)))
-    registry = Registry(index, load_nucc(config.get("NUCC")), load_core(), limits)
+    registry = Registry(index, load_nucc(config.get("NUCC")), load_core(), Limits.from_config(config))
     app.extensions["fhir_ire.registry"] = registry
     bp = Blueprint("fhir", __name__)
 

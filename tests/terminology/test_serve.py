@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import free_port, serve_process
+from ..conftest import free_port, report, serve_process
 
 ROOT = Path(__file__).resolve().parents[2]
 TXRUNNER = ROOT.parent / "shared" / "tools" / "txrunner.py"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# Suites that must pass in full, and the share of all general-mode tests that must pass.
-REQUIRED_SUITES = ("metadata", "simple-cases", "translate", "fragment", "errors", "case", "search")
-GENERAL_TARGET = 0.80
+# Every general-mode test must pass except these, each with the reason it is left (docs/terminology.md).
+KNOWN_FAILURES = {
+    # the same code from two versions: the runner sorts contains by code only, so the order the server lists the
+    # versions in decides; the reference order differs between overload/expand-all and this test
+    "overload/expand-mixed",
+}
+GENERAL_TARGET = 577  # of 597 general-mode tests (97%)
 
 
 def _get(url: str, timeout: float = 5.0):
@@ -57,24 +61,22 @@ def tx_results(server, tmp_path_factory):
     summary = tmp_path_factory.mktemp("tx") / "tx.json"
     run = subprocess.run([sys.executable, str(TXRUNNER), "--server", server + "/fhir", "--json", str(summary),
                           "--timeout", "30"], capture_output=True, text=True, timeout=600)
-    print(run.stdout)
+    report("HL7 terminology ecosystem tests (../shared/tools/txrunner.py against fhir-ire serve)", run.stdout)
     assert run.returncode == 0, run.stderr
     return {s["name"]: s for s in json.loads(summary.read_text())["suites"]}
 
 
 @pytest.mark.integration
 @pytest.mark.shared
-@pytest.mark.parametrize("suite", REQUIRED_SUITES)
-def test_tx_suite_passes_in_full(shared, tx_results, suite):
-    failed = [t["name"] for t in tx_results[suite]["tests"] if t["status"] == "fail"]
-    assert not failed, f"{suite}: {failed}"
+def test_tx_failures_are_only_the_known_ones(shared, tx_results):
+    failed = {f"{name}/{t['name']}": t.get("reason", "")[:200] for name, s in tx_results.items() for t in s["tests"]
+              if t["status"] == "fail"}
+    assert set(failed) <= KNOWN_FAILURES, {k: v for k, v in failed.items() if k not in KNOWN_FAILURES}
 
 
 @pytest.mark.integration
 @pytest.mark.shared
-def test_tx_general_mode_share(shared, tx_results):
+def test_tx_general_mode_count(shared, tx_results):
     general = [t for s in tx_results.values() for t in s["tests"] if t["status"] != "skip"]
     passed = sum(t["status"] == "pass" for t in general)
-    share = passed / len(general)
-    print(f"general mode: {passed}/{len(general)} passed ({share:.0%})")
-    assert share >= GENERAL_TARGET, f"general mode {passed}/{len(general)} = {share:.1%} < {GENERAL_TARGET:.0%}"
+    assert passed >= GENERAL_TARGET, f"general mode {passed}/{len(general)} < {GENERAL_TARGET}"

@@ -5,7 +5,8 @@ import pytest
 from fhir_ire.errors import TooCostly
 from fhir_ire.terminology.expand import expand
 from fhir_ire.terminology.paging import search
-from fhir_ire.terminology.registry import Limits, Registry
+from fhir_ire.limits import Limits
+from fhir_ire.terminology.registry import Registry
 from fhir_ire.terminology.textindex import TextIndex, has_words, query_words
 from fhir_ire.terminology.valuesets import resolve_valueset
 from tests.terminology.conftest import params
@@ -80,7 +81,7 @@ def test_a_large_count_on_a_small_value_set_is_fine(scope):
 
 
 def test_the_limits_are_configurable(index):
-    scope = Registry(index, limits=Limits(expansion=5, work=100)).scope()
+    scope = Registry(index, limits=Limits(max_expansion=5, max_expansion_work=100)).scope()
     p = params(url=ICD_ALL, count=6)
     with pytest.raises(TooCostly, match="limit of 5"):
         expand(scope, resolve_valueset(scope, p), p)
