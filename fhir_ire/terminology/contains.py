@@ -35,6 +35,12 @@ def _designation_wanted(d: dict, filters) -> bool:
 
 
 def contains_item(cs, c, entry: dict | None, opts: ItemOptions) -> dict:
+    if _is_plain(c, entry, opts):  # most concepts of large code systems: code and display only
+        item = {"system": cs.url, "code": c.code, "display": c.display} if c.display else \
+            {"system": cs.url, "code": c.code}
+        if c.abstract:
+            item = {"system": cs.url, "abstract": True, **{k: v for k, v in item.items() if k != "system"}}
+        return item
     item = {}
     if extensions := concept_extensions(c, entry):
         item["extension"] = list(extensions)
@@ -61,6 +67,11 @@ def contains_item(cs, c, entry: dict | None, opts: ItemOptions) -> dict:
     if opts.designations and designations:
         item["designation"] = designations
     return item
+
+
+def _is_plain(c, entry, opts: ItemOptions) -> bool:
+    return not (entry or c.extensions or c.inactive or opts.languages or opts.wanted or opts.filters or
+                (c.status and c.status != "active") or (opts.designations and c.designations))
 
 
 def expansion_properties(items: list, codesystems: list) -> list:

@@ -14,7 +14,7 @@ from fhir_ire.terminology.properties import vs_entries
 from fhir_ire.terminology.registry import Scope
 from fhir_ire.terminology.status import expansion_warnings
 from fhir_ire.terminology.supplements import reference
-from fhir_ire.terminology.paging import page as page_of, positions, simple_include
+from fhir_ire.terminology.paging import concepts_at, positions, simple_include
 from fhir_ire.terminology.textindex import code_prefix, has_words, query_words
 from fhir_ire.terminology.valuesets import SUPPLEMENT_EXT, evaluate, include_codesystem, required_supplements
 from fhir_ire.terminology.versions import VersionRules
@@ -33,25 +33,26 @@ def _select(scope: Scope, vs: dict, params: Params, used: dict, offset: int, cou
     limit = scope.registry.limits.max_expansion
     inc = simple_include(vs)
     cs = include_codesystem(scope, inc, used) if inc else None
-    found = positions(cs, inc, text) if cs is not None and not (active_only and cs.has_inactive) else None
-    if found is not None and len(found) <= limit and _is_hierarchical(vs, params):
-        found = None  # small enough to nest: evaluated below with its hierarchy
+    indexed = positions(cs, inc, text, offset, count) if cs is not None and not (active_only and cs.has_inactive) \
+        else None
+    if indexed is not None and indexed[0] <= limit and _is_hierarchical(vs, params):
+        indexed = None  # small enough to nest: evaluated below with its hierarchy
     pairs = None
-    if found is None:
+    if indexed is None:
         pairs = evaluate(scope, vs, used)
         if active_only:
             pairs = [(cs, c) for cs, c in pairs if not c.inactive]
         if text:
             words, prefix = query_words(text), code_prefix(text)  # lower-cased once, not per concept
             pairs = [(cs, c) for cs, c in pairs if has_words(c.code, c.display, words, prefix)]
-    total = len(found if found is not None else pairs)
+    total = indexed[0] if indexed is not None else len(pairs)
     size = max(0, min(total - offset, count if count is not None else total))
     if size > limit:
         advice = "use count and offset, or a filter" if count is None else f"ask for count <= {limit}"
         raise TooCostly(f"The expansion would return {size} of {total} concepts, more than the limit of {limit} per "
                         f"answer (--max-expansion): {advice}", status=422)
-    if found is not None:
-        return total, [(cs, c) for c in page_of(cs, found, offset, count)]
+    if indexed is not None:
+        return total, [(cs, c) for c in concepts_at(cs, indexed[1])]
     return total, pairs[offset: offset + count if count is not None else None]
 
 
@@ -121,10 +122,11 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
     if parameters:
         expansion["parameter"] = parameters
     if page:
-        page = _newest_first(page)
+        several = _multi_version(used, vs, scope)
+        if several:
+            page = _newest_first(page)
         entries = vs_entries(vs)
         items = [contains_item(cs, c, entries.get((cs.url, c.code)), opts) for cs, c in page]
-        several = _multi_version(used, vs, scope)
         for (cs, _), item in zip(page, items):
             if cs.url in several:
                 item["version"] = cs.version

@@ -23,23 +23,25 @@ def simple_include(vs: dict) -> dict | None:
     return inc
 
 
-def positions(cs, inc: dict, text: str | None) -> list[int] | None:
-    """Positions of the include's concepts that match text, in code system order; None when cs has no index."""
+def positions(cs, inc: dict, text: str | None, offset: int, count: int | None) -> tuple[int, list[int]] | None:
+    """(how many of the include's concepts match text, the positions of the page), in code system order; None
+    when cs has no word index."""
     index = cs.text_index
     if index is None:
         return None
-    found = index.search(text) if text else None
-    for f in inc.get("filter") or []:
-        root = f.get("value")
-        codes = cs.descendants(root) + ([root] if filter_op(f) == "is-a" else [])
-        subtree = {index.ordinals[c] for c in codes if c in index.ordinals}
-        found = sorted(subtree) if found is None else [i for i in found if i in subtree]
-    return list(range(len(index))) if found is None else found
+    stop = len(index) if count is None else min(len(index), offset + count)
+    filters = inc.get("filter") or []
+    if not filters:
+        return index.page(text, offset, count) if text else (len(index), list(range(offset, stop)))
+    root = filters[0].get("value")
+    codes = cs.descendants(root) + ([root] if filter_op(filters[0]) == "is-a" else [])
+    subtree = {index.ordinals[c] for c in codes if c in index.ordinals}
+    found = sorted(subtree) if not text else [i for i in index.search(text) if i in subtree]
+    return len(found), found[offset: offset + count if count is not None else None]
 
 
-def page(cs, found: list[int], offset: int, count: int | None) -> list:
-    """The concepts at found[offset:offset+count] (built now, and only these)."""
-    chosen = found[offset: offset + count if count is not None else None]
+def concepts_at(cs, chosen: list[int]) -> list:
+    """The concepts at these positions (built now, and only these)."""
     return [c for c in (cs.get(cs.text_index.codes[i]) for i in chosen) if c is not None]
 
 
@@ -50,9 +52,8 @@ def search(registry, system: str, text: str, limit: int = 20) -> dict:
     if cs is None:
         return {"total": 0, "concepts": []}
     if cs.text_index is not None:
-        found = cs.text_index.search(text)
-        concepts = page(cs, found, 0, limit)
-        total = len(found)
+        total, chosen = cs.text_index.page(text, 0, limit)
+        concepts = concepts_at(cs, chosen)
     else:
         words, prefix = query_words(text), code_prefix(text)
         matching = [c for c in cs.concepts() if has_words(c.code, c.display, words, prefix)]

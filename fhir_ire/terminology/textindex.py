@@ -13,6 +13,7 @@ from bisect import bisect_left
 
 WORD = re.compile(r"[^\W_]+")
 MAX_WORDS = 16  # words of a search text that count; a longer text is cut, never walked word by word
+MAX_TERMS = 32  # a word that begins more index terms than this is left to FTS5's (slower) prefix query
 
 
 def query_words(text: str) -> list[str]:
@@ -43,12 +44,16 @@ class TextIndex:
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute("CREATE VIRTUAL TABLE words USING fts5(display, tokenize='unicode61', content='', "
                          "detail=none)")
-        self._db.executemany("INSERT INTO words(rowid, display) VALUES (?, ?)", self._rows(entries))
+        self._db.executemany("INSERT INTO words(rowid, display) VALUES (?, ?)", self._entries(entries))
         self._db.execute("INSERT INTO words(words) VALUES ('optimize')")
+        self._db.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, words, 'row')")
+        # the indexed terms: a word's prefix is looked up here and sent as the exact terms it begins, which FTS5
+        # answers far faster than its own prefix query
+        self._terms = [row[0] for row in self._db.execute("SELECT term FROM temp.terms ORDER BY term")]
         self._by_code = sorted((code.lower(), i) for i, code in enumerate(self.codes))
         self.ordinals = {code: i for i, code in enumerate(self.codes)}
 
-    def _rows(self, entries):
+    def _entries(self, entries):
         for ordinal, (code, display) in enumerate(entries):
             self.codes.append(code)
             yield ordinal, display or ""
@@ -57,21 +62,49 @@ class TextIndex:
         return len(self.codes)
 
     def _code_hits(self, prefix: str) -> set[int]:
-        lo = bisect_left(self._by_code, (prefix,))
-        hits = set()
-        for code, ordinal in self._by_code[lo:]:
-            if not code.startswith(prefix):
-                break
-            hits.add(ordinal)
+        hits, i = set(), bisect_left(self._by_code, (prefix,))
+        while i < len(self._by_code) and self._by_code[i][0].startswith(prefix):
+            hits.add(self._by_code[i][1])
+            i += 1
         return hits
+
+    def _match(self, words: list[str]) -> str | None:
+        """The FTS5 query for words (each the start of some term); None when a word begins no term."""
+        parts = []
+        for word in words:
+            lo = bisect_left(self._terms, word)
+            hi = bisect_left(self._terms, word + "\U0010ffff", lo)
+            if lo == hi:
+                return None
+            if hi - lo > MAX_TERMS:
+                parts.append('"' + word.replace('"', '""') + '"*')
+            else:
+                parts.append("(" + " OR ".join('"' + t.replace('"', '""') + '"' for t in self._terms[lo:hi]) + ")")
+        return " AND ".join(parts)
+
+    def _query(self, sql: str, query: str, *args) -> list:
+        with self._lock:
+            return self._db.execute(sql, (query, *args)).fetchall()
 
     def search(self, text: str) -> list[int]:
         """Positions (code system order) of the concepts that match text."""
         words = query_words(text)
         hits = self._code_hits(prefix) if (prefix := code_prefix(text)) else set()
-        if words:
-            query = " AND ".join('"' + w.replace('"', '""') + '"*' for w in words)
-            with self._lock:
-                hits.update(row[0] for row in self._db.execute("SELECT rowid FROM words WHERE words MATCH ?",
-                                                               (query,)))
+        if words and (query := self._match(words)):
+            hits.update(row[0] for row in self._query("SELECT rowid FROM words WHERE words MATCH ?", query))
         return sorted(hits)
+
+    def page(self, text: str, offset: int, count: int | None) -> tuple[int, list[int]]:
+        """(how many concepts match text, the positions of those in [offset, offset+count)), counted and paged
+        inside SQLite when the text is words only (the common case), without listing every match."""
+        words, prefix = query_words(text), code_prefix(text)
+        if prefix and self._code_hits(prefix) or not words:
+            found = self.search(text)
+            return len(found), found[offset: offset + count if count is not None else None]
+        query = self._match(words)
+        if query is None:
+            return 0, []
+        total = self._query("SELECT count(*) FROM words WHERE words MATCH ?", query)[0][0]
+        rows = self._query("SELECT rowid FROM words WHERE words MATCH ? ORDER BY rowid LIMIT ? OFFSET ?", query,
+                          -1 if count is None else count, offset)
+        return total, [row[0] for row in rows]

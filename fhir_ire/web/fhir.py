@@ -3,6 +3,8 @@
 import json
 import logging
 
+import orjson
+
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
@@ -36,7 +38,11 @@ OPERATIONS = {
 
 
 def fhir_response(data: dict, status: int = 200) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False), status=status, mimetype=FHIR_JSON)
+    try:
+        body = orjson.dumps(data)  # several times faster than json.dumps on large resources
+    except (TypeError, orjson.JSONEncodeError):  # an integer beyond 64 bits echoed from a request
+        body = json.dumps(data, ensure_ascii=False).encode()
+    return Response(body, status=status, mimetype=FHIR_JSON)
 
 
 def _params() -> Params:
