@@ -17,7 +17,7 @@ import pytest
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="fhir-ire-test-state-")
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORTS = "FHIR_IRE_TEST_REPORTS"  # folder where tests leave lines to print at the end of the run
+REPORTS = "PYTEST_END_REPORTS"  # folder where tests leave lines to print at the end of the run
 SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

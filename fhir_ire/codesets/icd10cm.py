@@ -63,3 +63,8 @@ def inclusion_terms(code: str) -> list[str]:
 @lru_cache(maxsize=1)
 def all_codes() -> tuple[str, ...]:
     return tuple(c for c in _icd.get_all_codes(with_dots=True) if _icd.is_category_or_subcategory(c))
+
+
+def titles():
+    """(code, official title) of every category and subcategory, in classification order."""
+    return ((code, _icd.get_description(code)) for code in all_codes())

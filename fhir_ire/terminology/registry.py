@@ -33,7 +33,7 @@ class Registry:
             self.codesystems[cs.url] = [cs] + [c for c in self.codesystems.get(cs.url, []) if c.content != "fragment"]
         for cs in (c for versions in self.codesystems.values() for c in versions):
             if cs.text_index is None and cs.size >= INDEXED_SIZE:
-                cs.text_index = TextIndex((c.code, c.display) for c in cs.concepts())
+                cs.text_index = TextIndex(lambda cs=cs: ((c.code, c.display) for c in cs.concepts()))
 
     def scope(self, tx_resources: list[dict] = ()) -> "Scope":
         return Scope(self, tx_resources)

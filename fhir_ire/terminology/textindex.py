@@ -6,6 +6,7 @@ neoplasm of pancreas"), or when the text begins its code ("C25" finds C25 and C2
 digits, compared without case. Small code systems sent with a request are matched concept by concept with the same
 rule (`has_words`)."""
 
+import os
 import re
 import sqlite3
 import threading
@@ -36,30 +37,59 @@ def has_words(code: str, display: str | None, words: list[str], prefix: str | No
 
 
 class TextIndex:
-    """FTS5 over the displays (row id = the concept's position in code system order) and the sorted codes."""
+    """FTS5 over the displays (row id = the concept's position in code system order) and the sorted codes.
 
-    def __init__(self, entries):
-        self.codes: list[str] = []
+    `entries` is a function giving (code, display) pairs in code system order. With `background`, the index is
+    built by a thread started now, so a worker answers at once; a search that comes first waits for it."""
+
+    def __init__(self, entries, background: bool = False):
+        self._source = entries
+        self._built = threading.Event()
+        self._pid = os.getpid()
+        self._build_lock = threading.Lock()
         self._lock = threading.Lock()  # one connection per worker, shared by its threads
-        self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        self._db.execute("CREATE VIRTUAL TABLE words USING fts5(display, tokenize='unicode61', content='', "
-                         "detail=none)")
-        self._db.executemany("INSERT INTO words(rowid, display) VALUES (?, ?)", self._entries(entries))
-        self._db.execute("INSERT INTO words(words) VALUES ('optimize')")
-        self._db.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, words, 'row')")
+        if background:
+            threading.Thread(target=self._ensure, name="text-index", daemon=True).start()
+        else:
+            self._ensure()
+
+    def _ensure(self) -> None:
+        if self._built.is_set():
+            return
+        if os.getpid() != self._pid:  # a fork while a thread was building: that thread is not in this process
+            self._pid, self._build_lock, self._lock = os.getpid(), threading.Lock(), threading.Lock()
+        with self._build_lock:
+            if not self._built.is_set():
+                self._build()
+                self._built.set()
+
+    def _build(self) -> None:
+        codes: list[str] = []
+        db = sqlite3.connect(":memory:", check_same_thread=False)
+        db.execute("CREATE VIRTUAL TABLE words USING fts5(display, tokenize='unicode61', content='', detail=none)")
+        db.executemany("INSERT INTO words(rowid, display) VALUES (?, ?)",
+                       ((codes.append(code) or i, display or "") for i, (code, display) in enumerate(self._source())))
+        db.execute("INSERT INTO words(words) VALUES ('optimize')")
+        db.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, words, 'row')")
         # the indexed terms: a word's prefix is looked up here and sent as the exact terms it begins, which FTS5
         # answers far faster than its own prefix query
-        self._terms = [row[0] for row in self._db.execute("SELECT term FROM temp.terms ORDER BY term")]
-        self._by_code = sorted((code.lower(), i) for i, code in enumerate(self.codes))
-        self.ordinals = {code: i for i, code in enumerate(self.codes)}
+        self._terms = [row[0] for row in db.execute("SELECT term FROM temp.terms ORDER BY term")]
+        self._by_code = sorted((code.lower(), i) for i, code in enumerate(codes))
+        self._ordinals = {code: i for i, code in enumerate(codes)}
+        self._codes, self._db = codes, db
 
-    def _entries(self, entries):
-        for ordinal, (code, display) in enumerate(entries):
-            self.codes.append(code)
-            yield ordinal, display or ""
+    @property
+    def codes(self) -> list[str]:
+        self._ensure()
+        return self._codes
+
+    @property
+    def ordinals(self) -> dict[str, int]:
+        self._ensure()
+        return self._ordinals
 
     def __len__(self) -> int:
-        return len(self.codes)
+        return len(self.codes)  # waits for a background build
 
     def _code_hits(self, prefix: str) -> set[int]:
         hits, i = set(), bisect_left(self._by_code, (prefix,))
@@ -88,6 +118,7 @@ class TextIndex:
 
     def search(self, text: str) -> list[int]:
         """Positions (code system order) of the concepts that match text."""
+        self._ensure()
         words = query_words(text)
         hits = self._code_hits(prefix) if (prefix := code_prefix(text)) else set()
         if words and (query := self._match(words)):
@@ -97,6 +128,7 @@ class TextIndex:
     def page(self, text: str, offset: int, count: int | None) -> tuple[int, list[int]]:
         """(how many concepts match text, the positions of those in [offset, offset+count)), counted and paged
         inside SQLite when the text is words only (the common case), without listing every match."""
+        self._ensure()
         words, prefix = query_words(text), code_prefix(text)
         if prefix and self._code_hits(prefix) or not words:
             found = self.search(text)

@@ -17,21 +17,21 @@ ENTRIES = [("C25", "Malignant neoplasm of pancreas"), ("C25.0", "Malignant neopl
 
 
 def test_every_word_must_begin_a_display_word():
-    index = TextIndex(ENTRIES)
+    index = TextIndex(lambda: ENTRIES)
     assert [index.codes[i] for i in index.search("malig pancr")] == ["C25", "C25.0"]
     assert [index.codes[i] for i in index.search("pancrea")] == ["C25", "C25.0", "K86.1"]
     assert index.search("ancreas") == []
 
 
 def test_a_one_word_text_also_finds_codes_it_begins():
-    index = TextIndex(ENTRIES)
+    index = TextIndex(lambda: ENTRIES)
     assert [index.codes[i] for i in index.search("c25")] == ["C25", "C25.0"]
     assert [index.codes[i] for i in index.search("K86.1")] == ["K86.1"]
 
 
 def test_small_code_systems_follow_the_same_rule():
     for text in ("malig pancr", "pancrea", "ancreas", "c25", "seiz epil"):
-        index = TextIndex(ENTRIES)
+        index = TextIndex(lambda: ENTRIES)
         direct = [code for code, display in ENTRIES if has_words(code, display, query_words(text),
                                                                   text.lower() if " " not in text else None)]
         assert [index.codes[i] for i in index.search(text)] == direct, text
@@ -90,3 +90,8 @@ def test_the_limits_are_configurable(index):
             {"property": "code", "op": "regex", "value": "C25.*"}]}]}}
     with pytest.raises(TooCostly, match="more than 100 concepts"):
         expand(scope, regex, params(count=5))
+
+
+def test_a_background_index_answers_once_built():
+    index = TextIndex(lambda: ENTRIES, background=True)
+    assert [index.codes[i] for i in index.search("epilep")] == ["G40"]
