@@ -259,7 +259,7 @@ def _score_positions(score, doc, expected: list, got: list):
             score.add(doc, "criteria_count", outcome, want, g["criteria"])
         if "codes" in e:
             _score_list(score, doc, "position codes", e["codes"], sorted(g["codes"]), lambda a, b: a == b)
-        if (want := _modality(e["procedure"])) is not None:
+        if (want := _modality(e.get("procedure", ""))) is not None:
             _score_value(score, doc, "procedure", want, _modality(g["procedure"]), lambda a, b: a == b)
     for i, g in enumerate(got):
         if i not in used:  # a passage read as a position that the document does not take

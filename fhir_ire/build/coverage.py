@@ -138,7 +138,12 @@ def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict) -> dict | N
     focus = sorted({key for codes in groups.values() for key in codes})
     start = getattr(_field(doc, "effective-date"), "value", None)
     summary = next((m.text for m, _, _ in groups if m), None) or next(pa.text for _, _, pa in groups if pa)
-    return plan_definition(ctx, f"coverage-{payer['id']}-{slug(number or doc.title)}",
+    rid = f"coverage-{payer['id']}-{slug(number or doc.title)}"
+    used_ids = ctx.cache.setdefault("policy-rule-ids", set())
+    if rid in used_ids:  # the same policy twice (two versions, two renderings): both rules kept, told apart by file
+        rid = f"{rid}-{slug(doc.file.rsplit('.', 1)[0])}"
+    used_ids.add(rid)
+    return plan_definition(ctx, rid,
                            f"{payer['name']} coverage policy: {doc.title}" + (f" ({number})" if number else ""),
                            f"{doc.title}: {summary}", payer["name"],
                            [{"system": s, "code": c} for s, c in focus], actions, payer=payer, lines=lines,

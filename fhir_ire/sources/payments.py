@@ -115,6 +115,7 @@ def amounts(layout: Layout, primary: str | None, table_codes: set[str]) -> list[
     when the block or the heading or item before it names a payment program."""
     vocab, facts = _vocab(), []
     blocks = layout.blocks
+    opening = " ".join(x.clean for x in blocks[:3]).lower()  # a guide's cover names its program once for all
     for k, b in enumerate(blocks):
         if b.kind == "table" or b.kind == "field":
             continue
@@ -122,8 +123,8 @@ def amounts(layout: Layout, primary: str | None, table_codes: set[str]) -> list[
             before = b.clean[max(0, m.start() - 60):m.start()].lower()
             if any(w in before for w in vocab["not_payment"]):
                 continue
-            context = " ".join(x.clean for x in blocks[max(0, k - 1):k + 2]).lower()
-            near = re.search(rf"({shapes.PROCEDURE_CODE})\s*$", b.clean[:m.start()])
+            context = " ".join(x.clean for x in blocks[max(0, k - 1):k + 2]).lower() + " " + opening
+            near = re.search(rf"({shapes.PROCEDURE_CODE})[\s:]*$", b.clean[:m.start()])
             code = near.group(1) if near else primary
             if code is None or code in table_codes or not any(w in context for w in vocab["program"]):
                 continue
@@ -133,7 +134,7 @@ def amounts(layout: Layout, primary: str | None, table_codes: set[str]) -> list[
                 re.I) or re.search(rf"{y}[\w .]*(?:reimbursement|coding) guide", window, re.I)), None)
             setting = next((s for s, words in vocab["settings"].items() if any(w in window.lower() for w in words)),
                            "unspecified")
-            facts.append(Payment(source=b.text.source(m.start() - (len(code) + 1 if near else 0), m.end()),
+            facts.append(Payment(source=b.text.source(near.start(1) if near else m.start(), m.end()),
                                  code=code, setting=setting, year=year,
                                  amount=float(m.group("n").replace(",", ""))))
     return facts

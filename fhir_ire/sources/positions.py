@@ -126,8 +126,9 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
             proc = procs.describe(text)
             codes = _codes_in(text)
             if not proc and not codes:
-                if pa is not None and hit is None:
+                if pa is True and hit is None:
                     proc = last.with_sites(proc.sites)  # prior authorization for what the policy is about
+                    # (never 'not required' for a sentence that does not name the procedure: it may be about a visit)
                 elif procs.refers_back(text) and last:
                     proc = last
                 else:

@@ -88,9 +88,14 @@ class Passage:
         return Source(self.file, self.line_at(a), self.line_at(max(a, b - 1)), self.raw[a:b])
 
 
+_SPECIAL = re.compile(r"[*_#\[\]`\u00a0\u00ad\u200b\u2009\u2010-\u2015\u2018\u2019\u201c\u201d\u202f\u2212\ufeff]")
+
+
 def _clean(raw: str) -> tuple[str, list[int]]:
     """(clean text, clean offset -> raw offset). Markup is dropped, characters are translated one for one, and runs
     of white space left by the removals become one space."""
+    if not _SPECIAL.search(raw):  # most text has no markup: the clean text is the raw text
+        return raw, range(len(raw))
     keep = [True] * len(raw)
     for m in _MARKUP.finditer(raw):
         if m.group(0).startswith("]("):

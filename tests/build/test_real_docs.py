@@ -1,0 +1,83 @@
+"""Floors on reading documents as payers and code sites publish them (../shared/real-docs, built together with the
+seeds), and documents written after the readers (fixtures/unseen), scored by benchmarks/reading.py. The floors can
+only rise: every document of the three kinds read, at least 90% of the expected facts read right, and no coverage
+category or prior-authorization answer read wrong (a wrong answer is worse than a missing one)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from fhir_ire.sources import read_source
+
+HERE = Path(__file__).resolve().parent
+BENCHMARK = HERE.parent.parent / "benchmarks" / "reading.py"
+UNSEEN = HERE / "fixtures" / "unseen"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("reading_benchmark", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def real_docs_score(bench, shared):
+    real = shared / "real-docs"
+    expected = json.loads((real / "EXPECTED.json").read_text())
+    documents, left = bench.build_real_docs(real)
+    return bench.score(documents, expected, left)
+
+
+@pytest.fixture(scope="module")
+def unseen_score(bench):
+    expected = json.loads((UNSEEN / "EXPECTED.json").read_text())
+    documents, left = [], {}
+    for name in expected:
+        doc = read_source(UNSEEN / name)
+        if doc.left_out:
+            left[name] = doc.left_out
+        else:
+            documents.append(doc)
+    return bench.score(documents, expected, left)
+
+
+@pytest.mark.parametrize("which", ["real_docs_score", "unseen_score"])
+def test_every_document_of_the_three_kinds_is_read(request, which):
+    score = request.getfixturevalue(which)
+    assert score.left_out == {}
+    assert score.wrong.get("kind", 0) == 0 and score.missed.get("kind", 0) == 0
+
+
+@pytest.mark.parametrize("which", ["real_docs_score", "unseen_score"])
+def test_at_least_90_percent_of_expected_facts_read_right(request, which):
+    score = request.getfixturevalue(which)
+    assert score.ratio() >= 0.90, [d for d in score.details][:20]
+
+
+@pytest.mark.parametrize("which", ["real_docs_score", "unseen_score"])
+def test_no_coverage_category_or_prior_authorization_read_wrong(request, which):
+    score = request.getfixturevalue(which)
+    wrong = [d for d in score.details if d[1] in ("category", "prior_auth") and d[2] == "wrong"]
+    assert wrong == []
+
+
+def test_the_score_counts_what_it_should(bench):
+    """The scorer itself: a wrong category, a spurious prior-authorization answer and a missed code all count."""
+    from fhir_ire.facts import CoverageStatement, DocumentFacts, GovernedCode, PriorAuthorization, Source
+    from fhir_ire.uris import CPT
+
+    quote = "X ablation is considered investigational for all indications."
+    src = Source("d.txt", 1, 1, quote)
+    doc = DocumentFacts("d.txt", "payer-policy", "T", "0" * 64, 1, [
+        CoverageStatement(source=src, category="covered", text=quote),
+        PriorAuthorization(source=src, required=False, text=quote),
+        GovernedCode(source=src, system=CPT, code="12345", description="")])
+    expected = {"d.txt": {"kind": "policy", "positions": [{"category": "investigational", "quote": quote}],
+                          "codes": {"CPT": ["12345", "54321"]}}}
+    score = bench.score([doc], expected, {})
+    assert score.wrong["category"] == 1 and score.wrong["prior_auth"] == 1
+    assert score.right["codes"] == 1 and score.missed["codes"] == 1
