@@ -11,6 +11,7 @@ from fhir_ire.cli import main
 from fhir_ire.errors import BuildError
 
 from .conftest import AS_OF, SEEDS
+from .test_rules import applies
 
 LETTER = "Dear colleague,\nThank you for the lovely lunch last week. See you at the conference.\n"
 NO_PAYER_POLICY = """Irreversible Electroporation
@@ -50,9 +51,11 @@ def rules(files):
             if e["resource"]["resourceType"] == "PlanDefinition"}
 
 
-def action_codes(action) -> set[str]:
-    expr = next(c["expression"]["expression"] for c in action["condition"] if "%orderCodes" in c["expression"]["expression"])
-    return {part.split("'")[1] for part in expr.split("code = ")[1:]}
+def action_codes(action, rule) -> set[str]:
+    """The codes of the rule's focus an order of which makes the action apply (its conditions evaluated)."""
+    payer = next(u["valueReference"]["reference"].split("/")[1] for u in rule["useContext"] if u["code"]["code"] == "payer")
+    focus = next(u["valueCodeableConcept"]["coding"] for u in rule["useContext"] if u["code"]["code"] == "focus")
+    return {c["code"] for c in focus if applies(action, payerId=[payer], orderCodes=[c])}
 
 
 def determination(action) -> str:
@@ -101,7 +104,8 @@ def test_manifest_names_the_payer_a_document_never_names(tmp_path):
     assert payer.value == "Blue Cross of Idaho" and payer.source.file == "sources.json" and payer.source.line == 4
     assert doc.status == "partly read" and "payer" not in doc.missing
     rule = rules(files)["coverage-blue-cross-of-idaho-mp-900"]
-    assert action_codes(rule["action"][0]) == {"0600T", "0601T"} and determination(rule["action"][0]) == "not-covered"
+    assert action_codes(rule["action"][0], rule) == {"0600T", "0601T"}
+    assert determination(rule["action"][0]) == "not-covered"
     refs = {e["resource"]["id"]: e["resource"] for e in files["01-sources.json"]["entry"]}
     assert refs["doc-mp-900"]["custodian"] == {"display": "Blue Cross of Idaho"}
     assert refs["doc-mp-900"]["date"] == "2025-05-02T00:00:00Z"
@@ -127,7 +131,7 @@ def test_positions_per_procedure_and_codes_inferred_from_the_other_documents(tmp
     seeds = folder(tmp_path, **{"nth-77.txt": TWO_POSITIONS})
     files, _, findings = output_files(seeds, None, as_of=AS_OF)
     rule = rules(files)["coverage-northshore-test-health-plan-nth-77"]
-    by_answer = {determination(a): action_codes(a) for a in rule["action"]}
+    by_answer = {determination(a): action_codes(a, rule) for a in rule["action"]}
     assert by_answer == {"conditional": {"0581T"}, "not-covered": {"0600T", "0601T"}}
     inferred = {f.value: f for f in findings if f.code == "codes-inferred" and f.source.file == "nth-77.txt"}
     assert set(inferred) == {"0581T", "0600T", "0601T"}
