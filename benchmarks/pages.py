@@ -15,9 +15,23 @@ from flask import Flask
 from fhir_ire import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["/ui/coverage", "/ui/codes/0600T", "/ui/codes/C64.2", "/ui/coverage/independent-care-health-plan/0600T",
-         "/ui/sources/doc-003-b10156e311b6c405", "/ui/qa", "/ui/codes?q=kidney",
-         "/ui/hooks?hook=order-sign&payer=iCare&code=0600T"]
+
+
+def pages(app) -> list[str]:
+    """The pages to time, chosen from what the bundles hold: the matrix, the code page with the most map entries'
+    code, an ICD-10-CM code page, a cell with a rule, the longest source, the QA report, a search and a hook call."""
+    catalog = app.extensions["fhir_ire.ui"]
+    code = max((c for _, c in catalog.codes), key=lambda c: len(catalog.naming.get(c, [])))
+    cell = next((c for c in catalog.cells.values() if c.entries), None)
+    source = max(catalog.sources.values(), key=lambda s: len(s.lines))
+    icd = next((c for c in sorted(catalog.naming) if "." in c), None)
+    out = ["/ui/coverage", f"/ui/codes/{code}"] + ([f"/ui/codes/{icd}"] if icd else [])
+    if cell:
+        out.append(f"/ui/coverage/{cell.payer}/{cell.code}")
+    out += [f"/ui/sources/{source.id}", "/ui/qa", "/ui/codes?q=tumor"]
+    if cell:
+        out.append(f"/ui/hooks?hook=order-sign&payer={catalog.payer_name(cell.payer)}&code={cell.code}")
+    return out
 
 
 def timed(client, path: str, runs: int) -> list[float]:
@@ -41,13 +55,16 @@ def main() -> None:
     config = {"BUNDLES": args.bundles}
     if Path(args.nucc).is_file():
         config["NUCC"] = args.nucc
-    client = create_app(config).test_client()
+    app = create_app(config)
+    client = app.test_client()
     bare = Flask("bare")
     bare.get("/")(lambda: "ok")
     floor = statistics.median(timed(bare.test_client(), "/", args.runs))
     print(f"{'page':58} {'median ms':>9} {'p95 ms':>8} {'max ms':>8} {'x bare':>7}")
     print(f"{'bare Flask endpoint (same client)':58} {floor:9.2f}")
-    for path in PAGES:
+    print(f"bundles: {args.bundles}; {len(app.extensions['fhir_ire.ui'].payers)} payers x "
+          f"{len(app.extensions['fhir_ire.ui'].codes)} codes, {len(app.extensions['fhir_ire.ui'].sources)} documents")
+    for path in pages(app):
         t = timed(client, path, args.runs)
         median, p95 = statistics.median(t), t[int(len(t) * 0.95) - 1]
         print(f"{path:58} {median:9.2f} {p95:8.2f} {t[-1]:8.2f} {median / floor:7.1f}")
