@@ -24,7 +24,7 @@ def measure_build(seeds: Path, out: Path, source: Path | None = None) -> dict:
     start = time.monotonic()
     env = {**os.environ, "PYTHONPATH": str(source)} if source else None
     proc = subprocess.Popen([sys.executable, "-m", "fhir_ire.cli", "build", "--seeds", str(seeds), "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                            cwd=source or ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - start
     if status != 0:

@@ -54,7 +54,7 @@ def serve_ours(bundles: Path, workers: int, source: Path | None = None):
     port = free_port()
     cmd = [sys.executable, "-m", "fhir_ire.cli", "serve", "--bundles", str(bundles), "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers)]
-    return port, server(cmd, port, env=source_env(source))
+    return port, server(cmd, port, env=source_env(source), cwd=source or ROOT)  # `-m` puts the cwd first
 
 
 def measure_hooks(bundles: dict, args, ceiling_port: int, ceiling_pid: int, paths: bool) -> dict:
@@ -97,7 +97,8 @@ def scaled_bundles(work: Path, name: str, n: int, kind: str, source: Path | None
             generate(seeds, n, kind=kind, with_seeds=True)
         print(f"building {out.name} ({n} {kind} documents + seeds) ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "fhir_ire.cli", "build", "--seeds", str(seeds), "--out", str(out)],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env={**os.environ, **source_env(source)})
+                       cwd=source or ROOT, check=True, stdout=subprocess.DEVNULL,
+                       env={**os.environ, **source_env(source)})
     return out
 
 

@@ -65,10 +65,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def server(cmd: list[str], port: int, env: dict | None = None, ready: str = "/health", timeout: float = 300):
+def server(cmd: list[str], port: int, env: dict | None = None, ready: str = "/health", timeout: float = 300,
+           cwd: Path = ROOT):
     """Start a server (its own process group), wait until `ready` answers, yield its pid, stop the whole group."""
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log,
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log, stderr=log,
                             start_new_session=True)
     try:
         deadline = time.monotonic() + timeout

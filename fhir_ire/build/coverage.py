@@ -6,7 +6,7 @@ from dataclasses import replace
 from fhir_ire.build.context import BuildContext, slug
 from fhir_ire.build.payers import lines_of_business, payer_id, program_line
 from fhir_ire.build.positions import criteria_of, determinations_by_code
-from fhir_ire.build.rules import action, has_code, one_of, plan_definition, starts_with
+from fhir_ire.build.rules import LISTED, action, distinct_statements, has_code, one_of, plan_definition, starts_with
 from fhir_ire.checks.findings import Finding
 from fhir_ire.data import load as load_data
 from fhir_ire.facts import (CodeDescription, CoverageStatement, Criterion, DocumentFacts, GovernedCode, PolicyField,
@@ -176,7 +176,8 @@ def program_rules(ctx: BuildContext, payers: dict) -> list[dict]:
     contractor on the claim, no prior authorization, clinical documentation with the claim."""
     priced = [(d, s) for d, s in ctx.facts(Statement) if s.topic == "contractor-priced"]
     no_ncd = [(d, s) for d, s in ctx.facts(Statement) if s.topic == "no-ncd"]
-    documentation = [s for _, s in ctx.facts(Statement) if s.topic == "documentation"]
+    stated = [s for _, s in ctx.facts(Statement) if s.topic == "documentation"]
+    documentation, more = distinct_statements(stated, LISTED)  # many documents repeat the same requests
     if not priced or not no_ncd:
         return []
     codes = {}
@@ -196,17 +197,19 @@ def program_rules(ctx: BuildContext, payers: dict) -> list[dict]:
                   f"the contractor decides coverage on the claim and its documentation.")
         det = [("covered", "conditional"), ("pa-needed", "no-auth"), ("doc-needed", "clinical"),
                ("doc-purpose", "withclaim"), ("info-needed", "OTH"), ("reason", reason)]
-        det += [("requirement", item) for s in documentation for item in s.items]
+        det += [("requirement", item) for item in dict.fromkeys(i for s in documentation for i in s.items)]
         detail = "\n".join([f"> {priced[0][1].text}", f"> {no_ncd[0][1].text}", "", "Documentation contractors request:"]
-                           + [f"- {s.text}" for s in documentation])
+                           + [f"- {s.text}" for s in documentation]
+                           + ([f"- (and {more} more statements in the cited documents)"] if more else []))
         act = action(ctx, "contractor-priced",
                      f"{p['name']}: covered if the contractor finds it reasonable and necessary; no prior auth, "
                      f"send clinical documentation with the claim", detail, "coverage-info", "info",
                      [f"%payerId = '{pid}'", has_code("%orderCodes", CPT, codes), program_line_condition(line)],
                      src, det)
-        out.append(plan_definition(
+        out.append(pd := plan_definition(
             ctx, f"coverage-{pid}-contractor-priced", f"{p['name']} ({line['display']}): contractor-priced Category III "
             "codes", reason, p["name"], [{"system": CPT, "code": c} for c in sorted(codes)], [act], payer=p,
             lines=[{"code": line["code"], "display": line["display"]}],
             documents=sorted({s.file for s in src})))
+        ctx.cite(pd, *[s.source for s in stated])
     return out

@@ -4,7 +4,7 @@ diagnosis is not among the code's documented related diagnoses."""
 from collections import defaultdict
 
 from fhir_ire.build.context import BuildContext, slug
-from fhir_ire.build.rules import action, distinct_statements, has_code, plan_definition, starts_with
+from fhir_ire.build.rules import LISTED, action, distinct_statements, has_code, plan_definition, starts_with
 from fhir_ire.build.valueset import contraindication_families
 from fhir_ire.facts import CodeDescription, NotReportedWith, Statement
 from fhir_ire.sources.shapes import cpt_category, is_cpt
@@ -12,7 +12,6 @@ from fhir_ire.uris import CPT, HCPCS, ICD10CM
 
 ACTIVE = ("%conditions.where(clinicalStatus.empty() or clinicalStatus.coding.where(code in ('active' | 'recurrence' | "
           "'relapse')).exists())")
-LISTED = 12  # documentation items a guidance card lists; every source stays in Provenance
 
 
 def _system(code: str) -> str:

@@ -11,6 +11,7 @@ HOOKS = ("order-sign", "order-select", "order-dispatch", "appointment-book")
 PRIORITY = {"info": "routine", "warning": "urgent", "critical": "stat"}
 SUMMARY_MAX = 139
 GROUP = 16  # items per parenthesised group of a literal collection
+LISTED = 12  # statements a card lists when many documents contribute them; Provenance keeps every source
 CITED = 10  # citations an action carries (cross-document rules cite many); Provenance lists every source
 
 
