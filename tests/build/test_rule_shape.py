@@ -64,3 +64,13 @@ def test_category_iii_guidance_is_one_action_for_all_codes(seed_resources):
     focus = {c["code"] for u in pd["useContext"] if u["code"]["code"] == "focus" for c in u["valueCodeableConcept"]["coding"]}
     env = {"orderCodes": [{"system": CPT, "code": sorted(focus)[0]}]}
     assert len(focus) >= 2 and Expression(act["condition"][0]["expression"]["expression"])({}, env) == [True]
+
+
+def test_fhirpathpy_checks_each_shape_once_the_closures_every_text(monkeypatch):
+    calls = []
+    real = fhirpathpy.evaluate
+    monkeypatch.setattr("fhir_ire.build.evaluable.fhirpathpy.evaluate", lambda *a: calls.append(a[1]) or real(*a))
+    checked = {}
+    for payer in ("alpha", "beta", "gamma"):
+        check_evaluable(plan(f"%payerId = '{payer}' and " + has_code("%orderCodes", CPT, ["0998T", "0999T"])), checked)
+    assert len(calls) == 1 and len(checked) == 1
