@@ -34,22 +34,26 @@ def collect_codes(ctx: BuildContext) -> dict[str, dict]:
     def entry(code, system=CPT):
         return codes.setdefault(code, {"system": system, "descriptions": [], "properties": {}, "sources": []})
 
+    def describe(e, role, text, source):  # a code named without words gets no empty designation
+        if text and text.strip():
+            e["descriptions"].append((role, text, source))
+
     for _, f in ctx.facts(CodeDescription):
         e = entry(f.code)
-        e["descriptions"].append((f.role, f.text, f.source))
+        describe(e, f.role, f.text, f.source)
         e["sources"].append(f.source)
     for _, f in ctx.facts(GovernedCode):
         if f.system in (CPT, HCPCS):
             e = entry(f.code, f.system)
-            e["descriptions"].append(("formal", f.description, f.source))
+            describe(e, "formal", f.description, f.source)
             e["sources"].append(f.source)
     for _, f in ctx.facts(RelatedCodeRow):
         e = entry(f.code, CPT if is_cpt(f.code) else HCPCS)
-        e["descriptions"].append(("related", f.description, f.source))
+        describe(e, "related", f.description, f.source)
         e["sources"].append(f.source)
     for _, f in ctx.facts(ModifierRow):
         e = entry(f.code, CPT if f.code.isdigit() else HCPCS)
-        e["descriptions"].append(("modifier", f.description, f.source))
+        describe(e, "modifier", f.description, f.source)
         e["properties"].setdefault("category", "modifier")
         e["sources"].append(f.source)
     for _, f in ctx.facts(NotReportedWith):

@@ -6,6 +6,7 @@ from dataclasses import replace
 from fhir_ire.build.context import BuildContext, slug
 from fhir_ire.build.payers import lines_of_business, payer_id, program_line
 from fhir_ire.build.positions import criteria_of, determinations_by_code
+from fhir_ire.build.provenance import fhir_id
 from fhir_ire.build.rules import LISTED, action, distinct_statements, has_code, one_of, plan_definition, starts_with
 from fhir_ire.checks.findings import Finding
 from fhir_ire.data import load as load_data
@@ -138,10 +139,10 @@ def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict) -> dict | N
     focus = sorted({key for codes in groups.values() for key in codes})
     start = getattr(_field(doc, "effective-date"), "value", None)
     summary = next((m.text for m, _, _ in groups if m), None) or next(pa.text for _, _, pa in groups if pa)
-    rid = f"coverage-{payer['id']}-{slug(number or doc.title)}"
+    rid = fhir_id(f"coverage-{payer['id']}-{slug(number or doc.title)}")
     used_ids = ctx.cache.setdefault("policy-rule-ids", set())
     if rid in used_ids:  # the same policy twice (two versions, two renderings): both rules kept, told apart by file
-        rid = f"{rid}-{slug(doc.file.rsplit('.', 1)[0])}"
+        rid = fhir_id(f"{rid}-{slug(doc.file.rsplit('.', 1)[0])}")
     used_ids.add(rid)
     return plan_definition(ctx, rid,
                            f"{payer['name']} coverage policy: {doc.title}" + (f" ({number})" if number else ""),

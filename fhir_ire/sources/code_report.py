@@ -81,11 +81,14 @@ def _payers(layout: Layout) -> list[PayerMention]:
     after = re.compile(rf"\b(?:{words})\b[^.]{{0,60}}?\b(?:includ(?:e|es|ing)|are|such\s+as|like)?:?\s+"
                        rf"(?P<list>[A-Z][^.]+?)(?:\.|$)")
     before = re.compile(rf"^(?P<list>[A-Z][^.]+?)\s+(?:are|were)\s+(?:the\s+)?(?:key\s+|main\s+|major\s+)?(?:{words})\b")
+    named = re.compile(r"^(?P<list>[A-Z][\w&.' -]*(?:,\s*[A-Z][\w&.' -]*)*,?\s+(?:and|&)\s+[A-Z][\w&.'-]*"
+                       r"(?:\s[A-Z][\w&.'-]*)*)\b")
     facts = []
-    for b in layout.blocks:
+    for b, section in zip(layout.blocks, _sections(layout)):
+        in_payers = bool(re.search(rf"\b(?:{words})\b", section, re.I))
         for a, z in sentences(b.clean):
             text = b.clean[a:z]
-            m = before.match(text) or after.search(text)
+            m = before.match(text) or after.search(text) or (named.match(text) if in_payers else None)
             if not m or "," not in m.group("list") and " and " not in m.group("list"):
                 continue
             names = [n for n in split_list(m.group("list")) if n[:1].isupper() and len(n.split()) <= 6]
@@ -179,7 +182,7 @@ def read_code_report(doc: Document, layout: Layout) -> tuple[str, list, list[str
     tabled = {f.code for f in facts if isinstance(f, (RelatedCodeRow, ModifierRow))}
     tabled |= {c for f in not_reported_with(layout) for c in (f.code, *f.others)}  # edits are their own facts
     for e in find_codes(layout, tables=False):
-        if e.code != code and e.code not in tabled and e.where == "prose":
+        if e.code != code and e.code not in tabled and e.where in ("prose", "line"):
             tabled.add(e.code)
             facts.append(RelatedCodeRow(source=e.source, procedure=code, code=e.code, description=e.description,
                                         relationship=e.relation or "named"))

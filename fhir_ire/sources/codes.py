@@ -22,6 +22,7 @@ _NOT_CODE_BEFORE = re.compile(r"(?:modifiers?|policy|#|No\.|number|MP|page|polic
 _NOT_REPORT = re.compile(
     rf"\bdo\s+not\s+report\s+(?:code\s+)?(?P<code>{_ONE})\s+(?:in\s+conjunction|together|along)\s+with\s+"
     rf"(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)", re.I)
+_ALL_CODES = re.compile(rf"{_LIST}\.?")  # a field whose value is nothing but codes is a code field, whatever its label
 _RELATION = {"see": "see", "use": "use", "report": "report", "reported": "report", "with": "reported with",
              "such as": "comparable"}
 
@@ -64,7 +65,9 @@ def find_codes(layout: Layout, labels: Labels | None = None, tables: bool = True
     lead = ""
     for b in layout.blocks:
         context = f"{b.section} | {lead}"
-        if b.kind == "field" and b.value is not None and labels.role(b.label, b.value.clean) == "codes":
+        role = labels.role(b.label, b.value.clean) if b.kind == "field" and b.value is not None else None
+        if b.kind == "field" and b.value is not None and (role == "codes" or (
+                role is None and not labels.is_label(b.label) and _ALL_CODES.fullmatch(b.value.clean.strip()))):
             entries += [CodeEntry(system_of(c), c, "", b.value.source(), "field", context)
                         for c in expand(b.value.clean)]
         elif b.kind == "table" and tables:

@@ -22,15 +22,12 @@ def _date_phrases() -> list[tuple[str, re.Pattern]]:
             for d in data]
 
 
-_MONTH_YEAR = re.compile(r"^(\d{1,2})/(\d{2})$")  # 'Last Review Date: 06/24' in a date field: June 2024
-
-
 def _date_facts(role: str, value: Passage) -> list[PolicyField]:
     found = list(shapes.find_dates(value.clean))
     if not found:
         text = value.clean.strip()
-        if (m := _MONTH_YEAR.match(text)) and 1 <= int(m.group(1)) <= 12:
-            return [PolicyField(source=value.source(), name=role, value=f"20{m.group(2)}-{int(m.group(1)):02d}")]
+        if month := shapes.month_year(text):  # 'Last Review Date: 06/24' in a date field: June 2024
+            return [PolicyField(source=value.source(), name=role, value=month)]
         return [PolicyField(source=value.source(), name=role, value=text)] if shapes.is_not_available(text) else []
     return [PolicyField(source=value.source(a, b), name=role, value=iso) for a, b, iso in found]
 

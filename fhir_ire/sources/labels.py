@@ -42,7 +42,7 @@ class Labels:
             if kind == "identifier" and not shapes.identifier_run(value):
                 continue
             if kind == "date" and not (shapes.parse_date(value) or shapes.is_not_available(value)
-                                       or any(shapes.find_dates(value))):
+                                       or shapes.month_year(value) or any(shapes.find_dates(value))):
                 continue
             return role
         return None

@@ -43,10 +43,14 @@ class Directory:
             if not m.group(0)[0].isupper():
                 continue
             end = m.end()
-            for place in self.places:  # 'Anthem Blue Cross Connecticut'
-                if text.startswith(" " + place, end) and not text[end + 1 + len(place):][:1].isalpha():
-                    end += 1 + len(place)
-                    break
+            for place in self.places:  # 'Anthem Blue Cross Connecticut', 'Kaiser Foundation Health Plan of Washington'
+                for joint in (" ", " of "):
+                    if text.startswith(joint + place, end) and not text[end + len(joint) + len(place):][:1].isalpha():
+                        end += len(joint) + len(place)
+                        break
+                else:
+                    continue
+                break
             yield m.start(), end, self.lookup(text[m.start():end]) or self.lookup(m.group(0))
 
 
@@ -72,7 +76,7 @@ def _cue_patterns():
     header = re.compile(rf"^(?P<name>{_NAME}?)\s+(?:(?P<lob>Commercial|Medicare Advantage|Medicare|Medicaid)\s+)?"
                         rf"(?:{_words(cues['header_words'])})\b(?:\s*-\s*(?P<region>[A-Z][A-Za-z ]+))?", re.I)
     agent = re.compile(rf"(?P<name>{_NAME})(?:'s)?\s+(?:{_words(cues['agent_words'])})\b")
-    applies = re.compile(rf"(?:{_words(cues['applies_words'])})\s+(?P<name>{_NAME})")
+    applies = re.compile(rf"(?i:{_words(cues['applies_words'])})\s+(?P<name>{_NAME})")
     copyright = re.compile(rf"(?:©|\(c\)|Copyright)\s*(?:©\s*)?(?:\d{{4}}\s*[-,]?\s*)+(?P<name>{_NAME})")
     return header, agent, applies, copyright
 
@@ -103,14 +107,17 @@ def candidates(layout: Layout, kind: str) -> list[Candidate]:
         if b.kind == "field" and b.label and re.fullmatch(r"(?i)payer|payor|health plan|plan name|insurer|carrier",
                                                           b.label):
             found.append(Candidate(_clean_name(b.value.clean), b.value.source(), 10))
-        for rx, weight in ((agent, 3), (applies, 4), (copyright, 4 if kind == "payer-policy" else 0)):
+        for rx, weight in ((agent, 3), (applies, 5), (copyright, 4 if kind == "payer-policy" else 0)):
             for m in rx.finditer(text):
                 name = m.group("name")
                 for a, z, entry in d.find(name):
                     found.append(Candidate(_clean_name(name[a:z]), where.source(m.start("name") + a,
                                                                                 m.start("name") + z), weight))
                 if not any(True for _ in d.find(name)) and kind == "payer-policy" and weight:
-                    found.append(Candidate(_clean_name(name), where.source(m.start("name"), m.end("name")), 2))
+                    # a name the directory does not know: a statement of whose policy it is counts in full, a verb
+                    # it does ('X uses', 'X may alter') less
+                    found.append(Candidate(_clean_name(name), where.source(m.start("name"), m.end("name")),
+                                           weight if rx is applies else 2))
         if kind == "payer-policy":
             for a, z, entry in d.find(text):
                 if entry is not None:
@@ -196,7 +203,7 @@ def _named_aliases(layout: Layout, payer: str) -> list[tuple[str, Source]]:
             out.append((m.group("s").strip(" ,"), b.text.source(m.start("s"), m.end("s"))))
         for m in role.finditer(text):
             out.append((f"{payer} {m.group('r')}", b.text.source(m.start(), m.end())))
-        for token in re.finditer(r"\b[A-Za-z][A-Za-z0-9]{1,15}\b", text):
+        for token in re.finditer(r"\b[A-Za-z][A-Za-z0-9]{2,15}\b(?![.-]\w)", text):  # not a part of an id
             t = token.group(0)
             if (t.lower() not in words and (t.isupper() or re.search(r"[a-z][A-Z]", t))
                     and _is_contraction(t, words)):

@@ -71,6 +71,12 @@ def parse_date(text: str) -> str | None:
     return None
 
 
+def month_year(text: str) -> str | None:
+    """'06/24' as a date field writes June 2024 (YYYY-MM); None when it is not that shape."""
+    m = re.fullmatch(r"(\d{1,2})/(\d{2})", text.strip())
+    return f"20{m.group(2)}-{int(m.group(1)):02d}" if m and 1 <= int(m.group(1)) <= 12 else None
+
+
 def find_dates(text: str):
     """(start, end, ISO date) of every date in the text."""
     for m in _DATE_RE.finditer(text):

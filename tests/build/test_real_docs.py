@@ -81,3 +81,32 @@ def test_the_score_counts_what_it_should(bench):
     score = bench.score([doc], expected, {})
     assert score.wrong["category"] == 1 and score.wrong["prior_auth"] == 1
     assert score.right["codes"] == 1 and score.missed["codes"] == 1
+
+
+def test_a_build_of_every_real_document_is_valid_r4(tmp_path, shared, fhir_schema_path):
+    """Seeds, real-docs and a manifest entry built together: every resource passes the R4B model and every file the
+    official R4 JSON schema (ids of at most 64 characters, payer identifiers, DocumentReferences with a manifest)."""
+    import shutil
+
+    import jsonschema
+
+    from fhir_ire.build.command import output_files
+    from fhir_ire.r4 import validate
+
+    from .conftest import AS_OF, SEEDS
+
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    for p in (shared / "real-docs").glob("d*.txt"):
+        shutil.copy(p, folder)
+    first = sorted((shared / "real-docs").glob("d*.txt"))[0].name
+    (folder / "sources.json").write_text(json.dumps({"documents": {first: {
+        "payer": "Blue Cross and Blue Shield of Florida", "address": "https://example.org/p", "retrieved": "2025-05-02"}}}))
+    files, _, _ = output_files(folder, None, as_of=AS_OF)
+    validator = jsonschema.Draft6Validator(json.loads(fhir_schema_path.read_text()))
+    for name, data in files.items():
+        if "/" not in name:
+            assert [e.message[:200] for e in validator.iter_errors(data)] == [], name
+        if data.get("resourceType") == "Bundle":
+            for entry in data["entry"]:
+                validate(entry["resource"])
