@@ -48,7 +48,7 @@ def mount(app: Flask, config: dict | str | Path | None = None, prefix: str = "",
     Our error handlers act only under our prefixes; the host's own handlers keep working elsewhere. Mounting again
     with the same prefix and configuration does nothing; anything else raises MountError. Relative paths in a dict
     config are taken from root (default: the host app's root_path, where its own config lives)."""
-    from fhir_ire.web import cds, fhir, guard, service, ui
+    from fhir_ire.web import cds, fhir, guard, openapi, service, ui
 
     prefix = prefix.rstrip("/")
     config = app_config(config, root or app.root_path)
@@ -68,6 +68,7 @@ def mount(app: Flask, config: dict | str | Path | None = None, prefix: str = "",
     guard.init(app, config, prefix)  # limits, time budget and JSON errors on every route of ours
     fhir.init(app, index, config, prefix=prefix + "/fhir")
     cds.init(app, index, config, prefix=prefix + "/cds-services")
+    openapi.init(app, app.extensions["fhir_ire.crd"], prefix)
     ui.init(app, index, config, prefix=prefix + "/ui", root=prefix)
     app.register_blueprint(service.health(index), url_prefix=prefix or None)
     ours = [prefix + "/fhir", prefix + "/cds-services", prefix + "/health"]

@@ -16,7 +16,7 @@ from fhir_ire.errors import FhirError, InvalidRequest, NotFound, TooLarge
 from fhir_ire.terminology.outcome import error_outcome
 from fhir_ire.web.encoding import json_response
 from fhir_ire.web.guard import loggable
-from fhir_ire.web.limits import check_hook_size, parse_json
+from fhir_ire.web.limits import check_hook_size, parse_json, read_body
 
 FEEDBACK_MAX_BYTES = 64 * 1024  # one feedback post (CDS Hooks feedback is a few cards' outcomes)
 FEEDBACK_MAX_ITEMS = 100
@@ -132,7 +132,7 @@ def init(app, index, config, prefix="/cds-services"):
         service = service_of(service_id)
         body, outcome, status = None, None, 200
         try:
-            body = parse_call(request.get_data(), service, limits)
+            body = parse_call(read_body(limits), service, limits)
             log.info("CDS Hooks %s call, hookInstance %s", service_id, loggable(body.get("hookInstance")))
             outcome = evaluate(engine, service_id, body, fhir_base())
             answer = outcome.response

@@ -22,7 +22,7 @@ from fhir_ire.terminology.registry import Registry
 from fhir_ire.terminology.translate import translate
 from fhir_ire.terminology.validate import batch_validate_code, validate_code
 from fhir_ire.web.guard import loggable
-from fhir_ire.web.limits import parse_json
+from fhir_ire.web.limits import parse_json, read_body
 
 log = logging.getLogger("fhir_ire.fhir")
 FHIR_JSON = "application/fhir+json"
@@ -47,7 +47,7 @@ def fhir_response(data: dict, status: int = 200) -> Response:
 
 def _params() -> Params:
     if request.method == "POST":
-        raw = request.get_data(cache=True)
+        raw = read_body(current_app.extensions["fhir_ire.limits"])
         if raw.strip():
             body = parse_json(raw, current_app.extensions["fhir_ire.limits"])
             params = Params.from_resource(body)

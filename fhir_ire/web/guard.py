@@ -59,7 +59,7 @@ def init(app, config: dict, prefix: str = "") -> Limits:
     def limit_request():
         if not is_ours(request.path):
             return
-        request.max_content_length = limits.max_body_bytes  # werkzeug refuses a longer chunked body as it reads
+        request.max_content_length = limits.max_body_bytes + 1  # werkzeug stops a chunked body there (read_body)
         check_length(request.content_length, limits)         # and a declared longer one before reading a byte
         budget.start(limits.time_budget)
 

@@ -7,6 +7,8 @@ import json
 import re
 from itertools import accumulate
 
+from flask import request
+
 from fhir_ire.errors import InvalidRequest, OverLimit, TooLarge
 from fhir_ire.limits import Limits
 
@@ -15,6 +17,16 @@ def check_length(content_length: int | None, limits: Limits) -> None:
     if content_length is not None and content_length > limits.max_body_bytes:
         raise TooLarge(f"The request body is {content_length:,} bytes; this server takes at most "
                        f"{limits.max_body_bytes:,} (--max-body-bytes)")
+
+
+def read_body(limits: Limits) -> bytes:
+    """The request body, refused (413) when longer than the limit. The guard lets werkzeug read at most one byte
+    more than the limit (a chunked body has no length to check first), which is how a longer one shows."""
+    data = request.get_data(cache=True)
+    if len(data) > limits.max_body_bytes:
+        raise TooLarge(f"The request body is larger than {limits.max_body_bytes:,} bytes, the most this server "
+                       "takes (--max-body-bytes)")
+    return data
 
 
 # After a successful parse every `"` outside a string opens one, so this removes the strings in linear time.
