@@ -1,8 +1,8 @@
 """Generated requests for every route of /openapi.json (schema-conforming and schema-violating: wrong types,
 missing fields, odd strings), sent to the real server: never a 5xx, never HTML (except the pages under /ui),
-always an answer within the time budget. Deterministic in CI; FHIR_IRE_FUZZ_RANDOM=1 explores new inputs,
-FHIR_IRE_FUZZ_EXAMPLES sets the count per operation, FHIR_IRE_FUZZ_COVERAGE=1 adds schemathesis' coverage phase,
-FHIR_IRE_FUZZ_REPORT=path appends the status counts as a JSON line."""
+always an answer within the time budget. Deterministic in CI; FUZZ_RANDOM=1 explores new inputs,
+FUZZ_EXAMPLES sets the count per operation, FUZZ_COVERAGE=1 adds schemathesis' coverage phase,
+FUZZ_REPORT=path appends the status counts as a JSON line."""
 
 import json
 import os
@@ -19,10 +19,10 @@ from tests.conftest import ROOT, serve_process
 
 pytestmark = pytest.mark.integration
 BUDGET = 5.0
-EXAMPLES = int(os.environ.get("FHIR_IRE_FUZZ_EXAMPLES", "50"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
 SCHEMA = schemathesis.openapi.from_dict(describe(load_data("crd/services.json")["services"]))
 # the coverage phase (every boundary case of every schema, ~7,000 requests) runs when asked: too long for each CI run
-SCHEMA.config.phases.coverage.enabled = bool(os.environ.get("FHIR_IRE_FUZZ_COVERAGE"))
+SCHEMA.config.phases.coverage.enabled = bool(os.environ.get("FUZZ_COVERAGE"))
 COUNTS: Counter = Counter()
 
 
@@ -31,7 +31,7 @@ def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("fuzz") / "serve.log"
     with serve_process(["--bundles", str(ROOT / "bundles"), "--workers", "1", "--time-budget", str(BUDGET)], log) as base:
         yield base
-    report = os.environ.get("FHIR_IRE_FUZZ_REPORT")
+    report = os.environ.get("FUZZ_REPORT")
     if report:
         with open(report, "a") as f:
             f.write(json.dumps({"requests": sum(COUNTS.values()), "statuses": dict(sorted(COUNTS.items()))}) + "\n")
@@ -45,7 +45,7 @@ def content_type(response) -> str:
 
 @SCHEMA.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck),
-          derandomize=not os.environ.get("FHIR_IRE_FUZZ_RANDOM"))
+          derandomize=not os.environ.get("FUZZ_RANDOM"))
 def test_generated_requests_get_a_json_answer_in_time(case, server):
     started = time.monotonic()
     response = case.call(base_url=server, timeout=BUDGET + 10)
