@@ -46,7 +46,10 @@ class Ehr(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except OSError:  # the service hangs up on an answer it will not read
+            pass
 
     def log_message(self, *args):
         pass

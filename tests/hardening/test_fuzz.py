@@ -19,7 +19,7 @@ from tests.conftest import ROOT, serve_process
 
 pytestmark = pytest.mark.integration
 BUDGET = 5.0
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "80"))
 SCHEMA = schemathesis.openapi.from_dict(describe(load_data("crd/services.json")["services"]))
 # the coverage phase (every boundary case of every schema, ~7,000 requests) runs when asked: too long for each CI run
 SCHEMA.config.phases.coverage.enabled = bool(os.environ.get("FUZZ_COVERAGE"))
