@@ -1,4 +1,9 @@
-"""Apps over the committed bundles (loaded once) with chosen limits, and hook requests of a chosen size."""
+"""Apps over the committed bundles (loaded once) with chosen limits, hook requests of a chosen size, and a local
+HTTP server standing in for an EHR's FHIR server."""
+
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -41,3 +46,22 @@ def error_message(r) -> str:
     """An error's text: an OperationOutcome under /fhir and /cds-services (CRD hook-10), {"error": ...} elsewhere."""
     body = r.json
     return body["issue"][0]["details"]["text"] if body.get("resourceType") == "OperationOutcome" else body["error"]
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]):
+    """A loopback HTTP server answering with handler in threads; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

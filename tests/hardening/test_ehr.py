@@ -2,19 +2,17 @@
 and a huge or dripping answer is cut off by size and time instead of holding the hook call."""
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from fhir_ire.crd.ehr import FetchRefused, get_json, is_allowed, is_within
+from tests.hardening.conftest import QuietHandler, http_server
 
 
-class Ehr(BaseHTTPRequestHandler):
+class Ehr(QuietHandler):
     """/fhir/ok: a resource; /fhir/big: 10 MB declared and sent; /fhir/chunked-big: endless chunks;
     /fhir/drip: one byte every 0.1 s; /fhir/hop: same-origin redirect; /fhir/away: redirect to another origin."""
-    protocol_version = "HTTP/1.1"
     seen: list = []
 
     def do_GET(self):  # noqa: N802
@@ -51,17 +49,11 @@ class Ehr(BaseHTTPRequestHandler):
         except OSError:  # the service hangs up on an answer it will not read
             pass
 
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture(scope="module")
 def ehr():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Ehr)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with http_server(Ehr) as base:
+        yield base
 
 
 @pytest.mark.parametrize("url, base, expected", [

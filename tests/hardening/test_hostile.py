@@ -3,24 +3,21 @@
 
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 from tests.conftest import ROOT, serve_process
-from tests.hardening.conftest import order_sign
+from tests.hardening.conftest import QuietHandler, http_server, order_sign
 
 pytestmark = pytest.mark.integration
 POSTS = ["/fhir/CodeSystem/$lookup", "/fhir/ValueSet/$expand", "/fhir/ConceptMap/$translate",
          "/fhir/ValueSet/$validate-code", "/cds-services/order-sign-crd", "/cds-services/order-sign-crd/feedback"]
 
 
-class Ehr(BaseHTTPRequestHandler):
+class Ehr(QuietHandler):
     """An EHR FHIR server that drips its answers, one byte every 0.2 s; it records every path asked for."""
-    protocol_version = "HTTP/1.1"
     seen: list = []
 
     def do_GET(self):  # noqa: N802
@@ -37,17 +34,11 @@ class Ehr(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture(scope="module")
 def ehr():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Ehr)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with http_server(Ehr) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
