@@ -7,6 +7,7 @@ from fhir_ire.build.context import BuildContext, slug
 from fhir_ire.build.payers import lines_of_business, payer_id, program_line
 from fhir_ire.build.positions import criteria_of, determinations_by_code
 from fhir_ire.build.provenance import fhir_id
+from fhir_ire.build.questionnaire import attach as attach_questionnaire
 from fhir_ire.build.rules import LISTED, action, distinct_statements, has_code, one_of, plan_definition, starts_with
 from fhir_ire.checks.findings import Finding
 from fhir_ire.data import load as load_data
@@ -133,6 +134,11 @@ def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict) -> dict | N
         actions.append(action(ctx, _aid(slug(category), codes, used), title,
                               _detail(doc, main, others, number, criteria, pa), "coverage-info", indicator,
                               conditions, srcs, _determination(category, pa, reason)))
+        attach_questionnaire(ctx, actions[-1], f"dtr-{payer['id']}-{slug(number or doc.title)}-{actions[-1]['id']}",
+                             f"{payer['name']}: {doc.title}" + (f" (policy {number})" if number else ""),
+                             payer["name"], [{"system": s, "code": c} for s, c in codes],
+                             [(c.text, c.source) for c in criteria],
+                             [(item, pa.source) for item in pa.items] if pa and pa.required else [])
         sources += srcs
     if not actions:
         return None
@@ -207,6 +213,14 @@ def program_rules(ctx: BuildContext, payers: dict) -> list[dict]:
                      f"send clinical documentation with the claim", detail, "coverage-info", "info",
                      [f"%payerId = '{pid}'", has_code("%orderCodes", CPT, codes), program_line_condition(line)],
                      src, det)
+        requests = {}  # each request once, with the first statement that makes it
+        for s in documentation:
+            for item in s.items:
+                requests.setdefault(item, s.source)
+        attach_questionnaire(ctx, act, f"dtr-{pid}-contractor-priced", f"{p['name']}: documentation for "
+                             "contractor-priced Category III codes", p["name"],
+                             [{"system": CPT, "code": c} for c in sorted(codes)], [], list(requests.items()),
+                             required=False)
         out.append(pd := plan_definition(
             ctx, f"coverage-{pid}-contractor-priced", f"{p['name']} ({line['display']}): contractor-priced Category III "
             "codes", reason, p["name"], [{"system": CPT, "code": c} for c in sorted(codes)], [act], payer=p,

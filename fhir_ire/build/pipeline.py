@@ -3,7 +3,7 @@
 from datetime import date
 from pathlib import Path
 
-from fhir_ire.build import codesystem, conceptmap, coverage, guidance, ours, payment, provenance, valueset
+from fhir_ire.build import codesystem, conceptmap, coverage, guidance, ours, payment, provenance, questionnaire, valueset
 from fhir_ire.build.bundle import transaction
 from fhir_ire.build.context import BuildContext
 from fhir_ire.build.payers import build_organizations, collect_payers
@@ -43,10 +43,11 @@ def build_resources(ctx: BuildContext) -> dict[str, list[dict]]:
     rules += [r for r in (guidance.category_iii_rule(ctx), guidance.not_reported_with_rule(ctx),
                           guidance.diagnosis_rule(ctx, icd)) if r]
     rules += guidance.contraindication_rules(ctx)
-    rules_bundle = build_organizations(ctx, payers) + rules + payment.build_charge_items(ctx)
+    forms, form_provenance = questionnaire.collect(ctx, rules)  # DTR Questionnaires of the rules (CRD resp-38)
+    rules_bundle = build_organizations(ctx, payers) + rules + forms + payment.build_charge_items(ctx)
     sources = [provenance.build_document_reference(ctx, d) for d in ctx.documents]
     return {"01-sources": sources, "02-terminology": terminology, "03-coverage": rules_bundle,
-            "04-provenance": provenance.build_provenance(ctx, terminology + rules_bundle)}
+            "04-provenance": provenance.build_provenance(ctx, terminology + rules_bundle) + form_provenance}
 
 
 def build(seeds: Path, nucc: NuccTable | None, as_of: date, base: str = DEFAULT_BASE,

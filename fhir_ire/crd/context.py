@@ -147,8 +147,8 @@ def orders(request: dict, fetcher: Fetcher) -> list[dict]:
         out = []
         for appt in appts:
             refs = [b.get("reference") for b in appt.get("basedOn") or [] if b.get("reference")]
-            found = [o for ref in refs for o in [known.get(relative(ref)) or read_reference(fetcher, ref, f"order {ref}")]
-                     if isinstance(o, dict) and o.get("resourceType") in ORDER_TYPES]
+            read = [known.get(relative(ref)) or read_reference(fetcher, ref, f"order {ref}") for ref in refs]
+            found = [o for o in read if isinstance(o, dict) and o.get("resourceType") in ORDER_TYPES]
             # an appointment without an order carries its own serviceType codes; one whose orders cannot be read is
             # answered on the appointment itself (the order cannot be echoed unseen, CRD resp-37)
             out += found or [appt]

@@ -108,8 +108,9 @@ def _technical(order: dict, candidates, fetcher: Fetcher) -> str | None:
 
 def _appointments_by_order(request: dict) -> dict[str, dict]:
     """CRD 2.0.1 puts coverage-information on the booked Appointment; 2.2 on the ServiceRequest it is based on."""
-    return {relative(b.get("reference")): appt for appt in resources_of((request.get("context") or {}).get("appointments"))
-            for b in appt.get("basedOn") or [] if isinstance(b, dict)}
+    appointments = resources_of((request.get("context") or {}).get("appointments"))
+    return {relative(b.get("reference")): appt for appt in appointments for b in appt.get("basedOn") or []
+            if isinstance(b, dict)}
 
 
 def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, today: date | None = None) -> Outcome:
