@@ -25,15 +25,20 @@ def client():
     return create_app({"BUNDLES": str(ROOT / "bundles")}).test_client()
 
 
-@pytest.fixture(scope="session")
-def extra_client(tmp_path_factory):
-    """The seeds plus our synthetic documents (a criteria + prior-auth policy, an investigational one), rebuilt."""
+def build_extra(tmp_path_factory) -> Path:
+    """The seeds plus our synthetic documents (a criteria + prior-auth policy, an investigational one), rebuilt into
+    a temporary bundles folder."""
     seeds = tmp_path_factory.mktemp("seeds")
     for p in list((ROOT / "seeds").iterdir()) + list(SYNTHETIC.iterdir()):
         shutil.copy(p, seeds / p.name)
     out = tmp_path_factory.mktemp("bundles") / "bundles"
     build_to(seeds, out, NUCC_SAMPLE)
-    return create_app({"BUNDLES": str(out)}).test_client()
+    return out
+
+
+@pytest.fixture(scope="session")
+def extra_client(tmp_path_factory):
+    return create_app({"BUNDLES": str(build_extra(tmp_path_factory))}).test_client()
 
 
 def fixture(name: str) -> dict:

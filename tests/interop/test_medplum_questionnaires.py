@@ -2,29 +2,19 @@
 and a prior-authorization document list (built here from the synthetic documents beside the seeds)."""
 
 import copy
-import shutil
 
 import pytest
 import requests
 
-from fhir_ire.build.command import build_to
 from fhir_ire.store import read_bundle
+from tests.crd.conftest import build_extra
 
 pytestmark = pytest.mark.integration
-
-from tests.conftest import ROOT  # noqa: E402
-
-SYNTHETIC = ROOT / "tests" / "build" / "fixtures" / "synthetic"
-NUCC_SAMPLE = ROOT / "tests" / "build" / "fixtures" / "nucc-sample.csv"
 
 
 @pytest.fixture(scope="module")
 def forms(tmp_path_factory):
-    seeds = tmp_path_factory.mktemp("seeds")
-    for p in list((ROOT / "seeds").iterdir()) + list(SYNTHETIC.iterdir()):
-        shutil.copy(p, seeds / p.name)
-    out = tmp_path_factory.mktemp("bundles") / "bundles"
-    build_to(seeds, out, NUCC_SAMPLE)
+    out = build_extra(tmp_path_factory)
     found = [e["resource"] for name in ("03-coverage.json", "04-provenance.json")
              for e in read_bundle(out / name)["entry"] if e["resource"]["resourceType"] == "Questionnaire"
              or e["resource"]["id"].startswith("prov-dtr-")]
