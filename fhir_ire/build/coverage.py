@@ -134,9 +134,8 @@ def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict) -> dict | N
         actions.append(action(ctx, _aid(slug(category), codes, used), title,
                               _detail(doc, main, others, number, criteria, pa), "coverage-info", indicator,
                               conditions, srcs, _determination(category, pa, reason)))
-        attach_questionnaire(ctx, actions[-1], f"dtr-{payer['id']}-{slug(number or doc.title)}-{actions[-1]['id']}",
-                             f"{payer['name']}: {doc.title}" + (f" (policy {number})" if number else ""),
-                             payer["name"], [{"system": s, "code": c} for s, c in codes],
+        attach_questionnaire(ctx, actions[-1],
+                             f"{payer['name']}: {doc.title}" + (f" (policy {number})" if number else ""), payer["name"], [{"system": s, "code": c} for s, c in codes],
                              [(c.text, c.source) for c in criteria],
                              [(item, pa.source) for item in pa.items] if pa and pa.required else [])
         sources += srcs
@@ -217,8 +216,8 @@ def program_rules(ctx: BuildContext, payers: dict) -> list[dict]:
         for s in documentation:
             for item in s.items:
                 requests.setdefault(item, s.source)
-        attach_questionnaire(ctx, act, f"dtr-{pid}-contractor-priced", f"{p['name']}: documentation for "
-                             "contractor-priced Category III codes", p["name"],
+        attach_questionnaire(ctx, act, f"{p['name']}: documentation for contractor-priced Category III codes",
+                             p["name"],
                              [{"system": CPT, "code": c} for c in sorted(codes)], [], list(requests.items()),
                              required=False)
         out.append(pd := plan_definition(

@@ -27,15 +27,15 @@ def _group(link_id: str, text: str, items: list[dict], required: bool = True) ->
     return {"id": link_id, "linkId": link_id, "text": text, "type": "group", "required": required, "item": items}
 
 
-def attach(ctx: BuildContext, act: dict, qid: str, title: str, publisher: str, focus: list[dict],
+def attach(ctx: BuildContext, act: dict, title: str, publisher: str, focus: list[dict],
            criteria: list[tuple[str, Source]], documents: list[tuple[str, Source]], required: bool = True) -> None:
     """Build the Questionnaire of a determination action that asks for documentation (doc-needed), from the
-    policy's criteria and the documents it asks for, each with its source; link it from the action. required:
-    the documents must be included (a prior-authorization request 'must include'), not only may be requested."""
+    policy's criteria and the documents it asks for, each with its source; link it from the action (the id and url
+    are given by collect(), from the rule's id). required: the documents must be included (a prior-authorization
+    request 'must include'), not only may be requested."""
     det = _determination(act)
     if not det.get("doc-needed") or not (criteria or documents):
         return
-    qid = fhir_id(qid)
     purpose = next((PURPOSE[p] for p in det.get("doc-purpose", []) if p in PURPOSE), "")
     groups, sources = [], {}
     if criteria:
@@ -53,10 +53,8 @@ def attach(ctx: BuildContext, act: dict, qid: str, title: str, publisher: str, f
             sources[f"document-{n}"] = src
         groups.append(_group("documents", ("Documentation to include" if required else "Documentation that may be "
                                            "requested") + (f" {purpose}" if purpose else ""), items, required))
-    url = ctx.url("Questionnaire", qid)
-    questionnaire = {"resourceType": "Questionnaire", "id": qid, "url": url,
-                     "name": "".join(w.capitalize() for w in qid.split("-"))[:60], "title": title, "status": "active",
-                     "experimental": False, "subjectType": ["Patient"], "publisher": publisher,
+    questionnaire = {"resourceType": "Questionnaire", "id": "", "url": "", "name": "", "title": title,
+                     "status": "active", "experimental": False, "subjectType": ["Patient"], "publisher": publisher,
                      "description": f"What {publisher} asks for{(' ' + purpose) if purpose else ''}, from its "
                                     "documents (each item's quote is in its Provenance)",
                      "useContext": [{"code": {"system": "http://terminology.hl7.org/CodeSystem/usage-context-type",
@@ -64,7 +62,7 @@ def attach(ctx: BuildContext, act: dict, qid: str, title: str, publisher: str, f
                      "item": groups}
     act.setdefault("action", []).append({
         "id": f"{act['id']}-documentation", "title": "Complete the documentation questionnaire",
-        "type": {"coding": [{"system": ACTIVITY_TYPE, "code": "collect-information"}]}, "definitionCanonical": url})
+        "type": {"coding": [{"system": ACTIVITY_TYPE, "code": "collect-information"}]}, "definitionCanonical": ""})
     act["_questionnaire"] = (questionnaire, sources)
 
 
@@ -88,6 +86,12 @@ def collect(ctx: BuildContext, rules: list[dict]) -> tuple[list[dict], list[dict
             if "_questionnaire" not in act:
                 continue
             questionnaire, sources = act.pop("_questionnaire")
+            base = rule["id"].removeprefix("coverage-")
+            qid = fhir_id(f"dtr-{base}" if base.endswith(act["id"]) else f"dtr-{base}-{act['id']}")
+            questionnaire.update(id=qid, url=ctx.url("Questionnaire", qid),
+                                 name="".join(w.capitalize() for w in qid.split("-"))[:60])
+            next(a for a in act["action"] if a.get("definitionCanonical") == "")["definitionCanonical"] = \
+                questionnaire["url"]
             questionnaires.append(questionnaire)
             items = {i["linkId"]: i["text"] for g in questionnaire["item"] for i in g["item"]}
             provenance += [_item_provenance(ctx, questionnaire, link_id, _item_source(ctx, src, items[link_id]))
