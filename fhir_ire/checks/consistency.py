@@ -1,6 +1,7 @@
 """Checks across sources: conflicting descriptors and payments, stale payment figures, damaged tables, gaps."""
 
 import re
+from functools import lru_cache
 from collections import defaultdict
 from datetime import date
 
@@ -17,43 +18,54 @@ _EXCLUSION = re.compile(r"\b(?:other\s+than|except(?:\s+for)?|excluding|not\s+in
                         re.I)
 
 
+@lru_cache(maxsize=4096)
 def _traits(text: str) -> tuple[frozenset, frozenset]:
     approaches = describe(text).approaches
     exclusions = frozenset(_normal(m.group(1)) for m in _EXCLUSION.finditer(text))
     return approaches, exclusions
 
 
-def _descriptions(documents):
-    by_code = defaultdict(list)
+def _descriptions(documents) -> dict[str, dict[tuple[bool, str], list[CodeDescription]]]:
+    """{code: {(formal, normalised text): the descriptions saying it, in file order}}: each distinct wording once,
+    so a corpus that repeats a descriptor in many documents compares it once (the check stays linear)."""
+    by_code = defaultdict(lambda: defaultdict(list))
     for doc in documents:
         for f in doc.facts:
             if isinstance(f, CodeDescription) and f.role in ("formal", "descriptor", "summary"):
-                by_code[f.code].append(f)
-            elif isinstance(f, GovernedCode) and f.system == CPT:
-                by_code[f.code].append(CodeDescription(source=f.source, system=CPT, code=f.code, role="formal",
-                                                       text=f.description))
+                by_code[f.code][(f.role == "formal", _normal(f.text))].append(f)
+            elif isinstance(f, GovernedCode) and f.system == CPT and f.description:
+                d = CodeDescription(source=f.source, system=CPT, code=f.code, role="formal", text=f.description)
+                by_code[f.code][(True, _normal(f.description))].append(d)
     return by_code
+
+
+def _cited(sayers: list[CodeDescription]) -> str:
+    more = len({d.source.file for d in sayers}) - 1
+    return sayers[0].source.cite() + (f" and {more} more document(s)" if more > 0 else "")
 
 
 def check_descriptors(documents: list[DocumentFacts]) -> list[Finding]:
     """Two sources describing one code differently: different formal descriptors, or a scope restriction
-    ('other than ...') or approach in one that the other does not have."""
+    ('other than ...') or approach in one that the other does not have. One finding per pair of wordings."""
     findings = []
-    for code, descs in sorted(_descriptions(documents).items()):
-        formal = [d for d in descs if d.role == "formal"]
+    for code, wordings in sorted(_descriptions(documents).items()):
+        formal = [(key, sayers) for key, sayers in wordings.items() if key[0]]
         reported = set()
-        for d in descs:
-            for f in formal:
-                if f.source.file == d.source.file or (d.source.file, f.source.file) in reported:
+        for dkey, dsayers in wordings.items():
+            for fkey, fsayers in formal:
+                d = dsayers[0]
+                if dkey == fkey or (fkey, dkey) in reported or (d.source.file, fkey) in reported:
+                    continue
+                f = next((x for x in fsayers if x.source.file != d.source.file), None)
+                if f is None:
                     continue
                 (a1, x1), (a2, x2) = _traits(d.text), _traits(f.text)
-                differs = (d.role == "formal" and _normal(d.text) != _normal(f.text)) or (a1 and a2 and not a1 & a2) \
-                    or x1 != x2
+                differs = (d.role == "formal" and dkey[1] != fkey[1]) or (a1 and a2 and not a1 & a2) or x1 != x2
                 if differs:
-                    reported |= {(d.source.file, f.source.file), (f.source.file, d.source.file)}
+                    reported |= {(dkey, fkey), (fkey, dkey), (d.source.file, fkey)}
                     findings.append(Finding(
                         "warning", "descriptor-conflict",
-                        f"{code}: {d.source.cite()} says '{d.text}' but {f.source.cite()} says '{f.text}'",
+                        f"{code}: {_cited(dsayers)} says '{d.text}' but {_cited(fsayers)} says '{f.text}'",
                         d.source, CPT, code, d.text, f"{f.text} ({f.source.cite()})"))
     return findings
 

@@ -22,6 +22,7 @@ class Labels:
         for entry in data["fields"]:
             for label in entry["labels"]:
                 self.roles.setdefault(normal(label), []).append((entry["role"], entry["value"]))
+        self.first_words = {lab.split(" ")[0] for lab in self.roles}
         alternatives = sorted(self.roles, key=len, reverse=True)
         body = "|".join(r"\s*".join(re.escape(w) for w in lab.split(" ")) for lab in alternatives)
         self._with_colon = re.compile(rf"(?<![A-Za-z])(?P<label>{body})\s*:", re.I)
@@ -87,6 +88,9 @@ class Labels:
 
     def _first(self, text: str) -> tuple[str, int] | None:
         """(label, where its value starts) when text starts with a known label, or a short generic label and ':'."""
+        first = text.split(" ", 1)[0].lower().rstrip(":")
+        if ":" not in text and first not in self.first_words:
+            return None  # most lines: no label to look for
         if (m := self._at_start.match(text)) and text[:1].isupper():
             return m.group("label"), m.end()
         head, colon, _ = text.partition(":")

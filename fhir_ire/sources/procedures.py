@@ -88,5 +88,7 @@ def vocabulary() -> Vocabulary:
     return Vocabulary(load("procedures.json"))
 
 
+@lru_cache(maxsize=65536)
 def describe(text: str) -> Procedure:
+    """The procedure a text names (computed once per text: the same descriptors recur across documents)."""
     return vocabulary().describe(text)
