@@ -175,6 +175,9 @@ OPTIONS: list[Option] = [
     Option("audit-store", "where CDS Hooks calls, answers and feedback are kept (CRD found-37): sqlite:///PATH or "
            "postgresql://USER@HOST/DB (default: a SQLite file in $XDG_STATE_HOME/fhir-ire)", None, metavar="URL"),
     Option("audit-retention-days", "days the audit records are kept", 2190, positive, metavar="N"),
+    Option("audit-sync", "a CDS Hooks call is answered once its SQLite audit record is written to the operating "
+           "system (normal: kept if the server crashes, maybe not if the machine does) or flushed to disk (full: "
+           "slower)", "normal", choice("normal", "full")),
     Option("feedback-max-bytes", "largest CDS Hooks feedback post in bytes (413 above it)", 64 * 1024, positive,
            metavar="N"),
     Option("feedback-max-items", "most feedback items in one post (413 above it)", 100, positive, metavar="N"),

@@ -1,22 +1,30 @@
 """The audit store: every CDS Hooks call with its answer (CRD found-11, found-37) and every feedback item, in a
 SQLite file (default) or a PostgreSQL database shared by several servers; records older than the retention are
-deleted. Bearer tokens are never stored: `fhirAuthorization.access_token` is redacted before a request is kept."""
+deleted. Bearer tokens are never stored: `fhirAuthorization.access_token` is redacted before a request is kept.
 
-import copy
+A record is committed before its call is answered. Concurrent calls of one process share a commit (group commit, as
+PostgreSQL does): each call waits for the transaction that holds its record, so one commit serves every call that
+arrived while the previous one was running. A SQLite commit is written to the operating system (sync `normal`: it
+survives a crash of the server, not necessarily one of the machine) or flushed to disk (`full`, several ms)."""
+
 import json
 import os
 import sqlite3
 import threading
 import time
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import orjson
 
 from fhir_ire.errors import IreError
 
 DEFAULT_RETENTION_DAYS = 2190  # six years, the usual retention of records about payment decisions
 PURGE_EVERY = 3600.0  # seconds between deletions of expired records, per process
 REDACTED = "[redacted]"
+SYNC = {"normal": "NORMAL", "full": "FULL"}  # --audit-sync: SQLite's synchronous setting (WAL journal)
 TABLES = {
     "calls": ["at", "service", "hook", "hook_instance", "client", "status", "payer", "orders", "request", "response"],
     "feedback": ["at", "service", "client", "card", "outcome", "item"],
@@ -26,6 +34,10 @@ JSON_COLUMNS = {"orders", "request", "response", "item"}
 
 class AuditError(IreError):
     """The audit store cannot be opened or written (a call whose record cannot be kept is not answered)."""
+
+
+class AuditRefused(AuditError):
+    """The store is reachable but refused a statement or its commit."""
 
 
 def default_url() -> str:
@@ -39,12 +51,29 @@ def now_text(now: datetime | None = None) -> str:
 
 
 def redact(request: dict) -> dict:
-    """The request as kept: the EHR's access token replaced (found-37 logs, never a credential)."""
-    out = copy.deepcopy(request)
-    auth = out.get("fhirAuthorization")
+    """The request as kept: the EHR's access token replaced (found-37 logs, never a credential). The request itself
+    is left as it is: only the two objects on the way to the token are new."""
+    auth = request.get("fhirAuthorization")
     if isinstance(auth, dict) and "access_token" in auth:
-        auth["access_token"] = REDACTED
-    return out
+        return {**request, "fhirAuthorization": {**auth, "access_token": REDACTED}}
+    return request
+
+
+def json_text(value) -> str:
+    """A JSON column's text (orjson; the standard library for what orjson refuses, such as integers over 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class _Pending:
+    """Statements waiting for the next commit, and what became of them."""
+
+    statements: list
+    done: bool = False
+    error: Exception | None = field(default=None)
 
 
 def _ddl(table: str, key: str) -> list[str]:
@@ -57,14 +86,21 @@ def _ddl(table: str, key: str) -> list[str]:
 
 
 class AuditStore:
-    """One store per process; every method opens what it needs, so worker processes share a SQLite file safely."""
+    """One store per process, one connection per process (opened again in a forked worker, and when the SQLite file
+    was replaced or removed); worker processes share a SQLite file through its own locking (WAL)."""
 
-    def __init__(self, url: str | None = None, retention_days: int = DEFAULT_RETENTION_DAYS):
+    def __init__(self, url: str | None = None, retention_days: int = DEFAULT_RETENTION_DAYS, sync: str = "normal"):
         self.url = url or default_url()
         self.retention = timedelta(days=retention_days)
-        self.lock = threading.Lock()
+        if sync not in SYNC:
+            raise AuditError(f"audit sync {sync!r} is not one of {', '.join(SYNC)}")
+        self.sync = sync
+        self.lock = threading.Lock()  # the connection: one statement list at a time
+        self.leader = threading.Lock()  # the call that commits for all waiting ones
+        self.queue = threading.Lock()  # the pending list
+        self.pending: list[_Pending] = []
         self.purged_at = 0.0
-        self.pg = None
+        self.db, self.owner, self.inode = None, None, None
         if self.url.startswith(("postgresql://", "postgres://")):
             self.kind, self.mark, key = "postgresql", "%s", "BIGSERIAL PRIMARY KEY"
         elif self.url.startswith("sqlite:///"):
@@ -77,64 +113,129 @@ class AuditStore:
         self.ready = False
 
     def _connect(self):
+        """The process's open connection, opened when there is none, the process is a fork of the one that opened
+        it, or the SQLite file is no longer the one it opened."""
+        if self.db is not None and self.owner == os.getpid() and self._same_file():
+            return self.db
+        if self.db is not None and self.owner == os.getpid():
+            with suppress(Exception):
+                self.db.close()
+        # a connection inherited through fork() is left alone: closing it here would touch the parent's locks
+        self.db, self.owner = None, os.getpid()
         if self.kind == "sqlite":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-            return db
-        if self.pg is None or self.pg.closed:
+            db.execute(f"PRAGMA synchronous={SYNC[self.sync]}")
+            self.inode = os.stat(self.path).st_ino
+        else:
             try:
                 import psycopg  # optional dependency: pip install 'fhir-ire[postgresql]'
             except ImportError:
                 raise AuditError("a postgresql:// audit store needs psycopg: pip install 'fhir-ire[postgresql]'") \
                     from None
-            self.pg = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
-        return self.pg
+            db = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+        self.db, self.ready = db, False
+        return db
 
-    def _run(self, statements: list[tuple[str, tuple]], fetch: bool = False):
-        """Run statements in order (creating the tables first, once); the rows of the last when fetch."""
+    def _same_file(self) -> bool:
+        if self.kind != "sqlite":
+            return not self.db.closed
+        try:
+            return os.stat(self.path).st_ino == self.inode
+        except OSError:
+            return False
+
+    def _run(self, statements: list[tuple[str, tuple]], fetch: bool = False, transaction: bool = False):
+        """Run statements in order (creating the tables first, once per connection), in one transaction when asked;
+        the rows of the last when fetch."""
         with self.lock:
-            db = None
+            reached = False
             try:
                 db = self._connect()
                 if not self.ready:
                     for sql in self.schema:
                         db.execute(sql)
                     self.ready = True
+                if transaction:
+                    db.execute("BEGIN IMMEDIATE" if self.kind == "sqlite" else "BEGIN")
+                reached = True
                 rows, names = [], []
-                for sql, args in statements:
-                    cur = db.execute(sql.replace("?", self.mark), args)
-                    if fetch:
-                        rows, names = cur.fetchall(), [d[0] for d in cur.description]
+                try:
+                    for sql, args in statements:
+                        cur = db.execute(sql.replace("?", self.mark), args)
+                        if fetch:
+                            rows, names = cur.fetchall(), [d[0] for d in cur.description]
+                    if transaction:
+                        db.execute("COMMIT")
+                except BaseException:
+                    if transaction:
+                        with suppress(Exception):
+                            db.execute("ROLLBACK")
+                    raise
                 return [dict(zip(names, r)) for r in rows] if fetch else None
             except AuditError:
                 raise
             except Exception as e:  # noqa: BLE001 - sqlite3 and psycopg errors alike: the store is not usable
-                if self.kind == "postgresql" and db is not None:
-                    self.pg = None  # reconnect next time
+                if self.db is not None:  # open again next time
                     with suppress(Exception):
-                        db.close()
+                        self.db.close()
+                    self.db = None
                 why = " ".join(str(e).split())[:200]  # one line: drivers put line breaks in their messages
-                raise AuditError(f"audit store ({self.kind}) failed: {type(e).__name__}: {why}") from None
-            finally:
-                if self.kind == "sqlite" and db is not None:
-                    db.close()
+                raise (AuditRefused if reached else AuditError)(
+                    f"audit store ({self.kind}) failed: {type(e).__name__}: {why}") from None
+
+    def _commit(self, statements: list[tuple[str, tuple]]) -> None:
+        """Group commit: the statements are committed, with those of every call waiting at the same time, before
+        this returns; AuditError when they could not be. When a shared transaction fails, each call's statements
+        are tried again alone, so that one record the database refuses does not refuse the others."""
+        mine = _Pending(statements)
+        with self.queue:
+            self.pending.append(mine)
+        with self.leader:  # held by the commit before ours: meanwhile others queue up behind us
+            if not mine.done:
+                with self.queue:
+                    batch, self.pending = self.pending, []
+                try:
+                    self._commit_batch(batch)
+                finally:  # whatever happened (even an interruption), no waiting call is left believing it is kept
+                    for p in batch:
+                        if not p.done:
+                            p.error = p.error or AuditError("audit store: the commit was interrupted")
+                            p.done = True
+        if mine.error is not None:
+            raise mine.error
+
+    def _commit_batch(self, batch: list[_Pending]) -> None:
+        try:
+            self._run([s for p in batch for s in p.statements], transaction=True)
+        except AuditError as e:
+            if len(batch) == 1 or not isinstance(e, AuditRefused):  # the store itself failed: so did every call
+                for p in batch:
+                    p.error = e
+            else:
+                for p in batch:
+                    try:
+                        self._run(p.statements, transaction=True)
+                    except AuditError as alone:
+                        p.error = alone
+        for p in batch:
+            p.done = True
 
     def check(self) -> None:
         """Open the store and create its tables (start-up: an unusable store is a one-line error)."""
         self._run([])
 
-    def _insert(self, table: str, row: dict) -> None:
+    def _insert(self, table: str, *rows: dict) -> None:
         cols = TABLES[table]
-        values = tuple(json.dumps(row.get(c), separators=(",", ":"), ensure_ascii=False) if c in JSON_COLUMNS
-                       else row.get(c) for c in cols)
-        statements = [(f"INSERT INTO audit_{table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                       values)]
+        sql = f"INSERT INTO audit_{table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        statements = [(sql, tuple(json_text(row.get(c)) if c in JSON_COLUMNS else row.get(c) for c in cols))
+                      for row in rows]
         if time.monotonic() - self.purged_at > PURGE_EVERY:
             self.purged_at = time.monotonic()
             cutoff = now_text(datetime.now(timezone.utc) - self.retention)
             statements += [(f"DELETE FROM audit_{t} WHERE at < ?", (cutoff,)) for t in TABLES]
-        self._run(statements)
+        self._commit(statements)
 
     def record_call(self, **row) -> None:
         """service, hook, hook_instance, client (the JWT iss), status, payer, orders, request, response."""
@@ -142,10 +243,10 @@ class AuditStore:
             row.get("request"), dict) else row.get("request")})
 
     def record_feedback(self, service: str, client: str | None, items: list[dict]) -> None:
+        """A feedback post's items, kept together (one transaction) or not at all."""
         at = now_text()
-        for item in items:
-            self._insert("feedback", {"at": at, "service": service, "client": client, "card": item.get("card"),
-                                      "outcome": item.get("outcome"), "item": item})
+        self._insert("feedback", *({"at": at, "service": service, "client": client, "card": item.get("card"),
+                                    "outcome": item.get("outcome"), "item": item} for item in items))
 
     def purge(self, now: datetime | None = None) -> None:
         cutoff = now_text((now or datetime.now(timezone.utc)) - self.retention)

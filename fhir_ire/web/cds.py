@@ -82,7 +82,8 @@ def init(app, index, config, prefix="/cds-services"):
     if checker is None:
         log.warning("CDS Hooks JWT checks are OFF: hook calls are unauthenticated (start with --trust ISSUER=JWKS)")
     limits = app.extensions["fhir_ire.limits"]
-    audit = AuditStore(config.get("AUDIT_STORE"), int(config.get("AUDIT_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS))
+    audit = AuditStore(config.get("AUDIT_STORE"), int(config.get("AUDIT_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS),
+                       config.get("AUDIT_SYNC") or "normal")
     app.extensions["fhir_ire.audit"] = audit
     feedback_bytes = int(config.get("FEEDBACK_MAX_BYTES") or FEEDBACK_MAX_BYTES)
     feedback_items = int(config.get("FEEDBACK_MAX_ITEMS") or FEEDBACK_MAX_ITEMS)
@@ -104,8 +105,17 @@ def init(app, index, config, prefix="/cds-services"):
             raise NotFound(f"unknown CDS service '{service_id}'")
         return engine.services[service_id]
 
+    bases: dict[tuple, str] = {}  # (scheme, Host, script root) -> our FHIR base, for the card links
+
     def fhir_base():
-        return (config.get("BASE_URL") or request.host_url.rstrip("/")) + prefix.rsplit("/cds-services", 1)[0] + "/fhir"
+        if config.get("BASE_URL"):
+            return config["BASE_URL"] + prefix.rsplit("/cds-services", 1)[0] + "/fhir"
+        where = (request.scheme, request.environ.get("HTTP_HOST"), request.root_path)
+        if where not in bases:
+            if len(bases) >= 64:  # the Host header is the client's: keep a few
+                bases.clear()
+            bases[where] = request.host_url.rstrip("/") + prefix.rsplit("/cds-services", 1)[0] + "/fhir"
+        return bases[where]
 
     @bp.errorhandler(FhirError)
     def on_error(err):
@@ -133,7 +143,7 @@ def init(app, index, config, prefix="/cds-services"):
         body, outcome, status = None, None, 200
         try:
             body = parse_call(read_body(limits), service, limits)
-            log.info("CDS Hooks %s call, hookInstance %s", service_id, loggable(body.get("hookInstance")))
+            log.debug("CDS Hooks %s call, hookInstance %s", service_id, loggable(body.get("hookInstance")))
             outcome = evaluate(engine, service_id, body, fhir_base())
             answer = outcome.response
         except FhirError as err:

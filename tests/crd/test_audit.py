@@ -2,6 +2,8 @@
 real PostgreSQL in test_audit_postgresql.py; `fhir-ire audit` reads it back."""
 
 import json
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -87,6 +89,46 @@ def test_an_audit_store_that_cannot_be_written_refuses_the_call_with_503(tmp_pat
     client = app_with(f"sqlite:///{tmp_path / 'taken'}")
     r = client.post("/cds-services/order-sign-crd", json=fixture("order-sign-not-covered"))
     assert r.status_code == 503 and "audit store" in error_text(r)
+
+
+def record_together(store: AuditStore, clients: list) -> list[str]:
+    """One record_call per client from as many threads, all queued behind a commit under way, so that they share
+    the next one; what each call got ("kept" or the error)."""
+    results = [None] * len(clients)
+
+    def call(n):
+        try:
+            store.record_call(service="s", hook="order-sign", hook_instance=f"h{n}", client=clients[n], status=200,
+                              payer=None, orders=[], request={}, response={})
+            results[n] = "kept"
+        except AuditError as e:
+            results[n] = str(e)
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(len(clients))]
+    with store.leader:  # the commit under way
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(store.pending) < len(clients) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(store.pending) == len(clients)
+    for t in threads:
+        t.join(10)
+    return results
+
+
+def test_concurrent_calls_share_a_commit_and_a_refused_record_refuses_only_its_call(store_url):
+    store = AuditStore(store_url)
+    results = record_together(store, ["iss", "iss", object(), "iss"])  # sqlite3 cannot bind an object
+    assert results[2].startswith("audit store (sqlite) failed")
+    assert [r for n, r in enumerate(results) if n != 2] == ["kept"] * 3
+    assert [e["hook_instance"] for e in store.entries("calls")] == ["h0", "h1", "h3"]
+
+
+def test_concurrent_calls_to_an_unusable_store_are_all_refused(tmp_path):
+    (tmp_path / "taken").mkdir()
+    results = record_together(AuditStore(f"sqlite:///{tmp_path / 'taken'}"), ["iss"] * 4)
+    assert all(r.startswith("audit store (sqlite) failed") for r in results)
 
 
 def test_an_unknown_audit_store_scheme_is_refused():
