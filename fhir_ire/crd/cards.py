@@ -1,11 +1,22 @@
 """CDS Hooks cards from rule actions, payment benchmarks and the things a call could not check."""
 
-import uuid
+import os
 
 from fhir_ire.citations import cited_page
 from fhir_ire.uris import CARD_TYPE_201, CARD_TYPE_22
 
 INDICATOR = {"routine": "info", "urgent": "warning", "stat": "critical"}
+MAX_BASES = 8  # FHIR bases whose links an action keeps (one per Host header the server is reached by, unless
+#               --base-url fixes it): a few in practice, bounded against clients that send many
+
+
+def new_uuid() -> str:
+    """A random (version 4) UUID as text, from the OS's random source as uuid.uuid4(), without building a UUID
+    object (a third of the cost; several per card response)."""
+    b = bytearray(os.urandom(16))
+    b[6], b[8] = b[6] & 0x0F | 0x40, b[8] & 0x3F | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _topic(code: str, old: bool) -> dict:
@@ -20,7 +31,7 @@ def card(summary: str, detail: str, indicator: str, label: str, topic: str, old:
          links: list | None = None, suggestions: list | None = None) -> dict:
     """source.label is the insurer the patient knows (CRD resp-4); a card with neither links nor suggestions is an
     Instructions card and always has a detail (resp-24)."""
-    c = {"uuid": str(uuid.uuid4()), "summary": _summary(summary), "indicator": indicator,
+    c = {"uuid": new_uuid(), "summary": _summary(summary), "indicator": indicator,
          "source": {"label": label, "topic": _topic(topic, old)}}
     if detail or not (links or suggestions):
         c["detail"] = detail or summary
@@ -52,21 +63,37 @@ def policy_links(action: dict, fhir_base: str) -> list[dict]:
     return links
 
 
-def action_card(action: dict, label: str, old: bool, order: dict, fhir_base: str, removals: list[dict]) -> dict:
-    topic = topic_of(action)
+def cached_links(action, fhir_base: str) -> list[dict]:
+    """policy_links of a rule Action, worked out once per FHIR base (they are shared by every answer: read only)."""
+    links = action.links.get(fhir_base)
+    if links is None:
+        if len(action.links) >= MAX_BASES:
+            action.links.clear()
+        links = action.links[fhir_base] = policy_links(action.raw, fhir_base)
+    return links
+
+
+def card_text(action: dict) -> tuple[str, str, str]:
+    """The topic, detail (the description and the policy quotes) and indicator of an action's card."""
     detail = action.get("description") or ""
     quotes = [f"> {d['citation']}" for d in action.get("documentation") or [] if d.get("citation")]
     if quotes and not any(q[2:] in detail for q in quotes):
         detail += "\n\n" + "\n".join(quotes)
+    return topic_of(action), detail, INDICATOR.get(action.get("priority"), "info")
+
+
+def action_card(action, label: str, old: bool, order: dict, fhir_base: str, removals: list[dict]) -> dict:
+    """The card of a rule Action (its text worked out once, at start-up) for one order."""
+    topic, detail, indicator = action.card_text
     suggestions = None
     if removals:
-        suggestions = [{"label": f"Remove {r['resourceType']}/{r['id']}", "uuid": str(uuid.uuid4()),
+        suggestions = [{"label": f"Remove {r['resourceType']}/{r['id']}", "uuid": new_uuid(),
                         "isRecommended": True,
                         "actions": [{"type": "delete", "description": f"Remove the conflicting order {r['id']}",
                                      "resourceId": f"{r['resourceType']}/{r['id']}"}]}
                        for r in removals if r.get("id")]
-    return card(action.get("title") or "", detail, INDICATOR.get(action.get("priority"), "info"), label, topic, old,
-                order, policy_links(action, fhir_base), suggestions)
+    return card(action.raw.get("title") or "", detail, indicator, label, topic, old, order,
+                cached_links(action, fhir_base), suggestions)
 
 
 def payment_card(code: str, items: list[dict], label: str, old: bool, order: dict) -> dict:

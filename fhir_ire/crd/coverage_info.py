@@ -1,9 +1,11 @@
 """The CRD coverage-information extension for one order, shaped for CRD 2.2 or 2.0.1, with the invariants kept."""
 
 import json
-import uuid
 from datetime import date
 
+import orjson
+
+from fhir_ire.crd.cards import new_uuid
 from fhir_ire.errors import FhirError
 from fhir_ire.uris import CRD_COVERAGE_DETAIL, CRD_COVERAGE_INFORMATION, CRD_TEMP
 
@@ -102,20 +104,28 @@ def _policy_detail(url: str, old: bool) -> list[dict]:
     return detail if old else [{"url": "category", "valueCode": "cat-other"}, *detail]
 
 
+def _canonical(value) -> bytes:
+    """JSON text with sorted keys, to compare two values (orjson; the standard library for what it refuses)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, sort_keys=True).encode()
+
+
 def same_assertion(a: dict, b: dict) -> bool:
     """Two coverage-information extensions say the same thing (all but their date and assertion id)."""
     def key(ext):
-        return sorted(json.dumps(e, sort_keys=True) for e in ext.get("extension") or []
+        return sorted(_canonical(e) for e in ext.get("extension") or []
                       if e.get("url") not in ("date", "coverage-assertion-id"))
     return key(a) == key(b)
 
 
 def new_assertion_id() -> str:
-    return uuid.uuid4().hex
+    return new_uuid().replace("-", "")
 
 
 def _coverage_of(ext: dict):
-    return next((json.dumps(e.get("valueReference"), sort_keys=True) for e in ext.get("extension") or []
+    return next((_canonical(e.get("valueReference")) for e in ext.get("extension") or []
                  if e.get("url") == "coverage"), None)
 
 

@@ -155,9 +155,9 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
             if act.determination:  # coverage information goes out as a system action only (resp-12, resp-25)
                 found = found or act
                 continue
-            if config.get(card_of.topic_of(act.raw), True) is False:
+            if config.get(act.card_text[0], True) is False:
                 continue  # dev-5, dev-14: the client turned this card type off
-            cards.append(card_of.action_card(act.raw, label, old, order, fhir_base,
+            cards.append(card_of.action_card(act, label, old, order, fhir_base,
                                              _removals(act, env, act.rule.plan.get("id"))))
         code = next((c.get("code") for c in codings if (c.get("system"), c.get("code")) in engine.rules.by_code),
                     None) or next((c.get("code") for c in codings if c.get("code")), "this order")
@@ -210,7 +210,7 @@ def _determination(engine, resolution, order, codings, candidates, found, fetche
     billing = list({(c["system"], c["code"]): {"system": c["system"], "code": c["code"]}
                     for c in codings if (c.get("system"), c.get("code")) in rule.codes}.values())
     questionnaires = [a["definitionCanonical"] for a in act.raw.get("action") or [] if a.get("definitionCanonical")]
-    policy_url = next((lk["url"] for lk in card_of.policy_links(act.raw, fhir_base)), None)
+    policy_url = next((lk["url"] for lk in card_of.cached_links(act, fhir_base)), None)
     return act.determination, {"policy_url": policy_url, "billing": billing, "questionnaires": questionnaires,
                                "expiry": _expiry(resolution.coverages[0], rule.plan)}
 

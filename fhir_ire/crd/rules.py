@@ -5,6 +5,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from fhir_ire.crd.cards import card_text
 from fhir_ire.fhirpath import Expression
 from fhir_ire.fhirpath.requirements import required_codings, required_value
 from fhir_ire.names import name_key as key_of
@@ -45,6 +46,8 @@ class Action:
     conditions: list  # Expression (or Unevaluable), all must be true
     determination: dict | None
     removals: list = field(default_factory=list)  # Expressions selecting the draft orders to delete
+    card_text: tuple = ()  # (topic, detail, indicator) of its card: crd/cards.py card_text
+    links: dict = field(default_factory=dict)  # {FHIR base: its card links}: crd/cards.py cached_links
 
 
 def _determination(action: dict, base_suffix: str) -> dict | None:
@@ -127,7 +130,8 @@ class RuleIndex:
                     for dv in sub.get("dynamicValue") or [] if dv.get("path") == "resourceId"
                     and any(c.get("code") == "remove" for c in (sub.get("type") or {}).get("coding", []))]
         action = Action(raw=raw, rule=rule, rank=rank, hooks=hooks, conditions=conditions,
-                        determination=_determination(raw, EXT_DETERMINATION), removals=removals)
+                        determination=_determination(raw, EXT_DETERMINATION), removals=removals,
+                        card_text=card_text(raw))
         rule.actions.append(action)
         trees = [c.tree for c in conditions if c.tree is not None]
         needed = [s for s in (required_codings(t, "orderCodes") for t in trees) if s is not None]
