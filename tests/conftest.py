@@ -1,5 +1,6 @@
 """Shared fixtures: paths to the project, its seeds and bundles, and ../shared when it is beside the clone."""
 
+import atexit
 import os
 import shutil
 import signal
@@ -15,6 +16,10 @@ import pytest
 
 # The CDS Hooks audit store's default file lives under $XDG_STATE_HOME: tests never write into the real home folder.
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="fhir-ire-test-state-")
+# The ICD-10-CM table cache (fhir_ire/codesets/icd10cm_cache.py) too: built once per test process, shared by the
+# servers and builds it starts.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="fhir-ire-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)  # 10 MB per test process
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = "PYTEST_END_REPORTS"  # folder where tests leave lines to print at the end of the run
