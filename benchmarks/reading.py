@@ -1,7 +1,11 @@
 """Reading benchmark: build ../shared/real-docs together with the seeds, compare the facts read with the facts a
 careful reader takes from each document (real-docs/EXPECTED.json), and time builds of 5, 50 and 500 documents.
 
-    .venv/bin/python benchmarks/reading.py [--real-docs DIR] [--sizes 5,50,500] [--details] [--no-timing]
+    .venv/bin/python benchmarks/reading.py [--docs DIR ...] [--sizes 5,50,500] [--details] [--no-timing]
+
+--docs (repeatable; default ../shared/real-docs) names any folder holding documents and an EXPECTED.json that maps
+their file names to the facts expected (e.g. tests/build/fixtures/holdout, written blind of the readers); each
+folder is built with the seeds and scored on its own, the figures printed side by side in one run.
 
 Prints, per field and in total, how many expected facts were read right, read wrong and missed, and which
 documents were left out and why. A fact the reader claims that the document does not say (a code, an alias, a
@@ -362,23 +366,31 @@ def score(documents, expected: dict, left_out: dict) -> Score:
 
 # --- running ----------------------------------------------------------------------------------------------------
 
+def documents_of(docs: Path) -> list[Path]:
+    """The documents of a folder scored against its EXPECTED.json: the files it names."""
+    expected = json.loads((docs / "EXPECTED.json").read_text())
+    return [docs / name for name in sorted(expected) if (docs / name).is_file()]
+
+
 def build_real_docs(real_docs: Path, nucc=None):
-    """(documents, left out {file: reason}) of one build of the seeds and the real documents together."""
+    """(documents, left out {file: reason}) of one build of the seeds and the folder's documents together."""
     from fhir_ire.errors import BuildError
 
+    sources = documents_of(real_docs)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "seeds"
         folder.mkdir()
-        for p in sorted(SEEDS.iterdir()) + sorted(real_docs.glob("d*.txt")):
+        for p in sorted(SEEDS.iterdir()) + sources:
             shutil.copy(p, folder / p.name)
         try:
             files, documents, _ = output_files(folder, nucc, as_of=AS_OF)
         except BuildError as err:  # readers that refuse a document refuse the whole build
-            return [], {p.name: f"build refused: {err}" for p in real_docs.glob("d*.txt")}
+            return [], {p.name: f"build refused: {err}" for p in sources}
     left = {}
     report = files.get("qa-outcome.json", {})
+    documents = [d for d in documents if not getattr(d, "left_out", "")]
     read = {d.file for d in documents}
-    for p in real_docs.glob("d*.txt"):
+    for p in sources:
         if p.name not in read:
             left[p.name] = _reason(report, p.name) or "left out"
     return documents, left
@@ -398,7 +410,7 @@ def read_one_by_one(real_docs: Path) -> tuple[list, dict]:
     from fhir_ire.sources import read_source
 
     documents, left = [], {}
-    for p in sorted(real_docs.glob("d*.txt")):
+    for p in documents_of(real_docs):
         try:
             doc = read_source(p)
         except BuildError as err:
@@ -459,7 +471,7 @@ def payer_names(sources: list[Path], expected: dict) -> dict[str, str]:
 
 
 def time_builds(real_docs: Path, sizes: list[int], expected: dict, seeds_only: bool = False):
-    sources = sorted(SEEDS.iterdir()) + ([] if seeds_only else sorted(real_docs.glob("d*.txt")))
+    sources = sorted(SEEDS.iterdir()) + ([] if seeds_only else documents_of(real_docs))
     payers = payer_names(sources, expected)
     print(f"{'documents':>10}{'seconds':>10}{'ms/document':>13}")
     for n in sizes:
@@ -477,7 +489,8 @@ def time_builds(real_docs: Path, sizes: list[int], expected: dict, seeds_only: b
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--real-docs", type=Path, default=REAL_DOCS)
+    p.add_argument("--docs", "--real-docs", type=Path, action="append", dest="docs",
+                   help="a folder with documents and EXPECTED.json (repeatable; default ../shared/real-docs)")
     p.add_argument("--sizes", default="5,50,500")
     p.add_argument("--details", action="store_true", help="list every wrong and missed fact")
     p.add_argument("--no-timing", action="store_true")
@@ -485,21 +498,26 @@ def main(argv=None):
     p.add_argument("--timing-seeds-only", action="store_true",
                    help="time corpora made of the seeds only (for readers that refuse the real documents)")
     args = p.parse_args(argv)
-    expected = json.loads((args.real_docs / "EXPECTED.json").read_text())
-    print(f"== real-docs built with the seeds ({len(expected)} documents) ==")
-    if args.one_by_one:
-        documents, left = read_one_by_one(args.real_docs)
+    folders = args.docs or [REAL_DOCS]
+    for docs in folders:
+        expected = json.loads((docs / "EXPECTED.json").read_text())
+        if args.one_by_one:
+            print(f"== {docs.name} read one by one ({len(expected)} documents) ==")
+            documents, left = read_one_by_one(docs)
+            print_score(score(documents, expected, left), args.details)
+            continue
+        print(f"== {docs.name} built with the seeds ({len(expected)} documents) ==")
+        documents, left = build_real_docs(docs)
         print_score(score(documents, expected, left), args.details)
-        return
-    documents, left = build_real_docs(args.real_docs)
-    print_score(score(documents, expected, left), args.details)
-    if len(left) == len(expected):
-        print("\n== the same documents read one by one (the build refused them together) ==")
-        documents, left = read_one_by_one(args.real_docs)
-        print_score(score(documents, expected, left), args.details)
-    if not args.no_timing:
-        print("\n== build time ==")
-        time_builds(args.real_docs, [int(n) for n in args.sizes.split(",")], expected, args.timing_seeds_only)
+        if len(left) == len(expected):
+            print(f"\n== the same documents read one by one (the build refused them together) ==")
+            documents, left = read_one_by_one(docs)
+            print_score(score(documents, expected, left), args.details)
+        print()
+    if not args.no_timing and not args.one_by_one:
+        expected = json.loads((folders[0] / "EXPECTED.json").read_text())
+        print("== build time ==")
+        time_builds(folders[0], [int(n) for n in args.sizes.split(",")], expected, args.timing_seeds_only)
 
 
 if __name__ == "__main__":
