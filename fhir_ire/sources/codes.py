@@ -23,6 +23,9 @@ _NOT_REPORT = re.compile(
     rf"\bdo\s+not\s+report\s+(?:code\s+)?(?P<code>{_ONE})\s+(?:in\s+conjunction|together|along)\s+with\s+"
     rf"(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)", re.I)
 _ALL_CODES = re.compile(rf"{_LIST}\.?")  # a field whose value is nothing but codes is a code field, whatever its label
+_SYSTEM_CELL = re.compile(r"(?:CPT®?|HCPCS|ICD-?10(?:-CM)?|ICD-10 ?CM)(?:\s+codes?)?:?", re.I)
+# a paragraph that says what the codes after it are ('The following CPT code is non-covered.') heads them
+_CODE_LEAD = re.compile(r"\b(?:following|these|the\s+codes?\s+below)\s+(?:\w+\s+){0,2}codes?\b", re.I)
 _RELATION = {"see": "see", "use": "use", "report": "report", "reported": "report", "with": "reported with",
              "such as": "comparable"}
 
@@ -37,6 +40,7 @@ class CodeEntry:
     context: str  # the section, and the lead-in the code stands under
     relation: str = ""
     sentence: str = ""  # the sentence a code named in prose stands in
+    cells: str = ""  # a table row's cells after the descriptor ('Covered', 'Not covered (MRgFUS, laser)')
 
 
 def system_of(code: str) -> str:
@@ -62,7 +66,7 @@ def expand(text: str) -> list[str]:
 def find_codes(layout: Layout, labels: Labels | None = None, tables: bool = True) -> list[CodeEntry]:
     labels = labels or Labels.load()
     entries: list[CodeEntry] = []
-    lead = ""
+    lead, prev = "", None
     for b in layout.blocks:
         context = f"{b.section} | {lead}"
         role = labels.role(b.label, b.value.clean) if b.kind == "field" and b.value is not None else None
@@ -83,7 +87,11 @@ def find_codes(layout: Layout, labels: Labels | None = None, tables: bool = True
             offset = len(b.clean) - len(rest)
             entries += _prose_codes(b, rest, offset, context, {e.code for e in entries if e.source.line == b.line})
         if b.kind in ("paragraph", "heading"):
-            lead = b.clean if b.clean.endswith(":") or b.kind == "heading" else lead
+            said = lead if _CODE_LEAD.search(lead) and b.kind == "heading" and prev is not None \
+                and prev.kind == "paragraph" else ""  # 'The following code is covered ...' over 'Group 1 Codes'
+            lead = f"{b.clean} {said}".strip() if b.clean.endswith(":") or b.kind == "heading" \
+                else b.clean if _CODE_LEAD.search(b.clean) else lead
+        prev = b
     return entries
 
 
@@ -115,6 +123,10 @@ def _table_codes(b: Block, context: str) -> list[CodeEntry]:
         if not cells:
             continue
         first = cells[0].clean.strip().strip("`*")
+        if _SYSTEM_CELL.fullmatch(first) and len(cells) > 1:  # 'CPT:<tab>60660<tab>Ablation ...'
+            heading_system = ICD10CM if "ICD" in first.upper() else HCPCS if "HCPCS" in first.upper() else CPT
+            cells = cells[1:]
+            first = cells[0].clean.strip().strip("`*")
         if not (re.fullmatch(_ONE, first) or re.fullmatch(shapes.ICD10_CODE, first)):
             joined = " ".join(c.clean for c in cells)
             heading_system = ICD10CM if re.search(r"ICD-?10", joined) else HCPCS if "HCPCS" in joined else \
@@ -128,7 +140,8 @@ def _table_codes(b: Block, context: str) -> list[CodeEntry]:
             rest = rest[1:]
         elif heading_system == ICD10CM and re.fullmatch(shapes.ICD10_CODE, first):
             system = ICD10CM
-        out.append(CodeEntry(system, first, rest[0] if rest else "", row.source(b.text.file), "table", context))
+        out.append(CodeEntry(system, first, rest[0] if rest else "", row.source(b.text.file), "table", context,
+                             cells=" | ".join(rest[1:])))
     return out
 
 

@@ -38,7 +38,7 @@ class Labels:
 
     def role(self, label: str, value: str) -> str | None:
         """The role of a known label's value: a number when the value is an identifier, else a title, etc."""
-        roles = self.roles.get(normal(label), [])
+        roles = self.roles.get(normal(label), []) or self._date_suffix(label)
         for role, kind in roles:
             if kind == "identifier" and not shapes.identifier_run(value):
                 continue
@@ -47,6 +47,16 @@ class Labels:
                 continue
             return role
         return None
+
+    def _date_suffix(self, label: str) -> list[tuple[str, str]]:
+        """A label the vocabulary does not know that ends in a date label it knows ('CPT Effective Date', 'Code
+        Effective Date') gives a date of that role."""
+        words = normal(label).split(" ")
+        for k in range(1, len(words) - 1):
+            roles = [(r, v) for r, v in self.roles.get(" ".join(words[k:]), []) if v == "date"]
+            if roles:
+                return roles
+        return []
 
     def _prose(self, label: str, value: str) -> bool:
         roles = [r for r, _ in self.roles.get(normal(label), [])]

@@ -9,16 +9,27 @@ import re
 from dataclasses import dataclass, field
 
 from fhir_ire.sources import shapes
-from fhir_ire.sources.labels import Labels
+from fhir_ire.sources.labels import Labels, normal
 from fhir_ire.sources.text import Passage, plain
 
-BULLETS = "-*•▪●◦○■□➢►▸‣⁃∙·–—"
-_MARKER = re.compile(r"^(?P<marker>[" + re.escape(BULLETS) + r"]|o(?=\s+[A-Z])|\(?\d{1,2}[.)]|\(\d{1,2}\)"
-                     r"|\(?[a-z][.)](?=\s)|\([a-z]\)|\(?(?:[ivx]{1,4}|[IVX]{1,4})[.)](?=\s))\s+(?=\S)")
-_LONE_MARKER = re.compile(r"^[" + re.escape(BULLETS) + r"]$")
+BULLETS = "-*•▪●◦○■□➢►▸‣⁃∙·–—◆◇❖➤→✓✔"
+# PDF extraction writes Symbol/Wingdings bullets as private-use characters (U+F0B7, U+F0A7, U+F0D8 ...)
+_GLYPHS = re.escape(BULLETS) + "\ue000-\uf8ff"
+# a marker may be set in emphasis ('**A.** Text')
+_MARKER = re.compile(r"^(?:\*\*|__)?(?P<marker>[" + _GLYPHS + r"]|o(?=\s+[A-Z])|\(?\d{1,2}[.)]|\(\d{1,2}\)"
+                     r"|\(?[a-z][.)](?=\s)|\([a-z]\)|\(?(?:[ivx]{1,4}|[IVX]{1,4})[.)](?=\s|\*\*|__)"
+                     r"|\(?[A-Z][.)](?=\s|\*\*|__)|\([A-Z]\))(?:\*\*|__)?\s+(?=\S)")
+_LONE_MARKER = re.compile(r"^[" + _GLYPHS + r"]$")
 _SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _INLINE_BULLET = re.compile(r"\s[•▪●◦■➢►▸]\s")
 _TERMINAL = (".", "!", "?", ":", ";")
+# a label and its value joined by a leader of dots ('Effective Date ........ 11/15/2024'); a page number after the
+# leader makes the line a table-of-contents entry
+_LEADER = re.compile(r"^(?P<label>\S.*?)\s*(?:\.{4,}|…{2,}|_{4,})\s*(?P<value>\S.*)$")
+_PAGE_NUMBER = re.compile(r"^\d{1,3}$")
+# running page headers and footers ('Page 1 of 14', 'Page: 4 of 5') never open a section
+PAGE_FURNITURE = re.compile(r"\bPage:?\s*\d+\s+of\s+\d+\b", re.I)
+_CHECK_MARKS = {"x", "✓", "✔", "☒", "☑", "yes", "y"}
 # a line that opens with a code and its descriptor ('60661 Ablation of ...') starts a block of its own
 _CODE_START = re.compile(rf"^(?:CPT®?\s*)?{shapes.PROCEDURE_CODE}\s*[-–:]?\s+[A-Z][a-z]")
 
@@ -70,6 +81,21 @@ class Layout:
     truncated: bool  # the text stops mid-sentence with no final newline: it was cut
 
 
+def _style(marker: str) -> str:
+    """The numbering style of a list marker: lists nested without indentation ('1.' then 'a.' then '2.') are told
+    apart by it."""
+    core = marker.strip("().*_")
+    if core.isdigit():
+        return "number"
+    if re.fullmatch(r"[ivx]+|[IVX]+", core):
+        return "roman-" + ("upper" if core.isupper() else "lower")
+    if re.fullmatch(r"[a-z]", core):
+        return "lower"
+    if re.fullmatch(r"[A-Z]", core):
+        return "upper"
+    return "bullet"
+
+
 def _indent(line: str) -> int:
     head = line[: len(line) - len(line.lstrip())]
     return head.count("\t") * 4 + len(head.replace("\t", ""))
@@ -101,7 +127,7 @@ class _Reader:
     def __init__(self, file: str, lines: list[str], labels: Labels):
         self.file, self.lines, self.labels = file, lines, labels
         self.blocks: list[Block] = []
-        self.item_indents: list[int] = []
+        self.item_indents: list[tuple[int, str]] = []  # (indent, numbering style) of each open list level
 
     def passage(self, start: int, end: int, text: str | None = None) -> Passage:
         """Lines start..end (1-based, inclusive) as a passage; text replaces a single line's text."""
@@ -145,12 +171,29 @@ class _Reader:
 
     # -- lists ------------------------------------------------------------------------------------------------
 
-    def level(self, indent: int) -> int:
-        while self.item_indents and self.item_indents[-1] > indent:
-            self.item_indents.pop()
-        if not self.item_indents or self.item_indents[-1] < indent:
-            self.item_indents.append(indent)
-        return len(self.item_indents) - 1
+    def level(self, indent: int, marker: str = "") -> int:
+        """The nesting level of an item: by its indent, and at one indent by its numbering style (an item in a style
+        already open at that indent returns to that level; a new style opens a level below)."""
+        stack = self.item_indents
+        while stack and stack[-1][0] > indent:
+            stack.pop()
+        style = _style(marker)
+        if style.startswith("roman") and len(marker.strip("().*_")) == 1:  # 'i.' after 'h.' is a letter
+            letter = "upper" if style.endswith("upper") else "lower"
+            style = letter if (indent, letter) in stack else style
+        same = [k for k, (ind, _) in enumerate(stack) if ind == indent]
+        keep = next((k for k in same if stack[k][1] == style), None)
+        prev = self.blocks[-1] if self.blocks else None
+        opens = prev is not None and prev.kind == "item" and prev.clean.endswith(":") and same \
+            and prev.level == same[-1] == len(stack) - 1  # the item just before announces a list
+        if keep is not None:
+            del stack[keep + 1:]
+        elif not same or opens:
+            stack.append((indent, style))
+        else:  # a new style at the same indent after a finished list: the same level
+            del stack[same[-1]:]
+            stack.append((indent, style))
+        return len(stack) - 1
 
     def item(self, i: int, m) -> int:
         line = self.lines[i]
@@ -171,10 +214,10 @@ class _Reader:
         if len(fields) == 1 and not fields[0][2]:  # a bulleted field ('- Service type: ...')
             label, value, _ = fields[0]
             start = text.clean.index(value, len(label))
-            self.add(Block("field", text, level=self.level(indent), marker=m.group("marker"), label=label,
-                           value=text.part(start, start + len(value))))
+            self.add(Block("field", text, level=self.level(indent, m.group("marker")), marker=m.group("marker"),
+                           label=label, value=text.part(start, start + len(value))))
             return j
-        self.add(Block("item", text, level=self.level(indent), marker=m.group("marker")))
+        self.add(Block("item", text, level=self.level(indent, m.group("marker")), marker=m.group("marker")))
         return j
 
     # -- text lines: fields, headings, paragraphs -------------------------------------------------------------
@@ -185,9 +228,14 @@ class _Reader:
         if item_indent is not None:
             block = self.line_block(i, line)
             kind = block.kind if block.kind == "field" else "item"
-            self.add(Block(kind, block.text, level=self.level(item_indent), marker=marker, label=block.label,
+            self.add(Block(kind, block.text, level=self.level(item_indent, marker), marker=marker, label=block.label,
                            value=block.value))
             return i + 1
+        if m := _LEADER.match(text):
+            if _PAGE_NUMBER.match(m.group("value")):  # a table-of-contents entry, not a section
+                self.add(Block("paragraph", self.passage(i + 1, i + 1)))
+                return i + 1
+            text = f"{m.group('label')}: {m.group('value')}"
         fields = self.labels.split_fields(text)
         if fields:
             for label, value, rest in fields:
@@ -195,12 +243,20 @@ class _Reader:
             return i + 1
         if self.labels.is_label(text.rstrip(":# ").strip()):  # a label alone: its value on the next line
             j = next((k for k in range(i + 1, min(i + 4, len(self.lines))) if self.lines[k].strip()), None)
+            if j is not None and (checked := self.check_table(j)):
+                label = text.rstrip(":# ").strip()
+                end, names = checked
+                self.add(Block("field", self.passage(i + 1, end), label=label,
+                               value=Passage(self.file, names)))
+                return end
             if j is not None:
                 value = plain(self.lines[j])
                 colon = text.endswith(":") and not text.isupper()  # 'POLICY:' is a heading
-                if shapes.is_value(value) or (colon and len(value.split()) <= 14 and not value.endswith(".")
-                                              and not self.labels.is_label(value.rstrip(":"))
-                                              and not _MARKER.match(self.lines[j].lstrip())):
+                dated = any(shapes.find_dates(value)) and len(value.split()) <= 10 and any(
+                    role.endswith("-date") for role, _ in self.labels.roles.get(normal(text.rstrip(":# ")), []))
+                if shapes.is_value(value) or dated or (colon and len(value.split()) <= 14 and not value.endswith(".")
+                                                       and not self.labels.is_label(value.rstrip(":"))
+                                                       and not _MARKER.match(self.lines[j].lstrip())):
                     label = text.rstrip(":").strip()
                     self.add(Block("field", self.passage(i + 1, j + 1), label=label,
                                    value=self.passage(j + 1, j + 1)))
@@ -210,6 +266,21 @@ class _Reader:
             self.add(Block("heading", self.passage(i + 1, i + 1)))
             return i + 1
         return self.paragraph(i)
+
+    def check_table(self, i: int) -> tuple[int, list[tuple[int, str]]] | None:
+        """(line after it, [(line, name)] of the rows marked) of a table of names with a check mark or none
+        ('Commercial<tab>X', 'CHIP', 'Medicaid | X') starting at line index i; None when the lines are no such table."""
+        rows, j = [], i
+        while j < len(self.lines) and self.lines[j].strip():
+            cells = [c.strip() for c in re.split(r"\t+|\|", self.lines[j].strip()) if c.strip()]
+            if not cells or len(cells) > 2 or len(cells[0].split()) > 4 or cells[0].endswith((".", ":")) \
+                    or (len(cells) == 2 and cells[1].lower() not in _CHECK_MARKS):
+                break
+            rows.append((j + 1, cells))
+            j += 1
+        if len(rows) < 2 or not any(len(c) == 2 for _, c in rows):
+            return None
+        return j, [(n, c[0]) for n, c in rows if len(c) == 2]
 
     def line_block(self, i: int, line: str) -> Block:
         fields = self.labels.split_fields(plain(line))
@@ -278,12 +349,16 @@ class _Reader:
             else:
                 rows.append(Row(j + 1, [Passage(self.file, [(j + 1, c)]) for c in _cells(line)], line))
             j += 1
+        if header and self.column_fields(rows):
+            return j
         if header and not self.is_key_table(rows[1:]):
             self.item_indents = []
             self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows, header=True))
             return j
         data: list[Row] = []
-        for r in rows[1 if header else 0:]:  # rows of fields, key-value rows and single cells are not data
+        # a key-value table set out in markdown has its first pair in the header row
+        keyed_header = header and self.is_key(rows[0]) and not self.labels.is_label(rows[0].cells[1].clean)
+        for r in rows[0 if keyed_header or not header else 1:]:  # rows of fields, key-value rows and single cells are not data
             cells = [c for c in r.cells if c]
             fields = [self.labels.split_fields(c.clean) for c in cells]
             if len(cells) > 1 and all(f and not any(rest for _, _, rest in f) for f in fields):
@@ -305,15 +380,45 @@ class _Reader:
         return j
 
     def tab_table(self, i: int) -> int:
-        """Lines whose cells are separated by tabs (text extracted from a table)."""
+        """Lines whose cells are separated by tabs (text extracted from a table). Rows of a label and its value are
+        fields; so is a header row of labels over one row of values."""
         rows, j = [], i
         while j < len(self.lines) and "\t" in self.lines[j].strip():
             cells = re.split(r"\t+", self.lines[j].strip())
             rows.append(Row(j + 1, [Passage(self.file, [(j + 1, c)]) for c in cells], self.lines[j]))
             j += 1
         self.item_indents = []
-        self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows))
+        if self.column_fields(rows):
+            return j
+        if all(len(r.cells) == 2 for r in rows) and self.is_key_table(rows) and not self.labelled_header(rows):
+            for r in rows:
+                label = r.cells[0].clean.rstrip(":").strip()
+                self.add(Block("field", Passage(self.file, [(r.line, f"{label}: {r.cells[1].raw}")]), label=label,
+                               value=r.cells[1]))
+            return j
+        self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows,
+                       header=self.labelled_header(rows)))
         return j
+
+    def labelled_header(self, rows: list[Row]) -> bool:
+        return len(rows) >= 2 and len(rows[0].cells) >= 2 and \
+            all(self.labels.is_label(c.clean.rstrip(":")) for c in rows[0].cells)
+
+    def column_fields(self, rows: list[Row]) -> bool:
+        """A header row of known labels over one row of values ('Policy Number | Effective Date' over
+        'MG.MM.SU.41 | 05/01/2025'): each column a field. Over several rows, the table stays a table and each
+        column also gives a field listing its cells ('Line of Business' over 'Commercial', 'Medicare'). True when
+        the rows were read as fields only."""
+        if not self.labelled_header(rows) or any(len(r.cells) != len(rows[0].cells) for r in rows[1:]):
+            return False
+        for k, label in enumerate(rows[0].cells):
+            name = label.clean.rstrip(":").strip()
+            values = [r.cells[k] for r in rows[1:] if r.cells[k]]
+            if values:
+                value = Passage(self.file, [(v.line, v.raw) for v in values])
+                self.add(Block("field", Passage(self.file, [(values[0].line, f"{name}: {value.raw}")]), label=name,
+                               value=value))
+        return len(rows) == 2
 
     def flush(self, data: list[Row]):
         if data:
@@ -349,7 +454,7 @@ class _Reader:
 def _sections(blocks: list[Block]) -> None:
     current = ""
     for b in blocks:
-        if b.kind == "heading":
+        if b.kind == "heading" and not PAGE_FURNITURE.search(b.clean):
             current = b.clean.rstrip(":").strip()
         b.section = current
 

@@ -75,9 +75,10 @@ def _cue_patterns():
     cues = directory().cues
     header = re.compile(rf"^(?P<name>{_NAME}?)\s+(?:(?P<lob>Commercial|Medicare Advantage|Medicare|Medicaid)\s+)?"
                         rf"(?:{_words(cues['header_words'])})\b(?:\s*-\s*(?P<region>[A-Z][A-Za-z ]+))?", re.I)
-    agent = re.compile(rf"(?P<name>{_NAME})(?:'s)?\s+(?:{_words(cues['agent_words'])})\b")
+    agent = re.compile(rf"(?P<name>{_NAME})(?:'s)?\s+(?i:{_words(cues['agent_words'])})\b")
     applies = re.compile(rf"(?i:{_words(cues['applies_words'])})\s+(?P<name>{_NAME})")
-    copyright = re.compile(rf"(?:©|\(c\)|Copyright)\s*(?:©\s*)?(?:\d{{4}}\s*[-,]?\s*)+(?P<name>{_NAME})")
+    copyright = re.compile(rf"(?:©|\(c\)|Copyright)\s*(?:©\s*)?(?:(?:\d{{4}}\s*[-,]?\s*)+(?P<name>{_NAME})"
+                           rf"|(?P<before>{_NAME})\s+\d{{4}}\b)")
     return header, agent, applies, copyright
 
 
@@ -109,14 +110,15 @@ def candidates(layout: Layout, kind: str) -> list[Candidate]:
             found.append(Candidate(_clean_name(b.value.clean), b.value.source(), 10))
         for rx, weight in ((agent, 3), (applies, 5), (copyright, 4 if kind == "payer-policy" else 0)):
             for m in rx.finditer(text):
-                name = m.group("name")
+                group = "before" if m.groupdict().get("before") else "name"
+                name = m.group(group)
                 for a, z, entry in d.find(name):
-                    found.append(Candidate(_clean_name(name[a:z]), where.source(m.start("name") + a,
-                                                                                m.start("name") + z), weight))
+                    found.append(Candidate(_clean_name(name[a:z]), where.source(m.start(group) + a,
+                                                                                m.start(group) + z), weight))
                 if not any(True for _ in d.find(name)) and kind == "payer-policy" and weight:
                     # a name the directory does not know: a statement of whose policy it is counts in full, a verb
                     # it does ('X uses', 'X may alter') less
-                    found.append(Candidate(_clean_name(name), where.source(m.start("name"), m.end("name")),
+                    found.append(Candidate(_clean_name(name), where.source(m.start(group), m.end(group)),
                                            weight if rx is applies else 2))
         if kind == "payer-policy":
             for a, z, entry in d.find(text):

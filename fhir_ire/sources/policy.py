@@ -20,6 +20,7 @@ from fhir_ire.uris import CPT, HCPCS
 _NO_NCD = re.compile(r"\bno\s+(?:NCDs?|LCDs?|LCAs?|national\s+coverage\s+determination)", re.I)
 _REPORTING = re.compile(r"\b(?:report(?:ed|ing|s)?|bill(?:ed|ing|s)?|use\s+(?:code|cpt)|codes?\s+for|coded)\b", re.I)
 _NOT_GOVERNED = re.compile(r"\b(?:does\s+not\s+address|not\s+addressed|reviewed\s+under|see\s+policy|refer\s+to)\b", re.I)
+_COVERED_CELL = re.compile(r"^\s*(?:covered|yes|medically necessary)\b(?!\s+(?:not|only))", re.I)
 _BANNER = re.compile(r"^(?:[A-Za-z]+\s+){0,3}(?:coverage|medical|clinical|payment)\s+(?:policy|guideline|bulletin)"
                      r"(?:\s+manual)?$|^(?:asset publisher|home|print|table of contents)$", re.I)
 
@@ -95,19 +96,26 @@ def _link_codes(layout: Layout, positions, entries: list[CodeEntry]):
     policy takes positions on one procedure only; else by the coverage the list is headed with ('Medically Necessary
     when criteria are met:') or by the modality of the code's descriptor."""
     vocab = coverage_vocabulary()
-    attached = {c for p in positions for c in p.codes}
+    attached = {c for p in positions if p.category for c in p.codes}  # a prior-authorization sentence's codes
+    # still go to the coverage positions they belong to
     loose = [e for e in entries if e.system in (CPT, HCPCS) and e.code not in attached]
     if not loose or not positions:
         return
     modalities = {m for p in positions for m in p.procedure.modalities}
+    claimed = {m for e in loose for m in describe(e.description).modalities}
     for e in loose:
-        hit = vocab.category(e.context.split("|", 1)[-1])
+        # the row's own coverage cell ('Covered', 'Not covered (laser)'), else the lead-in the list stands under
+        hit = vocab.category(e.cells) or (("covered", None) if _COVERED_CELL.match(e.cells) else None) \
+            or vocab.category(e.context.split("|", 1)[-1])
         family = None if hit is None else ("covered" if hit[0] == "covered" else "not")
-        targets = [p for p in positions if family is None or
+        targets = [p for p in positions if family is None or p.category and
                    (p.category.startswith("covered") if family == "covered" else not p.category.startswith("covered"))]
         if family is None and len(modalities) > 1 and e.description:
             own = describe(e.description).modalities
-            targets = [p for p in targets if not own or p.procedure.modalities & own] or targets
+            if own:
+                targets = [p for p in targets if p.procedure.modalities & own] or targets
+            else:  # a code of no modality ('Unlisted procedure') serves the modalities no other code names
+                targets = [p for p in targets if p.procedure.modalities and not p.procedure.modalities & claimed]
         for p in targets:
             if e.code not in p.codes:
                 p.codes.append(e.code)

@@ -85,7 +85,20 @@ class Passage:
         while end > start and self.clean[end - 1] == " ":
             end -= 1
         a, b = self.raw_span(start, end)
+        a, b = _balanced(self.raw, a, b)
         return Source(self.file, self.line_at(a), self.line_at(max(a, b - 1)), self.raw[a:b])
+
+
+def _balanced(raw: str, a: int, b: int) -> tuple[int, int]:
+    """The span widened over the emphasis marks that open or close inside it ('**Prior authorization is not
+    required** for ...' quoted with its opening '**')."""
+    for mark in ("**", "__"):
+        if raw[a:b].count(mark) % 2:
+            if raw[max(0, a - len(mark)):a] == mark:
+                a -= len(mark)
+            elif raw[b:b + len(mark)] == mark:
+                b += len(mark)
+    return a, b
 
 
 _SPECIAL = re.compile(r"[*_#\[\]`\u00a0\u00ad\u200b\u2009\u2010-\u2015\u2018\u2019\u201c\u201d\u202f\u2212\ufeff]")
