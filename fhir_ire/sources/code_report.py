@@ -14,6 +14,7 @@ from fhir_ire.sources.codes import find_codes, not_reported_with
 from fhir_ire.sources.document import Document
 from fhir_ire.sources.guide import split_list
 from fhir_ire.sources.labels import Labels
+from fhir_ire.sources.payers import directory
 from fhir_ire.sources.layout import Block, Layout
 from fhir_ire.sources.procedures import describe
 from fhir_ire.sources.text import sentences
@@ -23,8 +24,12 @@ _CODE = shapes.CPT_CODE
 _TITLE = re.compile(rf"^(?:\d{{4}}\s+)?CPT®?\s+(?:code\s+)?(?P<code>{_CODE})\s*(?:[:\-–—]\s*(?P<title>.+?))?\s*$", re.I)
 _CODE_TITLE = re.compile(rf"^(?P<code>{_CODE})\s+(?P<title>[A-Za-z].{{6,}})$")
 _MENTION = re.compile(rf"\bCPT®?\s+(?:code\s+)?({_CODE})\b", re.I)
-_MODIFIER = re.compile(r"\bmodifiers?\s+(?P<code>[0-9][0-9A-Z]|[A-Z]{2})\b(?:\s+(?:can\s+indicate|indicates|for|to\s+"
-                       r"indicate|means|is\s+used\s+for)\s+(?:an?\s+|the\s+)?(?P<desc>[^,.;]+))?")
+_MOD = r"(?:[0-9][0-9A-Z]|[A-Z]{2})"
+_MODIFIER = re.compile(rf"\bmodifiers?\s+(?P<code>{_MOD})\b(?:(?:,|\s+or|\s+and|,\s+or|,\s+and)\s+{_MOD}\b)*"
+                       r"(?:\s+(?:can\s+indicate|indicates|for|to\s+indicate|means|is\s+used\s+for)\s+"
+                       r"(?:an?\s+|the\s+)?(?P<desc>[^,.;]+))?")
+_MORE_MODIFIERS = re.compile(rf"(?:,|\bor|\band)\s+({_MOD})\b")
+_MODIFIER_LINE = re.compile(rf"^(?P<code>{_MOD})\s*[-–:]\s+(?P<desc>[A-Z].*)$")
 _IMAGING = re.compile(r"includ(?:es|ing|ed)\s+(?:the\s+)?(?:[\w-]+,?\s+(?:and\s+)?){0,3}guidance"
                       r"|imaging\s+guidance\s+(?:is\s+)?includ|guidance\s+(?:used\s+)?falls\s+within", re.I)
 
@@ -35,8 +40,13 @@ def _vocab() -> dict:
 
 
 def _primary(layout: Layout) -> tuple[str | None, str | None, Block | None]:
-    """(code, title, the block naming them): the page's opening code line, else its most mentioned code."""
+    """(code, title, the block naming them): the page's opening code line or code field ('Code: 0600T'), else its
+    most mentioned code."""
+    labels = Labels.load()
     for b in layout.blocks[:6]:
+        if b.kind == "field" and b.value is not None and labels.role(b.label, b.value.clean) == "codes" \
+                and re.fullmatch(_CODE, b.value.clean.strip()):
+            return b.value.clean.strip().upper(), None, b
         if m := _TITLE.match(b.clean):
             return m.group("code").upper(), m.group("title"), b
         if m := _CODE_TITLE.match(b.clean):
@@ -86,6 +96,10 @@ def _payers(layout: Layout) -> list[PayerMention]:
     facts = []
     for b, section in zip(layout.blocks, _sections(layout)):
         in_payers = bool(re.search(rf"\b(?:{words})\b", section, re.I))
+        if b.kind == "field" and re.search(r"\b(?:payer|payor|insurer|plan)s?\b", section, re.I) \
+                and directory().lookup(b.label):  # 'Payer edits' over 'Medicare: Covered under OPPS'
+            facts.append(PayerMention(source=b.text.source(0, len(b.label)), name=b.label))
+            continue
         for a, z in sentences(b.clean):
             text = b.clean[a:z]
             m = before.match(text) or after.search(text) or (named.match(text) if in_payers else None)
@@ -136,6 +150,19 @@ def _table_facts(layout: Layout, b: Block, code: str, ends_document: bool) -> li
     return facts
 
 
+def _code_rows(layout: Layout, b: Block, code: str) -> list[RelatedCodeRow]:
+    """Rows of a table with no known header that open with another code ('0601T<tab>Ablation ...' under 'Companion
+    codes'): related codes, their relationship the section they stand in."""
+    out = []
+    for row in b.rows:
+        cells = [c.clean.strip() for c in row.cells if c]
+        if cells and re.fullmatch(_CODE, cells[0]) and cells[0] != code:
+            out.append(RelatedCodeRow(source=row.source(layout.file), procedure=code, code=cells[0],
+                                      description=cells[1] if len(cells) > 1 else "",
+                                      relationship=b.section or "named"))
+    return out
+
+
 def _missing(layout: Layout) -> list[MissingData]:
     vocab = _vocab()["missing"]
     markers = re.compile("|".join(re.escape(m) for m in vocab["markers"]), re.I)
@@ -163,8 +190,14 @@ def read_code_report(doc: Document, layout: Layout) -> tuple[str, list, list[str
     if code is None:
         return doc.name, [], ["code"]
     facts = []
+    labels = Labels.load()
+    described = next((b for b in layout.blocks if b.kind == "field" and b.value is not None
+                      and labels.role(b.label, b.value.clean) == "descriptor"), None)
     if title:
         facts.append(CodeDescription(source=title_block.text.source(), system=CPT, code=code, role="title", text=title))
+    elif described is not None:  # 'Long descriptor: Ablation, irreversible electroporation; ...'
+        facts.append(CodeDescription(source=described.value.source(), system=CPT, code=code, role="formal",
+                                     text=described.value.clean))
     elif (d := _descriptor_block(layout, title_block)) is not None:
         facts.append(CodeDescription(source=d.text.source(), system=CPT, code=code, role="title", text=d.clean))
     words = _vocab()["sections"]
@@ -177,23 +210,33 @@ def read_code_report(doc: Document, layout: Layout) -> tuple[str, list, list[str
     ends_without_newline = bool(doc.lines) and doc.lines[-1] != ""
     for k, b in enumerate(layout.blocks):
         if b.kind == "table" and b.rows:
-            facts += _table_facts(layout, b, code, k == last and (len(b.rows) <= 1 or ends_without_newline))
+            read = _table_facts(layout, b, code, k == last and (len(b.rows) <= 1 or ends_without_newline))
+            facts += read or _code_rows(layout, b, code)
     facts += _missing(layout)
     tabled = {f.code for f in facts if isinstance(f, (RelatedCodeRow, ModifierRow))}
-    tabled |= {c for f in not_reported_with(layout) for c in (f.code, *f.others)}  # edits are their own facts
-    for e in find_codes(layout, tables=False):
-        if e.code != code and e.code not in tabled and e.where in ("prose", "line"):
+    edits = not_reported_with(layout, code)  # 'do not report 77013 separately' on the code's own page
+    facts += edits
+    edited = {c for f in not_reported_with(layout) + edits for c in (f.code, *f.others)}  # edits are their own facts
+    for e in find_codes(layout, tables=False):  # a code in a list of its own is related, whatever edits say
+        listed = e.where == "line" or e.where == "prose" and e.code not in edited
+        if e.code != code and e.code not in tabled and listed:
             tabled.add(e.code)
             facts.append(RelatedCodeRow(source=e.source, procedure=code, code=e.code, description=e.description,
                                         relationship=e.relation or "named"))
     for b in layout.blocks:
         for m in _MODIFIER.finditer(b.clean):
-            if m.group("code") not in tabled:
-                tabled.add(m.group("code"))
-                facts.append(ModifierRow(source=b.text.source(m.start(), m.end()), procedure=code,
-                                         code=m.group("code"), description=(m.group("desc") or "").strip(),
-                                         when_to_use=""))
-    facts += payments.amounts(layout, code, set())
+            for mod in [m.group("code")] + _MORE_MODIFIERS.findall(b.clean[m.end("code"):m.end()]):
+                if mod not in tabled:
+                    tabled.add(mod)
+                    facts.append(ModifierRow(source=b.text.source(m.start(), m.end()), procedure=code,
+                                             code=mod, description=(m.group("desc") or "").strip(), when_to_use=""))
+        if b.kind in ("paragraph", "item") and "modifier" in b.section.lower() \
+                and (m := _MODIFIER_LINE.match(b.clean)) and m.group("code") not in tabled:
+            tabled.add(m.group("code"))  # a line of a modifier list: '59 - Distinct procedural service'
+            facts.append(ModifierRow(source=b.text.source(), procedure=code, code=m.group("code"),
+                                     description=m.group("desc"), when_to_use=""))
+    columns = payments.column_amounts(layout)
+    facts += columns + payments.amounts(layout, code, {p.code for p in columns})
     missing = [] if any(isinstance(f, (ModifierRow, TaxonomyRow, DiagnosisRow, RelatedCodeRow, MissingData))
                         for f in facts) else ["coding tables"]
     return title or f"CPT {code}", facts, missing

@@ -22,6 +22,13 @@ _NOT_CODE_BEFORE = re.compile(r"(?:modifiers?|policy|#|No\.|number|MP|page|polic
 _NOT_REPORT = re.compile(
     rf"\bdo\s+not\s+report\s+(?:code\s+)?(?P<code>{_ONE})\s+(?:in\s+conjunction|together|along)\s+with\s+"
     rf"(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)", re.I)
+_NOT_IN_ADDITION = re.compile(
+    rf"(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)\s+(?:are|is|should)\s+not\s+(?:be\s+)?reported"
+    rf"\s+(?:in\s+addition\s+to|with)\s+(?:codes?\s+)?(?P<code>{_ONE})", re.I)
+_SEPARATELY = re.compile(
+    rf"\bdo\s+not\s+(?:report|bill|code)\s+(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)"
+    rf"\s+separately", re.I)
+_INCLUDED_IN = re.compile(rf"\bincluded\s+in\s+(?:codes?\s+)?(?P<code>{_ONE})", re.I)
 _ALL_CODES = re.compile(rf"{_LIST}\.?")  # a field whose value is nothing but codes is a code field, whatever its label
 _SYSTEM_CELL = re.compile(r"(?:CPT®?|HCPCS|ICD-?10(?:-CM)?|ICD-10 ?CM)(?:\s+codes?)?:?", re.I)
 # a paragraph that says what the codes after it are ('The following CPT code is non-covered.') heads them
@@ -145,11 +152,30 @@ def _table_codes(b: Block, context: str) -> list[CodeEntry]:
     return out
 
 
-def not_reported_with(layout: Layout) -> list[NotReportedWith]:
+def not_reported_with(layout: Layout, primary: str | None = None) -> list[NotReportedWith]:
+    """'Do not report X in conjunction with Y', 'Y are not reported in addition to code X', and 'X includes imaging
+    guidance; do not report Y separately' (X named in the sentence, or, given primary, the page's own code; with a
+    primary only those sentences that name no X are read)."""
     facts = []
     for b in layout.blocks:
-        for m in _NOT_REPORT.finditer(b.clean):
-            others = tuple(dict.fromkeys(re.findall(_ONE, m.group("others"))))
-            facts.append(NotReportedWith(source=b.text.source(m.start(), m.end()), code=m.group("code").upper(),
-                                         others=others))
+        if primary is None:
+            for m in _NOT_REPORT.finditer(b.clean):
+                others = tuple(dict.fromkeys(re.findall(_ONE, m.group("others"))))
+                facts.append(NotReportedWith(source=b.text.source(m.start(), m.end()), code=m.group("code").upper(),
+                                             others=others))
+            for m in _NOT_IN_ADDITION.finditer(b.clean):
+                others = tuple(dict.fromkeys(re.findall(_ONE, m.group("others"))))
+                facts.append(NotReportedWith(source=b.text.source(m.start(), m.end()), code=m.group("code").upper(),
+                                             others=others))
+        for a, z in sentences(b.clean):
+            text = b.clean[a:z]
+            if not (m := _SEPARATELY.search(text)):
+                continue
+            host = _INCLUDED_IN.search(text)
+            code = host.group("code") if host else primary
+            if code is None or (host is None) == (primary is None):
+                continue
+            others = tuple(c for c in dict.fromkeys(re.findall(_ONE, m.group("others"))) if c != code)
+            if others:
+                facts.append(NotReportedWith(source=b.text.source(a, z), code=code.upper(), others=others))
     return facts

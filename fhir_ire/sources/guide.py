@@ -122,7 +122,8 @@ def read_guide(doc: Document, layout: Layout) -> tuple[str, list, list[str]]:
             facts += _attributes(e.code, e.description, e.source)
         else:
             facts.append(CodeMention(source=e.source, system=e.system, code=e.code, description=e.description))
-    facts += payments.amounts(layout, None, table_codes)
+    columns = payments.column_amounts(layout)
+    facts += columns + payments.amounts(layout, None, table_codes | {p.code for p in columns})
     if table_codes and (m := re.search(rf"\beffective\s+(?:as\s+of\s+)?({shapes.DATE})", " ".join(
             b.clean for b in layout.blocks), re.I)):
         if iso := shapes.parse_date(m.group(1)):

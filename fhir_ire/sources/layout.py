@@ -31,7 +31,7 @@ _PAGE_NUMBER = re.compile(r"^\d{1,3}$")
 PAGE_FURNITURE = re.compile(r"\bPage:?\s*\d+\s+of\s+\d+\b", re.I)
 _CHECK_MARKS = {"x", "✓", "✔", "☒", "☑", "yes", "y"}
 # a line that opens with a code and its descriptor ('60661 Ablation of ...') starts a block of its own
-_CODE_START = re.compile(rf"^(?:CPT®?\s*)?{shapes.PROCEDURE_CODE}\s*[-–:]?\s+[A-Z][a-z]")
+_CODE_START = re.compile(rf"^(?:(?:CPT®?\s*)?{shapes.PROCEDURE_CODE}\s*[-–:]?|[0-9A-Z]{{2}}\s+[-–])\s+[A-Z][a-z]")
 
 
 @dataclass
@@ -262,10 +262,19 @@ class _Reader:
                                    value=self.passage(j + 1, j + 1)))
                     return j + 1
         self.item_indents = []
-        if _is_heading(text, self.next_text(i)):
+        if _is_heading(text, self.next_text(i)) or self.is_caption(i, text):
             self.add(Block("heading", self.passage(i + 1, i + 1)))
             return i + 1
         return self.paragraph(i)
+
+    def is_caption(self, i: int, text: str) -> bool:
+        """A short line in sentence case set over the block right under it, after a blank line ('Quick facts',
+        'Modifiers commonly used', 'Billing notes'): a heading as web pages write them."""
+        words = text.split()
+        nxt = self.lines[i + 1].strip() if i + 1 < len(self.lines) else ""
+        return 1 <= len(words) <= 4 and text[:1].isupper() and not text.endswith((".", ",", ";", ":", "?", "!")) \
+            and (i == 0 or not self.lines[i - 1].strip()) and bool(nxt) and not plain(nxt)[:1].islower() \
+            and not shapes.is_value(text) and not shapes.is_code_line(text) and not any(ch.isdigit() for ch in text)
 
     def check_table(self, i: int) -> tuple[int, list[tuple[int, str]]] | None:
         """(line after it, [(line, name)] of the rows marked) of a table of names with a check mark or none
@@ -358,7 +367,8 @@ class _Reader:
         data: list[Row] = []
         # a key-value table set out in markdown has its first pair in the header row
         keyed_header = header and self.is_key(rows[0]) and not self.labels.is_label(rows[0].cells[1].clean)
-        for r in rows[0 if keyed_header or not header else 1:]:  # rows of fields, key-value rows and single cells are not data
+        # rows of fields, key-value rows and single cells are not data
+        for r in rows[0 if keyed_header or not header else 1:]:
             cells = [c for c in r.cells if c]
             fields = [self.labels.split_fields(c.clean) for c in cells]
             if len(cells) > 1 and all(f and not any(rest for _, _, rest in f) for f in fields):

