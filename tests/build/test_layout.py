@@ -130,7 +130,8 @@ def test_unindented_lists_nest_by_numbering_style():
 
 
 def test_emphasised_markers_and_quotes_keep_their_emphasis():
-    a, b = [x for x in blocks("**A.** X covers it when ALL of the following are met:\n\n**B.** Other.") if x.kind == "item"]
+    text = "**A.** X covers it when ALL of the following are met:\n\n**B.** Other."
+    a, b = [x for x in blocks(text) if x.kind == "item"]
     assert a.clean.startswith("X covers") and b.clean == "Other."
     (p,) = blocks("**Prior authorization is not required** for CPT 20982.")
     assert p.text.source(0, len(p.clean)).quote == "**Prior authorization is not required** for CPT 20982."
