@@ -20,7 +20,7 @@ from fhir_ire.uris import DEFAULT_BASE
 STALE_YEARS = 2
 
 
-def check(documents: list[DocumentFacts], nucc: NuccTable | None, as_of: date) -> list[Finding]:
+def check(documents: list[DocumentFacts], nucc: NuccTable, as_of: date) -> list[Finding]:
     return (codes.check_codes(documents, nucc) + consistency.check_descriptors(documents)
             + consistency.check_payments(documents, as_of, STALE_YEARS) + consistency.check_gaps(documents))
 
@@ -50,7 +50,7 @@ def build_resources(ctx: BuildContext) -> dict[str, list[dict]]:
             "04-provenance": provenance.build_provenance(ctx, terminology + rules_bundle) + form_provenance}
 
 
-def build(seeds: Path, nucc: NuccTable | None, as_of: date, base: str = DEFAULT_BASE,
+def build(seeds: Path, nucc: NuccTable, as_of: date, base: str = DEFAULT_BASE,
           mapping_policy: str = "correct") -> tuple[dict[str, dict], dict, list[DocumentFacts], list[Finding]]:
     """(bundles by file stem, QA OperationOutcome, every document (left out ones too), findings). Documents left out
     contribute nothing but their finding; the rest contribute what they say."""

@@ -63,7 +63,9 @@ def check_nucc(row: TaxonomyRow, nucc: NuccTable) -> list[Finding]:
                     row.source, NUCC, row.code, row.specialty, tax.display)]
 
 
-def check_codes(documents: list[DocumentFacts], nucc: NuccTable | None) -> list[Finding]:
+def check_codes(documents: list[DocumentFacts], nucc: NuccTable) -> list[Finding]:
+    """ICD-10-CM codes against the code set; taxonomy codes against NUCC (the embedded release, or --nucc): every
+    build has a NUCC table, so taxonomy codes are always checked."""
     findings = []
     for doc in documents:
         for fact in doc.facts:
@@ -71,9 +73,6 @@ def check_codes(documents: list[DocumentFacts], nucc: NuccTable | None) -> list[
                 findings += check_icd(fact.code, fact.description, fact.source)
             elif isinstance(fact, GovernedCode) and fact.system == ICD10CM:
                 findings += check_icd(fact.code, fact.description, fact.source)
-            elif isinstance(fact, TaxonomyRow) and nucc is not None:
+            elif isinstance(fact, TaxonomyRow):
                 findings += check_nucc(fact, nucc)
-    if nucc is None and any(doc.of(TaxonomyRow) for doc in documents):
-        findings.append(Finding("information", "nucc-check-skipped",
-                                "NUCC taxonomy codes were not checked: no --nucc CSV given"))
     return findings

@@ -8,7 +8,7 @@ from fhir_ire.uris import CS_FINDING
 # finding code -> OperationOutcome issue type
 ISSUE_TYPES = {
     "icd-unknown": "code-invalid", "icd-not-billable": "business-rule", "icd-display-mismatch": "code-invalid",
-    "nucc-unknown": "code-invalid", "nucc-specialty-mismatch": "code-invalid", "nucc-check-skipped": "informational",
+    "nucc-unknown": "code-invalid", "nucc-specialty-mismatch": "code-invalid",
     "descriptor-conflict": "business-rule", "payment-conflict": "business-rule", "payment-stale": "business-rule",
     "table-cut-off": "incomplete", "policy-no-codes": "incomplete", "data-not-available": "informational",
     "document-left-out": "not-supported", "document-partly-read": "incomplete", "payer-unknown": "incomplete",

@@ -55,13 +55,17 @@ def test_icd_description_word_order_does_not_matter():
     assert check_icd("C78.00", "Secondary malignant neoplasm of lung, unspecified", src()) == []
 
 
-def test_nucc_unknown_and_skipped(nucc_sample):
+def test_nucc_unknown_in_a_given_release_and_in_the_embedded_one(nucc_sample):
+    """Every build has a NUCC table (--nucc, else the release embedded in the package): taxonomy codes are always
+    checked, never skipped."""
+    from fhir_ire.codesets.nucc import load_nucc
+
     row = TaxonomyRow(source=src(), procedure="0600T", code="9999X0000X", specialty="Radiology", notes="")
     doc = DocumentFacts("x.txt", "code-report", "t", "0" * 64, 1, [row])
     (f,) = check_codes([doc], read_nucc(nucc_sample))
     assert (f.severity, f.code) == ("error", "nucc-unknown")
-    (f,) = check_codes([doc], None)
-    assert (f.severity, f.code) == ("information", "nucc-check-skipped")
+    (f,) = check_codes([doc], load_nucc(None))
+    assert (f.severity, f.code) == ("error", "nucc-unknown")
 
 
 def test_taxonomy_found_by_specialty_name(nucc_sample):
