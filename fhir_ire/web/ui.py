@@ -16,6 +16,7 @@ from fhir_ire.web import ui_hooks
 from fhir_ire.web.ui_catalog import Catalog
 from fhir_ire.web.ui_codes import CodeFinder
 from fhir_ire.web.ui_rules import describe, determination, needs, verdict
+from fhir_ire.web.ui_search import WINDOW
 
 log = logging.getLogger("fhir_ire.ui")
 SEVERITIES = ("fatal", "error", "warning", "information")
@@ -98,10 +99,10 @@ def init(app, index, config, prefix="/ui", root=""):
 
     @bp.get("/codes")
     def codes():
-        query = request.args.get("q", "").strip()
-        hits = finder.search(query) if query else []
-        return render_template("ui/codes.html", query=query, hits=[(s, c, finder.name(s)) for s, c in hits],
-                               displays={h: finder.display(*h) for h in hits})
+        query, system = request.args.get("q", "").strip(), request.args.get("system", "").strip()
+        found = finder.search(query, system or None) if query else None
+        return render_template("ui/codes.html", query=query, system=system, found=found, name=finder.name,
+                               window=WINDOW)
 
     @bp.get("/codes/<code>")
     def code(code):
@@ -109,7 +110,7 @@ def init(app, index, config, prefix="/ui", root=""):
         shown = {c for _, c in found} or {code}
         findings = [f for c in sorted(shown) for f in catalog.findings_by_code.get(c, [])]
         rules = [r for c in shown for r in catalog.naming.get(c, [])]
-        if not found and not findings and not rules:
+        if not found and not findings:  # a string a rule's condition compares with is not a code by itself
             abort(404, f"No code '{code}' in the code systems this service holds")
         return render_template("ui/code.html", code=code, views=[finder.view(s, c) for s, c in found], rules=rules,
                                payments=[p for c in shown for p in catalog.payments(c)], findings=findings)
@@ -178,4 +179,5 @@ def init(app, index, config, prefix="/ui", root=""):
         abort(404, f"There is no page at /{rest} under the pages")
 
     app.extensions["fhir_ire.ui"] = catalog
+    app.extensions["fhir_ire.ui.finder"] = finder
     app.register_blueprint(bp, url_prefix=prefix)

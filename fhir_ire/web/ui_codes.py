@@ -1,8 +1,6 @@
 """The code explorer: find a code (CPT, HCPCS, ICD-10-CM, NUCC) by code or words, and a code's page through the
 same functions $lookup and $translate answer with."""
 
-import bisect
-import re
 from dataclasses import dataclass, field
 
 from fhir_ire.errors import FhirError
@@ -11,9 +9,7 @@ from fhir_ire.terminology.params import Params
 from fhir_ire.terminology.registry import Registry
 from fhir_ire.terminology.translate import translate
 from fhir_ire.uris import normalize_system
-
-_WORD = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)?")
-MAX_HITS = 50
+from fhir_ire.web.ui_search import DocumentWords, Search, explored_systems, search
 
 
 @dataclass
@@ -39,15 +35,16 @@ def _parts(param: dict) -> dict:
 
 
 class CodeFinder:
-    """Built once: which code systems to look in, and a word index over the code texts the bundles carry."""
+    """Built once: which code systems to look in, and a word index over the codes the documents name."""
 
     def __init__(self, registry: Registry):
         self.registry = registry
         mapped = [normalize_system(g.get(side)) for cm in registry.index.all("ConceptMap")
                   for g in cm.get("group") or [] for side in ("source", "target")]
-        self.systems = list(dict.fromkeys([s for s in mapped if s in registry.codesystems]
-                                          + sorted(registry.codesystems)))
-        entries = {}
+        explored = explored_systems(registry.index) | set(mapped)  # not the FHIR core code systems also held
+        self.systems = [s for s in dict.fromkeys(mapped + sorted(registry.codesystems))
+                        if s in registry.codesystems and s in explored]
+        entries = {}  # the codes the documents name, with the documents' words for them
         for url in self.systems:
             cs = self.registry.scope().codesystem(url)
             if cs is not None and cs.content == "fragment":
@@ -60,40 +57,25 @@ class CodeFinder:
                     for t in el.get("target") or []:
                         key = (normalize_system(g.get("target")), t.get("code"))
                         entries.setdefault(key, f"{t.get('code')} {t.get('display') or ''}")
-        self.entries = sorted(entries)
-        self.words = sorted((w, i) for i, key in enumerate(self.entries) for w in set(_WORD.findall(entries[key].lower())))
+        self.documents = DocumentWords(entries)
 
     def name(self, url: str) -> str:
         cs = self.registry.scope().codesystem(url)
         return (cs.title or cs.name or url) if cs else url
 
     def find_code(self, code: str, system: str | None = None) -> list[tuple[str, str]]:
-        """(system, code) of every code system holding this code (as typed, or upper-cased)."""
+        """(system, code) of every explored code system holding this code (as typed, or upper-cased), or of the
+        given code system (any the server holds)."""
         scope, found = self.registry.scope(), []
-        for url in self.systems:
-            if system and normalize_system(system) != url:
-                continue
+        for url in [normalize_system(system)] if system else self.systems:
             cs = scope.codesystem(url)
             concept = cs and (cs.find(code) or cs.find(code.upper()))
             if concept:
                 found.append((url, concept.code))
         return found
 
-    def search(self, query: str) -> list[tuple[str, str]]:
-        """Codes whose code or text has every word of the query as a word prefix; exact codes first."""
-        query = query.strip()
-        exact = self.find_code(query) if query else []
-        words = _WORD.findall(query.lower())
-        hits = None
-        for w in words:
-            lo = bisect.bisect_left(self.words, (w, -1))
-            ids = set()
-            while lo < len(self.words) and self.words[lo][0].startswith(w):
-                ids.add(self.words[lo][1])
-                lo += 1
-            hits = ids if hits is None else hits & ids
-        found = [self.entries[i] for i in sorted(hits or ())]
-        return list(dict.fromkeys(exact + found))[:MAX_HITS]
+    def search(self, text: str, system: str | None = None) -> Search:
+        return search(self, text, system)
 
     def view(self, system: str, code: str) -> CodeView:
         """A code's page: $lookup for its displays and properties, $translate both ways for its map entries."""

@@ -194,3 +194,32 @@ def test_unknown_ids_are_404_pages(tab, path):
     tab.open(path, status=404)
     assert "404" in tab.page.locator("h1").inner_text()
     assert tab.page.get_by_role("link", name="Back to the pages").is_visible()
+
+
+def test_word_search_reaches_codes_no_document_names_best_wording_first(tab):
+    icd = pytest.importorskip("simple_icd_10_cm")
+    tab.open("/ui/codes")
+    page = tab.page
+    page.locator("#q").focus()
+    page.keyboard.type("epilepsy")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q=epilepsy"))
+    assert re.search(r"Clinical Modification: \d+", page.locator("p.totals").inner_text())
+    rows = page.locator("table.results tbody tr")
+    assert words(rows.first.locator("td").first.inner_text())[0] == "epilepsy"
+    tab.shot("code-search-words")
+    unnamed = page.locator("table.results tbody tr:not(.documented)", has_text="Clinical Modification").first
+    code = unnamed.locator("a.code").inner_text()
+    unnamed.locator("a.code").click()
+    page.wait_for_url(re.compile(rf"/ui/codes/{re.escape(code)}\b"))
+    assert icd.get_description(code) in page.locator("h1").first.inner_text()
+
+
+def test_word_search_finds_nucc_specialties_with_the_documents_own_first(tab):
+    tab.open("/ui/codes?q=interventional")
+    page = tab.page
+    rows = page.locator("table.results tbody tr")
+    flags = [("documented" in (r.get_attribute("class") or "")) for r in rows.all()]
+    assert True in flags and False in flags and flags == sorted(flags, reverse=True)
+    nucc = rows.filter(has_text="NUCC Health Care Provider Taxonomy")
+    assert nucc.count() >= 3 and nucc.filter(has_text="named").count() < nucc.count()
