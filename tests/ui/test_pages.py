@@ -98,13 +98,19 @@ def test_code_page_for_a_procedure_has_maps_payments_and_rules(tab):
     tab.shot("code-0600t")
 
 
-def test_code_search_by_words_from_the_keyboard(tab):
+def search_from_the_keyboard(tab, text: str):
+    """Type text into the code search box and press Enter; the results page."""
     tab.open("/ui/codes")
     page = tab.page
     page.locator("#q").focus()
-    page.keyboard.type("kidney")
+    page.keyboard.type(text)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"q=kidney"))
+    page.wait_for_url(re.compile(rf"q={re.escape(text)}"))
+    return page
+
+
+def test_code_search_by_words_from_the_keyboard(tab):
+    page = search_from_the_keyboard(tab, "kidney")
     assert page.locator("table.results a.code", has_text="C64.2").count() >= 1
     tab.shot("code-search")
     page.locator("table.results a.code", has_text="C64.2").first.click()
@@ -198,12 +204,7 @@ def test_unknown_ids_are_404_pages(tab, path):
 
 def test_word_search_reaches_codes_no_document_names_best_wording_first(tab):
     icd = pytest.importorskip("simple_icd_10_cm")
-    tab.open("/ui/codes")
-    page = tab.page
-    page.locator("#q").focus()
-    page.keyboard.type("epilepsy")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"q=epilepsy"))
+    page = search_from_the_keyboard(tab, "epilepsy")
     assert re.search(r"Clinical Modification: \d+", page.locator("p.totals").inner_text())
     rows = page.locator("table.results tbody tr")
     assert words(rows.first.locator("td").first.inner_text())[0] == "epilepsy"
