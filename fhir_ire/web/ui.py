@@ -15,6 +15,7 @@ from fhir_ire.uris import CPT
 from fhir_ire.web import ui_hooks
 from fhir_ire.web.ui_catalog import Catalog
 from fhir_ire.web.ui_codes import CodeFinder
+from fhir_ire.web.ui_forms import item_words
 from fhir_ire.web.ui_rules import describe, determination, needs, verdict
 from fhir_ire.web.ui_search import WINDOW
 
@@ -53,10 +54,20 @@ def init(app, index, config, prefix="/ui", root=""):
     def span_of(text: str | None):
         return line_span(text)
 
+    @bp.app_template_global("quoted")
+    def quoted(display: str | None) -> str:
+        """The quote of a Provenance entity display ('file.txt:4-5: "the quote"')."""
+        return (display or "").split(": ", 1)[-1].strip('"') if line_span(display) else (display or "")
+
+    @bp.app_template_global("source_title")
+    def source_title(span) -> str:
+        src = span and catalog.source_by_file.get(span[0])
+        return src.title if src else (span[0] if span else "")
+
     @bp.context_processor
     def helpers():
         return {"catalog": catalog, "describe": lambda e: describe(e, catalog.names), "determination": determination,
-                "verdict": verdict, "needs": needs, "source_by_file": catalog.source_by_file,
+                "verdict": verdict, "needs": needs, "item_words": item_words, "source_by_file": catalog.source_by_file,
                 "api_root": request.script_root + root}
 
     def on_http_error(err):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from fhir_ire.store import ResourceIndex
+from fhir_ire.web.ui_forms import Forms
 from fhir_ire.web.ui_rules import determination, verdict
 from fhir_ire.web.ui_sources import Source, load_sources
 
@@ -153,6 +154,7 @@ class Catalog:
         for f in self.findings:
             self.findings_by_code[self.finding_field(f, "code")].append(f)
         self.stale = {c for c, fs in self.findings_by_code.items() if any(_finding_code(f) == "payment-stale" for f in fs)}
+        self.forms = Forms(index, self.rules)  # DTR Questionnaires the rules link
         self.provenance: dict[str, list[dict]] = defaultdict(list)  # "Type/id" -> its Provenance entities
         for prov in index.all("Provenance"):
             for target in prov.get("target") or []:
@@ -170,15 +172,6 @@ class Catalog:
 
     def cross_payer_rules(self, code: str) -> list[Rule]:
         return [r for r in self.by_payer.get(None, []) if any(c == code for _, c in r.codes)]
-
-    def questionnaires_of(self, action: dict) -> list[dict]:
-        """DTR Questionnaires an action points to (a canonical in its determination or definition)."""
-        det = determination(action) or {}
-        urls = [a.get("definitionCanonical") for a in [action] + (action.get("action") or [])]
-        urls += [v for v in det.values() if isinstance(v, str)]
-        urls += [v for vs in det.values() if isinstance(vs, list) for v in vs if isinstance(v, str)]
-        found = [self.index.canonical("Questionnaire", u) for u in urls if u and "/Questionnaire/" in u]
-        return [q for q in found if q]
 
     def document_payers(self, doc_id: str) -> list[str]:
         """Payers of the rules built from this document alone (a rule citing several documents names none)."""

@@ -8,6 +8,7 @@ from urllib.parse import urldefrag, urljoin, urlparse
 import jsonschema
 import pytest
 from flask import Flask
+from markupsafe import escape
 
 from fhir_ire import create_app
 from fhir_ire.app import mount
@@ -297,3 +298,70 @@ def test_pages_over_the_real_world_documents(shared, tmp_path):
     assert len(catalog.sources) == len(list(seeds.iterdir()))
     assert {f"/ui/payers/{p['id']}" for p in catalog.payers} <= set(pages)
     assert len({c.verdict[0] for c in catalog.cells.values()}) >= 4
+
+
+def questionnaire_links(bundle_dir) -> dict[str, list[tuple[str, str]]]:
+    """From the bundle files themselves: Questionnaire url -> [(rule id, action id)] of the actions linking it."""
+    import json
+    from pathlib import Path
+
+    links: dict[str, list[tuple[str, str]]] = {}
+    for path in sorted(Path(bundle_dir).glob("*.json")):
+        for entry in json.loads(path.read_text()).get("entry") or []:
+            res = entry["resource"]
+            for act in res.get("action") or [] if res["resourceType"] == "PlanDefinition" else []:
+                for sub in act.get("action") or []:
+                    if "/Questionnaire/" in (sub.get("definitionCanonical") or ""):
+                        links.setdefault(sub["definitionCanonical"], []).append((res["id"], act["id"]))
+    return links
+
+
+def assert_questionnaires_shown(app, bundle_dir) -> int:
+    """Every Questionnaire a rule links is on the rule page and on each of the payer's cells for the rule's codes (its
+    title linked to its page, every item's text and answer in words), and its page quotes each item at a marked line
+    of its source; how many were checked."""
+    client, catalog = app.test_client(), app.extensions["fhir_ire.ui"]
+    sources = crawl(client, "/ui/sources")
+    links = questionnaire_links(bundle_dir)
+    for url, actions in links.items():
+        q = app.extensions["fhir_ire.index"].canonical("Questionnaire", url)
+        leaves = [i for g in q["item"] for i in (g.get("item") or [g])]
+        page_url = f"/ui/resources/Questionnaire/{q['id']}"
+        for rid, aid in actions:
+            rule = catalog.rules_by_id[rid]
+            pages = [f"/ui/rules/{rid}"] + [f"/ui/coverage/{rule.payer}/{c}" for _, c in rule.codes if rule.payer]
+            for path in pages:
+                html = client.get(path).get_data(as_text=True)
+                block = html[html.index(f'id="action-{aid}"'):]
+                block = block[block.index('class="questionnaire"'):]
+                assert f'href="{page_url}"' in block[:400], path
+                for item in leaves:
+                    assert escape(item["text"]) in block, (path, item["text"])
+                assert block.count('class="qtype"') >= len(leaves)
+        own = client.get(page_url)
+        assert own.status_code == 200
+        parsed = Links()
+        parsed.feed(own.get_data(as_text=True))
+        for item in leaves:
+            assert f"item-{item['linkId']}" in parsed.ids
+        anchors = [urldefrag(h) for h in parsed.hrefs if h.startswith("/ui/sources/") and "#L" in h]
+        assert len(anchors) >= len(leaves)
+        assert all(fragment in sources[path].marked for path, fragment in anchors)
+    return len(links)
+
+
+def test_dtr_questionnaires_of_the_committed_bundles_are_on_their_rule_and_cell_pages(app):
+    from tests.conftest import ROOT
+
+    assert assert_questionnaires_shown(app, ROOT / "bundles") >= 1
+
+
+def test_dtr_questionnaires_of_a_rebuild_with_criteria_ask_yes_or_no(rebuilt_app):
+    catalog = rebuilt_app.extensions["fhir_ire.ui"]
+    assert assert_questionnaires_shown(rebuilt_app, rebuilt_app.extensions["fhir_ire.config"]["BUNDLES"]) >= 2
+    booleans = [q for q in rebuilt_app.extensions["fhir_ire.index"].all("Questionnaire")
+                if any(i["type"] == "boolean" for g in q["item"] for i in g.get("item") or [])]
+    assert booleans
+    html = rebuilt_app.test_client().get(f"/ui/resources/Questionnaire/{booleans[0]['id']}").get_data(as_text=True)
+    assert "yes or no; required" in html
+    assert sum(catalog.forms.any_in(c.entries) for c in catalog.cells.values()) >= 2
