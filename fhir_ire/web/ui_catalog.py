@@ -218,7 +218,7 @@ class Catalog:
         return None
 
     def finding_document(self, finding: dict) -> str | None:
-        src = self.source_by_file.get(self.finding_field(finding, "file") or "")
+        src = self.source_by_file.get(self.finding_field(finding, "file") or self.finding_field(finding, "code") or "")
         return src.id if src else None
 
     def group_findings(self, findings: list[dict]) -> list[tuple[str, list[dict]]]:

@@ -137,9 +137,17 @@ def test_console_coverage_type_is_read_back_as_the_chosen_line_of_business():
 
 
 class Links(HTMLParser):
+    """A page's links, element ids, marked lines, and table rows as {column header: cell text}."""
+
     def __init__(self):
         super().__init__()
         self.hrefs, self.ids, self.marked = [], set(), set()
+        self.rows: list[dict[str, str]] = []
+        self.headers: list[str] = []
+        self.cell: list[str] | None = None
+        self.row: list[str] = []
+        self.in_head = False
+        self.text = ""
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -149,6 +157,26 @@ class Links(HTMLParser):
             self.ids.add(a["id"])
             if "marked" in (a.get("class") or "").split():
                 self.marked.add(a["id"])
+        if tag == "thead":
+            self.in_head, self.headers = True, []
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_data(self, data):
+        self.text += data
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            (self.headers if self.in_head else self.row).append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "thead":
+            self.in_head = False
+        elif tag == "tr" and not self.in_head and self.headers:
+            self.rows.append(dict(zip(self.headers, self.row)))
 
 
 def crawl(client, start: str, limit: int = 400):
@@ -277,10 +305,52 @@ def test_console_shows_why_the_service_refused_a_request(app):
         assert re.search(r'class="error-message">[^<]{10,}<', text)
 
 
+def assert_cells_filled_where_the_data_exists(app, pages: dict) -> None:
+    """No table cell is empty where the bundles hold what it shows: every matrix cell and payer row says a
+    determination (and names the rule unless there is no policy); every identifier and alias of a payer is on its
+    page; every source row has its kind, lines and hash, and its payer when its DocumentReference names an author or
+    custodian or a payer's rule cites it alone; every QA row says what the source says, and where when it names a
+    document; every map entry has its code and map, and the display when a code system holds one."""
+    catalog, index = app.extensions["fhir_ire.ui"], app.extensions["fhir_ire.index"]
+    matrix = pages["/ui/coverage"].rows
+    assert len(matrix) == len(catalog.payers) and all(all(row.values()) for row in matrix)
+    for payer in catalog.payers:
+        page = pages[f"/ui/payers/{payer['id']}"]
+        assert len(page.rows) == len(catalog.codes)
+        for row in page.rows:
+            assert row["Determination"] and bool(row["Rule"]) == (row["Determination"] != "No policy"), row
+        shown = " ".join(page.text.split())
+        for value in [i["value"] for i in payer.get("identifier") or []] + (payer.get("alias") or []):
+            assert value in shown, (payer["id"], value)
+    authored = {d["id"] for d in index.all("DocumentReference") if d.get("author") or d.get("custodian")}
+    for rule in index.all("PlanDefinition"):
+        docs = {(a.get("document") or {}).get("url", "").rsplit("/", 1)[-1] for a in rule.get("relatedArtifact") or []}
+        if len(docs) == 1 and any((u.get("code") or {}).get("code") == "payer" for u in rule.get("useContext") or []):
+            authored |= docs
+    rows = pages["/ui/sources"].rows
+    assert len(rows) == len(index.all("DocumentReference"))
+    for src in catalog.sources.values():
+        row = next(r for r in rows if r["Document"].endswith(", ".join(sorted(src.files))))
+        assert row["Kind"] and row["Lines quoted"] and row["SHA-256"].strip("…"), row
+        assert row["Payer"] or src.id not in authored, row
+    findings = pages["/ui/qa"].rows
+    assert len(findings) == len(catalog.findings)
+    assert all(row["Severity"] and row["The source says"] for row in findings)
+    assert sum(1 for row in findings if row["Where"]) >= sum(1 for f in catalog.findings if catalog.finding_document(f))
+    finder = app.extensions["fhir_ire.ui.finder"]
+    for path in [p for p in pages if p.startswith("/ui/codes/")]:
+        for row in pages[path].rows:
+            if "Map" in row:
+                assert row["Map"] and row["Code"], (path, row)
+                held = any(finder.display(s, row["Code"]) for s, _ in finder.find_code(row["Code"]))
+                assert row["Display"] or not held, (path, row)
+
+
 @pytest.mark.shared
 def test_pages_over_the_real_world_documents(shared, tmp_path):
-    """The seeds and the 35 real-world-layout documents of ../shared/real-docs, built and served: every page
-    answers, every line anchor lands on a marked line, and the matrix holds every payer the build published."""
+    """The seeds and the 35 real-world-layout documents of ../shared/real-docs, built and served together: every
+    page reachable from /ui answers 200, every line anchor lands on a marked line, the matrix holds every payer the
+    build published, the DTR questionnaires are shown, and no table cell is empty where the data exists."""
     import shutil
 
     from fhir_ire.build.command import build_to
@@ -288,16 +358,24 @@ def test_pages_over_the_real_world_documents(shared, tmp_path):
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    for p in list((ROOT / "seeds").iterdir()) + sorted((shared / "real-docs").glob("d*.txt")):
+    real = sorted((shared / "real-docs").glob("*.txt"))
+    assert len(real) >= 35
+    for p in list((ROOT / "seeds").iterdir()) + real:
         shutil.copy(p, seeds / p.name)
     build_to(seeds, tmp_path / "bundles", shared / "reference" / "nucc_taxonomy_251.csv")
     app = create_app({"BUNDLES": str(tmp_path / "bundles")})
     catalog = app.extensions["fhir_ire.ui"]
-    pages = crawl(app.test_client(), "/ui", limit=3000)
+    pages = crawl(app.test_client(), "/ui", limit=5000)
+    assert len(pages) < 5000  # the crawl reached every page
     assert line_anchors(pages) > 100
     assert len(catalog.sources) == len(list(seeds.iterdir()))
     assert {f"/ui/payers/{p['id']}" for p in catalog.payers} <= set(pages)
+    assert {f"/ui/sources/{s}" for s in catalog.sources} <= set(pages)
+    assert {f"/ui/rules/{r.id}" for r in catalog.rules} <= set(pages)
     assert len({c.verdict[0] for c in catalog.cells.values()}) >= 4
+    assert sum(1 for p in catalog.payers if p.get("identifier")) >= 1
+    assert_cells_filled_where_the_data_exists(app, pages)
+    assert_questionnaires_shown(app, tmp_path / "bundles")
 
 
 def questionnaire_links(bundle_dir) -> dict[str, list[tuple[str, str]]]:
