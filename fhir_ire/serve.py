@@ -40,12 +40,12 @@ def app_from_env():
     return create_app(json.loads(raw) if raw else options.resolve().config)
 
 
-def build_app(config: dict):
-    """The app, or one line saying why it cannot start."""
+def build_app(config: dict, factory=None):
+    """The app (or what factory makes of the config), or one line saying why it cannot start."""
     from fhir_ire.app import create_app
 
     try:
-        return create_app(config)
+        return (factory or create_app)(config)
     except IreError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:  # a resource the engine cannot use
@@ -96,10 +96,13 @@ def run(args) -> int:
             _preloaded = build_app(config)
             index = _preloaded.extensions["fhir_ire.index"]
             gc.freeze()  # keep the collector from touching (and so copying) the preloaded objects in every worker
-        else:  # each worker builds its own app; here only the bundles are read, to refuse bad ones with one line
-            index = load_bundles(config["BUNDLES"])
+        else:  # each worker builds its own app; here the bundles are read and the rules compiled, to refuse bad
+            index = load_bundles(config["BUNDLES"])  # ones with one line rather than in every worker
             if not index.sources and not config["ALLOW_EMPTY"]:
                 raise BundleError(f"{config['BUNDLES']}: no Bundle to serve (build first, or --allow-empty)")
+            from fhir_ire.crd.rules import RuleIndex
+
+            build_app(config, lambda _: RuleIndex(index))
     finally:
         reserved.close()
     os.environ[WORKER_CONFIG_ENV] = json.dumps(config)

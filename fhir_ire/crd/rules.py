@@ -1,31 +1,19 @@
 """Coverage-rule PlanDefinitions (docs/rules.md) read once at start-up: conditions compiled to closures, and every
 action indexed by the codes and payer it can apply to, so a request only looks at actions for what it orders."""
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from fhir_ire.crd.cards import card_text
+from fhir_ire.errors import BundleError
 from fhir_ire.fhirpath import Expression
 from fhir_ire.fhirpath.requirements import required_codings, required_value
+from fhir_ire.logs import escape
 from fhir_ire.names import name_key as key_of
 from fhir_ire.store import ResourceIndex
 from fhir_ire.uris import CS_USAGE_CONTEXT, EXT_DETERMINATION, USAGE_CONTEXT_TYPE, normalize_system
 
 DETERMINATION_REPEATS = {"doc-needed", "doc-purpose", "info-needed", "requirement"}
-log = logging.getLogger("fhir_ire.crd")
-
-
-class Unevaluable:
-    """Stands for a condition no engine can read (a syntax error): its action never applies."""
-
-    tree = None
-
-    def __init__(self, text: str, error: Exception):
-        self.text, self.error = text, error
-
-    def __call__(self, resource, env):
-        raise self.error
 
 
 @dataclass
@@ -43,7 +31,7 @@ class Action:
     rule: Rule
     rank: tuple  # payer rules before cross-payer ones, then bundle order
     hooks: set
-    conditions: list  # Expression (or Unevaluable), all must be true
+    conditions: list  # Expressions, all must be true
     determination: dict | None
     removals: list = field(default_factory=list)  # Expressions selecting the draft orders to delete
     card_text: tuple = ()  # (topic, detail, indicator) of its card: crd/cards.py card_text
@@ -71,7 +59,7 @@ class RuleIndex:
         self.index = index
         self.by_code: dict[tuple, list[Rule]] = defaultdict(list)
         self.actions: dict[tuple, dict[str | None, list[Action]]] = defaultdict(lambda: defaultdict(list))
-        self.expressions: dict[str, Expression | Unevaluable] = {}  # one compiled expression per distinct text
+        self.expressions: dict[str, Expression] = {}  # one compiled expression per distinct text
         self.payer_keys: dict[str, str] = {}
         self.payers: dict[str, dict] = {}
         for org in index.all("Organization"):
@@ -111,17 +99,18 @@ class RuleIndex:
         label = (self.payers.get(payer) or {}).get("name") or pd.get("publisher") or "fhir-ire"
         return Rule(plan=pd, codes=codes, payer_id=payer, label=label)
 
-    def _expression(self, text: str, where: str):
+    def _expression(self, text: str, where: str) -> Expression:
+        """The compiled expression; one that does not compile stops the start-up with one line (BundleError)."""
         if text not in self.expressions:
             try:
                 self.expressions[text] = Expression(text)
             except Exception as e:  # noqa: BLE001 - fhirpathpy's parser raises several kinds of errors
-                log.warning("%s: FHIRPath that cannot be read, the action never applies: %s", where, type(e).__name__)
-                self.expressions[text] = Unevaluable(text, e)
+                raise BundleError(f"{where}: the FHIRPath expression '{escape(text, 300)}' does not compile: "
+                                  f"{escape(e, 200) or type(e).__name__}") from None
         return self.expressions[text]
 
     def _add_action(self, rule: Rule, raw: dict, rank: tuple) -> None:
-        where = f"rule {rule.plan.get('id')} action {raw.get('id')}"
+        where = f"PlanDefinition/{rule.plan.get('id')} action {raw.get('id')}"
         hooks = {t.get("name") for t in raw.get("trigger") or [] if t.get("type") == "named-event"}
         conditions = [self._expression(c["expression"]["expression"], where) for c in raw.get("condition") or []
                       if c.get("kind") == "applicability"

@@ -6,6 +6,7 @@ from fhirpathpy import compile as compile_fhirpathpy
 from fhir_ire.errors import FhirPathError, FhirPathUnsupported
 from fhir_ire.fhirpath.compiler import compile_node
 from fhir_ire.fhirpath.parser import parse
+from fhir_ire.fhirpath.syntax import check_syntax
 
 __all__ = ["Expression", "FhirPathError", "compile_expression"]
 
@@ -24,7 +25,8 @@ class Expression:
         except RecursionError:
             self.reason = "nested too deeply"
         if self._fn is None:
-            self._fallback = compile_fhirpathpy(text)  # a syntax error raises here, at load, not per request
+            check_syntax(text)  # fhirpathpy reads past syntax errors: refused here, at load, not per request
+            self._fallback = compile_fhirpathpy(text)
 
     @property
     def native(self) -> bool:

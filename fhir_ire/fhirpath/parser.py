@@ -20,6 +20,7 @@ INFIX = {"*": 9, "/": 9, "div": 9, "mod": 9, "+": 8, "-": 8, "&": 8, "is": 7, "a
          "<": 5, ">": 5, "<=": 5, ">=": 5, "=": 4, "~": 4, "!=": 4, "!~": 4, "in": 3, "contains": 3,
          "and": 2, "or": 1, "xor": 1, "implies": 0}
 WORD_OPERATORS = {op for op in INFIX if op.isalpha()}
+NOT_NAMES = WORD_OPERATORS - {"as", "contains", "in", "is"} | {"true", "false"}  # keywords the grammar's names exclude
 
 
 def _unescape(body: str) -> str:
@@ -123,6 +124,8 @@ class Parser:
                 return ("path", node, steps) if steps else node
 
     def invocation(self, name: str):
+        if name in NOT_NAMES:
+            raise Unsupported(f"'{name}' where a name is expected")
         if self.peek() != ("op", "("):
             return ("member", name)
         self.pos += 1

@@ -1,11 +1,10 @@
 """The action index: a request only looks at the actions indexed under its ordered codes, for its payer or
-cross-payer; conditions are compiled once per distinct text; an unreadable condition is found at load."""
-
-import logging
+cross-payer; conditions are compiled once per distinct text; an unreadable condition stops the load."""
 
 import pytest
 
 from fhir_ire.crd.rules import RuleIndex
+from fhir_ire.errors import BundleError
 from fhir_ire.store import ResourceIndex
 from fhir_ire.uris import CPT, CS_USAGE_CONTEXT, DEFAULT_BASE, USAGE_CONTEXT_TYPE
 
@@ -83,14 +82,7 @@ def test_each_distinct_condition_is_compiled_once():
     assert x is y and len(index.expressions) == 1
 
 
-def test_an_unreadable_condition_is_reported_at_load_and_never_applies(caplog, monkeypatch):
-    def broken(text):
-        raise ValueError("syntax")
-    monkeypatch.setattr("fhir_ire.crd.rules.Expression", broken)
-    with caplog.at_level(logging.WARNING, logger="fhir_ire.crd"):
-        index = rules(plan("guide", [action("bad", "%orderCodes.where(")]))
-    assert "rule guide action bad" in caplog.text
-    (act,) = index.actions_for(cpt("9991T"), None)
-    (condition,) = act.conditions
-    with pytest.raises(ValueError, match="syntax"):
-        condition({}, {})
+def test_an_unreadable_condition_stops_the_load_naming_the_rule_and_expression():
+    with pytest.raises(BundleError, match=r"^PlanDefinition/guide action bad: the FHIRPath expression "
+                                          r"'%orderCodes\.where\(' does not compile: not valid FHIRPath at 1:18"):
+        rules(plan("guide", [action("bad", "%orderCodes.where(")]))
