@@ -153,16 +153,25 @@ def test_audience_is_the_public_base_url_behind_a_proxy(keys, tmp_path):
 
 @pytest.fixture
 def redis_url(tmp_path):
-    import shutil
+    import socket
     import subprocess
-    if shutil.which("redis-server") is None:
-        pytest.skip("no redis-server on this machine")
+    from tests.debian import require
+    server = require("redis-server", "redis-server")
     pytest.importorskip("redis")
     from .test_serve_cds import free_port
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
+    proc = subprocess.Popen([server, "--port", str(port), "--save", "", "--dir", str(tmp_path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 20
+    while True:  # until it accepts connections
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(timeout=5)
