@@ -214,8 +214,17 @@ def _named_aliases(layout: Layout, payer: str) -> list[tuple[str, Source]]:
     subsidiary = re.compile(rf"{re.escape(payer)}\s+(?:{_words(cues['subsidiary_words'])}),?\s+(?P<s>{_NAME}"
                             rf"(?:,\s*Inc\.?)?)")
     role = re.compile(rf"\b{re.escape(payer)}\s+(?P<r>{_words(cues['role_words'])})\b")
+    collective = re.compile(rf"{re.escape(payer)}\s+(?i:{_words(cues['collective_words'])})\s+(?:[a-z][\w -]*?\s)?"
+                            r"(?P<list>[A-Z](?:[^.;]|\.(?=,))*?)(?:,\s+unless\b|[.;](?!,)|$)")
     for b in layout.blocks:
         text = b.clean
+        for m in collective.finditer(text):  # 'X may refer collectively to X, X Options, Inc., and X Insurance Co'
+            start = m.start("list")
+            for part in re.finditer(r"(?:[^,]|,\s*(?=Inc\b|LLC\b|Ltd\b|Corp\b))+", m.group("list")):
+                name = re.sub(r"^\s*(?:and|&)\s+", "", part.group(0)).strip()
+                if name[:1].isupper() and name.lower() != payer.lower() and len(name.split()) <= 8:
+                    at = start + part.start() + part.group(0).index(name)
+                    out.append((name, b.text.source(at, at + len(name))))
         for m in quoted.finditer(text):
             group = "a" if m.group("a") else "b"
             bare, the = m.group(group), m.group("the" if group == "a" else "the2")

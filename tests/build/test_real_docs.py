@@ -17,9 +17,9 @@ HERE = Path(__file__).resolve().parent
 BENCHMARK = HERE.parent.parent / "benchmarks" / "reading.py"
 UNSEEN = HERE / "fixtures" / "unseen"
 HOLDOUT = HERE / "fixtures" / "holdout"
-# The held-out set's share of expected facts read right: 59.3% blind (its first commit), 94.9% when this floor was
+# The held-out set's share of expected facts read right: 59.3% blind (its first commit), 95.7% when this floor was
 # set. Raise it as the readers improve; never lower it.
-HOLDOUT_FLOOR = 0.94
+HOLDOUT_FLOOR = 0.95
 
 
 @pytest.fixture(scope="module")
