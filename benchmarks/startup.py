@@ -96,8 +96,17 @@ def measure(tree: Path, preload: bool, workers: int, cache: str | None) -> dict:
         return {"ready_s": ready, "first_200_s": first, "cpu_s": cpu_s, "main": main, "workers": worker_mem,
                 "total_pss": main[1] + sum(p for _, p in worker_mem)}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM (a worker still loading finishes first), then SIGKILL after a minute."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def measure_build(tree: Path, cache: str | None) -> dict:
