@@ -9,18 +9,22 @@ import argparse
 import statistics
 import time
 from pathlib import Path
+from urllib.parse import quote_plus
 
 from flask import Flask
 
 from fhir_ire import create_app
+from fhir_ire.uris import ICD10CM
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def pages(app) -> list[str]:
-    """The pages to time, chosen from what the bundles hold: the matrix, the code page with the most map entries'
-    code, an ICD-10-CM code page, a cell with a rule, the longest source, the QA report, a search and a hook call."""
-    catalog = app.extensions["fhir_ire.ui"]
+    """The pages to time, chosen from what the bundles hold: the matrix, the code page of the most-ruled code, an
+    ICD-10-CM code page, a cell with a rule, the payer with the most rules, a DTR questionnaire, the longest source,
+    the QA report, a word search over the documented codes, a word search over the whole ICD-10-CM (the first two
+    words of the ICD-10-CM code's title, through the FTS5 word index) and a hook call."""
+    catalog, finder = app.extensions["fhir_ire.ui"], app.extensions["fhir_ire.ui.finder"]
     code = max((c for _, c in catalog.codes), key=lambda c: len(catalog.naming.get(c, [])))
     cell = next((c for c in catalog.cells.values() if c.entries), None)
     source = max(catalog.sources.values(), key=lambda s: len(s.lines))
@@ -28,7 +32,13 @@ def pages(app) -> list[str]:
     out = ["/ui/coverage", f"/ui/codes/{code}"] + ([f"/ui/codes/{icd}"] if icd else [])
     if cell:
         out.append(f"/ui/coverage/{cell.payer}/{cell.code}")
+    payer = max(catalog.payers, key=lambda p: len(catalog.payer_rules(p["id"])), default=None)
+    out += [f"/ui/payers/{payer['id']}"] if payer else []
+    out += [f"/ui/resources/Questionnaire/{q['id']}" for q in app.extensions["fhir_ire.index"].all("Questionnaire")][:1]
     out += [f"/ui/sources/{source.id}", "/ui/qa", "/ui/codes?q=tumor"]
+    title = finder.display(ICD10CM, icd) if icd else ""
+    if title:
+        out.append("/ui/codes?q=" + quote_plus(" ".join(title.split()[:2]).lower()))
     if cell:
         out.append(f"/ui/hooks?hook=order-sign&payer={catalog.payer_name(cell.payer)}&code={cell.code}")
     return out
@@ -67,7 +77,7 @@ def main() -> None:
     for path in pages(app):
         t = timed(client, path, args.runs)
         median, p95 = statistics.median(t), t[int(len(t) * 0.95) - 1]
-        print(f"{path:58} {median:9.2f} {p95:8.2f} {t[-1]:8.2f} {median / floor:7.1f}")
+        print(f"{path[:58]:58} {median:9.2f} {p95:8.2f} {t[-1]:8.2f} {median / floor:7.1f}")
 
 
 if __name__ == "__main__":

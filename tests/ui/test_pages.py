@@ -267,3 +267,27 @@ def test_a_cell_whose_rule_has_a_dtr_questionnaire_shows_its_items_and_links_it(
     line = page.locator(f"#L{page.url.rsplit('#L', 1)[1]}")
     assert line.locator("mark").count() == 1
     assert " ".join(words(said)[:3]) in " ".join(words(line.inner_text()))
+
+
+def test_payer_page_shows_its_identifiers_and_the_sentences_that_name_it(tab):
+    orgs = [e["resource"] for e in fetch_json(tab.base + "/fhir/Organization").get("entry") or []]
+    payer = next((o for o in orgs if o.get("identifier")), None)
+    if payer is None:
+        pytest.skip("no Organization of the committed bundles has an identifier")
+    tab.open(f"/ui/payers/{payer['id']}")
+    page = tab.page
+    facts = page.locator("dl.facts").inner_text()
+    for identifier in payer["identifier"]:
+        assert identifier["value"] in facts
+        kind = ((identifier.get("type") or {}).get("coding") or [{}])[0].get("display")
+        assert kind is None or kind in facts
+    assert len(page.locator("table.plain tbody tr").all()) >= 1
+    named = page.locator("ul.provenance li")
+    assert named.count() >= 1
+    tab.shot("payer")
+    said = named.first.locator("q").inner_text()
+    named.first.locator("a.item-quote").click()
+    page.wait_for_url(re.compile(r"/ui/sources/[^#]+#L\d+$"))
+    line = page.locator(f"#L{page.url.rsplit('#L', 1)[1]}")
+    assert line.locator("mark").count() == 1
+    assert " ".join(words(said)[:3]) in " ".join(words(line.inner_text()))
