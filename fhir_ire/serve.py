@@ -107,16 +107,22 @@ def run(args) -> int:
         reserved.close()
     os.environ[WORKER_CONFIG_ENV] = json.dumps(config)
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
 
     tls = {"ssl_cert": Path(config["CERTFILE"]), "ssl_key": Path(config["KEYFILE"]),
            "ssl_key_password": config.get("KEYFILE_PASSWORD"), "ssl_protocol_min": "tls1.2"} \
         if config.get("CERTFILE") else {}
-    server = Granian("fhir_ire.serve:app_from_env", address=address, port=config["PORT"],
+    server = Granian("fhir_ire.serve:app_from_env", address=address, port=config["PORT"], http=HTTPModes.http1,
                      interface=Interfaces.WSGI, workers=config["WORKERS"], factory=True, log_access=False,
                      log_dictconfig=log_config, log_level=config["LOG_LEVEL"], respawn_failed_workers=True,
                      workers_kill_timeout=config["DRAIN_TIMEOUT"], blocking_threads=config["THREADS"],
-                     backpressure=config["THREADS"], **tls)
+                     # granian's backpressure bounds the connections a worker holds open (each keeps its permit
+                     # while idle); the app's threads are blocking_threads. hyper restarts the header timeout
+                     # whenever a connection falls idle, so it also closes idle keep-alive connections; HTTP/1
+                     # only, as the HTTP/2-sniffing mode waits for a silent connection's first bytes forever.
+                     backpressure=config["MAX_CONNECTIONS"],
+                     http1_settings=HTTP1Settings(header_read_timeout=config["HEADER_TIMEOUT"] * 1000), **tls)
     threading.Thread(target=announce_when_ready, args=(config, index), daemon=True).start()
     server.serve()
     log.info("stopped", extra={"event": "stopped"})

@@ -40,16 +40,21 @@ def test_hook_call_over_loopback_and_replay_refused_by_every_worker(served):
     base, key, log = served
     url = f"{base}/cds-services/order-sign-crd"
     body = request(orders=[service_request("sr-1", "0600T")], cov=coverage("iCare"))
-    # each call on its own connection, closed after the answer: an idle keep-alive connection holds one of the
-    # server's request threads (reported to the serving lane), and new connections spread over both workers
-    close = {"Connection": "close"}
-    assert requests.post(url, json=body, headers=close, timeout=10).status_code == 401
-    tok = token(key, url)
-    signed = {**close, "Authorization": f"Bearer {tok}"}
-    first = requests.post(url, json=body, headers=signed, timeout=10)
-    assert first.status_code == 200 and first.json()["systemActions"]
-    replays = [requests.post(url, json=body, headers=signed, timeout=10) for _ in range(6)]
-    assert {r.status_code for r in replays} == {401}
+    # as an EHR's connection pool calls: keep-alive connections that stay open between calls, more of them than
+    # the server has request threads; the replays go over ten such connections, spread over both workers
+    pool = [requests.Session() for _ in range(10)]
+    try:
+        assert pool[0].post(url, json=body, timeout=10).status_code == 401
+        tok = token(key, url)
+        signed = {"Authorization": f"Bearer {tok}"}
+        first = pool[0].post(url, json=body, headers=signed, timeout=10)
+        assert first.status_code == 200 and first.json()["systemActions"]
+        replays = [session.post(url, json=body, headers=signed, timeout=10) for session in pool]
+        assert {r.status_code for r in replays} == {401}
+        assert all(r.headers.get("Connection", "").lower() != "close" for r in replays)  # kept alive
+    finally:
+        for session in pool:
+            session.close()
     assert "secret" not in log.read_text() and tok not in log.read_text()  # no token in the logs
 
 
