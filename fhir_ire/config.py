@@ -158,10 +158,10 @@ OPTIONS: list[Option] = [
     Option("host", "address to listen on (0.0.0.0 for every interface)", "127.0.0.1"),
     Option("port", "TCP port to listen on", 8080, port),
     Option("workers", "worker processes (each serves requests; a dead one is replaced)", 2, positive, metavar="N"),
-    Option("threads", "threads per worker running the app (requests beyond these wait in the queue)", 4, positive,
-           metavar="N"),
-    Option("max-connections", "open connections per worker, idle keep-alive ones included (more wait in the "
-           "listen queue)", 1024, positive, metavar="N"),
+    Option("threads", "requests working at once per worker, once their bodies are in (more wait for one to end)",
+           4, positive, metavar="N"),
+    Option("max-connections", "open connections per worker, idle keep-alive ones included, each with a thread "
+           "while a request of its waits (more wait in the listen queue)", 1024, positive, metavar="N"),
     Option("header-timeout", "seconds a connection may take to send a request's headers, or stay idle between "
            "requests, before it is closed", 10, positive, metavar="S"),
     Option("preload", "load the bundles once before forking the workers, sharing their memory (false: each "

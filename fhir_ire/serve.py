@@ -116,13 +116,18 @@ def run(args) -> int:
     server = Granian("fhir_ire.serve:app_from_env", address=address, port=config["PORT"], http=HTTPModes.http1,
                      interface=Interfaces.WSGI, workers=config["WORKERS"], factory=True, log_access=False,
                      log_dictconfig=log_config, log_level=config["LOG_LEVEL"], respawn_failed_workers=True,
-                     workers_kill_timeout=config["DRAIN_TIMEOUT"], blocking_threads=config["THREADS"],
+                     workers_kill_timeout=config["DRAIN_TIMEOUT"],
                      # granian's backpressure bounds the connections a worker holds open (each keeps its permit
-                     # while idle); the app's threads are blocking_threads. hyper restarts the header timeout
-                     # whenever a connection falls idle, so it also closes idle keep-alive connections; HTTP/1
-                     # only, as the HTTP/2-sniffing mode waits for a silent connection's first bytes forever.
-                     backpressure=config["MAX_CONNECTIONS"],
+                     # while idle), and each may have a thread for its request: a request whose body is still
+                     # arriving waits in its own thread, and only THREADS requests work at once (web/guard.py).
+                     # hyper restarts the header timeout whenever a connection falls idle, so it also closes idle
+                     # keep-alive connections; HTTP/1 only, as the HTTP/2-sniffing mode waits for a silent
+                     # connection's first bytes forever.
+                     backpressure=config["MAX_CONNECTIONS"], blocking_threads=config["MAX_CONNECTIONS"],
                      http1_settings=HTTP1Settings(header_read_timeout=config["HEADER_TIMEOUT"] * 1000), **tls)
+    # granian warns when its thread cap passes 2 x cores + 1; here the cap is per connection and the app's own
+    # permits bound the threads working at once
+    logging.getLogger("_granian").addFilter(lambda record: "Python threads" not in record.getMessage())
     threading.Thread(target=announce_when_ready, args=(config, index), daemon=True).start()
     server.serve()
     log.info("stopped", extra={"event": "stopped"})

@@ -5,6 +5,7 @@ stack trace), JSON answers to OPTIONS, and request data escaped before it reache
 import json
 import logging
 import re
+import threading
 
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
@@ -18,6 +19,7 @@ from fhir_ire.web.limits import check_length
 log = logging.getLogger("fhir_ire.web")
 FHIR_JSON = "application/fhir+json"
 ISSUE_CODES = {404: "not-found", 405: "not-supported", 413: "too-long", 415: "not-supported", 422: "too-costly"}
+NO_BODY = ("GET", "HEAD", "OPTIONS")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -55,17 +57,30 @@ def init(app, config: dict, prefix: str = "") -> Limits:
                             mimetype=FHIR_JSON if is_fhir(request.path) else "application/json")
         return json_error(err.status, err.diagnostics)
 
+    # At most THREADS requests of a worker work at once, and a request takes its permit only once its whole body
+    # is in: a client sending its body slowly (or never) waits in a thread of its own (the server gives each open
+    # connection one, up to --max-connections) without keeping the others from working. Granian cannot time out
+    # or abandon that read (docs/hardening.md). No THREADS (the app mounted in a host app): no permits.
+    permits = threading.BoundedSemaphore(config["THREADS"]) if config.get("THREADS") else None
+
     @app.before_request
     def limit_request():
         if not is_ours(request.path):
             return
         request.max_content_length = limits.max_body_bytes + 1  # werkzeug stops a chunked body there (read_body)
         check_length(request.content_length, limits)         # and a declared longer one before reading a byte
+        if request.method not in NO_BODY:
+            request.get_data(cache=True)  # kept for read_body; read while the request holds no permit
+        if permits is not None:
+            permits.acquire()
+            request.environ["fhir_ire.permit"] = permits
         budget.start(limits.time_budget)
 
     @app.teardown_request
     def end_budget(_exc=None):
         budget.stop()
+        if permit := request.environ.pop("fhir_ire.permit", None):
+            permit.release()
 
     @app.after_request
     def json_options(response):

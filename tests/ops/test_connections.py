@@ -77,3 +77,29 @@ def test_a_connection_is_closed_after_the_header_timeout(serve):
         closed = dict(zip(CASES, pool.map(lambda case: close_time(*case), CASES.values())))
     assert all(t is not None and 0.5 < t < 8 for t in closed.values()), closed
     assert answer(server.port) == 200
+
+
+def test_bodies_sent_slowly_or_never_do_not_hold_up_other_requests(serve):
+    server = serve("--workers", "1", "--threads", "2")
+    server.wait_for("ready at")
+    head = (b"POST /fhir/CodeSystem/$lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+            b"Content-Length: 100\r\n\r\n{")
+    stalled = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(6)]  # 3 x threads
+    try:
+        for sock in stalled:
+            sock.sendall(head)  # the headers and one byte of the body, then nothing
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert answer(server.port) == 200
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("POST", "/fhir/CodeSystem/$lookup", body=b'{"resourceType": "Parameters", "parameter": ['
+                     b'{"name": "system", "valueUri": "http://hl7.org/fhir/administrative-gender"}, '
+                     b'{"name": "code", "valueCode": "male"}]}', headers={"Content-Type": "application/fhir+json"})
+        assert conn.getresponse().status == 200
+        assert time.monotonic() - started < 3
+        stalled[0].sendall(b"}".ljust(99))  # a stalled body that ends after all is answered
+        stalled[0].settimeout(10)
+        assert stalled[0].recv(65536).startswith(b"HTTP/1.1 400")
+    finally:
+        for sock in stalled:
+            sock.close()
