@@ -19,6 +19,7 @@ from fhir_ire import config as options
 from fhir_ire import logs, startup
 from fhir_ire.errors import BundleError, IreError
 from fhir_ire.store import load_bundles
+from fhir_ire.terminology import textindex
 
 WORKER_CONFIG_ENV = "_FHIR_IRE_WORKER_CONFIG"  # the resolved config, for workers started without fork
 log = logging.getLogger("fhir_ire.serve")
@@ -95,6 +96,7 @@ def run(args) -> int:
         if config["PRELOAD"]:
             _preloaded = build_app(config)
             index = _preloaded.extensions["fhir_ire.index"]
+            textindex.finish_builds()  # the word indexes built here once, not in a thread that fork() leaves behind
             gc.freeze()  # keep the collector from touching (and so copying) the preloaded objects in every worker
         else:  # each worker builds its own app; here the bundles are read and the rules compiled, to refuse bad
             index = load_bundles(config["BUNDLES"])  # ones with one line rather than in every worker

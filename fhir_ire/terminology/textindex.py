@@ -10,11 +10,21 @@ import os
 import re
 import sqlite3
 import threading
+import weakref
 from bisect import bisect_left
 
 WORD = re.compile(r"[^\W_]+")
 MAX_WORDS = 16  # words of a search text that count; a longer text is cut, never walked word by word
 MAX_TERMS = 32  # a word that begins more index terms than this is left to FTS5's (slower) prefix query
+_building: "weakref.WeakSet[TextIndex]" = weakref.WeakSet()  # indexes whose build was started in a thread
+
+
+def finish_builds() -> None:
+    """Wait for every index being built in a thread. serve calls it before fork(): a worker forked while the
+    thread is inside SQLite inherits SQLite's lock held by a thread it does not have, and its first use of SQLite
+    (the audit and jti stores too) waits forever; otherwise each worker would build the index again."""
+    for index in list(_building):
+        index._ensure()
 
 
 def query_words(text: str) -> list[str]:
@@ -49,6 +59,7 @@ class TextIndex:
         self._build_lock = threading.Lock()
         self._lock = threading.Lock()  # one connection per worker, shared by its threads
         if background:
+            _building.add(self)
             threading.Thread(target=self._ensure, name="text-index", daemon=True).start()
         else:
             self._ensure()
