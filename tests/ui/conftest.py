@@ -23,12 +23,11 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def base_url(tmp_path_factory):
-    """The real server over the committed bundles (with the full NUCC table when ../shared is beside the clone).
-    Chromium keeps up to 6 idle keep-alive connections per host, and each holds one of the server's request threads
-    while idle: with the default 4, a page could wait for a connection to time out (seen as 30 s hangs on a loaded
-    machine), so the browser's server gets more threads than the browser keeps connections."""
+    """The real server over the committed bundles (with the full NUCC table when ../shared is beside the clone), on
+    its default settings: Chromium keeps up to 6 idle keep-alive connections per host, more than the default 4
+    request threads, which idle connections no longer hold (tests/ops/test_connections.py)."""
     nucc = SHARED / "reference" / "nucc_taxonomy_251.csv"
-    args = ["--bundles", str(ROOT / "bundles"), "--threads", "8"] + (["--nucc", str(nucc)] if nucc.is_file() else [])
+    args = ["--bundles", str(ROOT / "bundles")] + (["--nucc", str(nucc)] if nucc.is_file() else [])
     with serve_process(args, tmp_path_factory.mktemp("serve") / "serve.log") as base:
         yield base
 
