@@ -80,9 +80,30 @@ def _comparable(config: dict) -> str:
     return repr(sorted((k, repr(v)) for k, v in config.items() if k != "INDEX"))
 
 
+class _SyncCache(dict):
+    """Flask's ensure_sync, remembered per function: Flask asks it of every hook and view on every request, and
+    each answer inspects the function (our hooks and views are plain functions; an async one is still wrapped)."""
+
+    def __init__(self, ensure_sync):
+        super().__init__()
+        self.ensure_sync = ensure_sync
+
+    def __call__(self, func):
+        try:
+            return self[func]
+        except KeyError:
+            if len(self) >= 1024:  # functions made on the fly are not kept forever
+                self.clear()
+            done = self[func] = self.ensure_sync(func)
+            return done
+        except TypeError:  # an unhashable callable
+            return self.ensure_sync(func)
+
+
 def create_app(config: dict | str | Path | None = None) -> Flask:
     """The service as its own app: our blueprints at the root, an access log line and X-Request-ID per request."""
     app = Flask("fhir_ire")
+    app.ensure_sync = _SyncCache(app.ensure_sync)
     app.json.sort_keys = False
     app.extensions["fhir_ire.standalone"] = True  # every path is ours: JSON errors everywhere
     mount(app, config, root=Path.cwd())

@@ -7,7 +7,8 @@ import logging
 import logging.config
 import re
 import time
-import uuid
+
+from fhir_ire.ids import new_uuid_hex
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("fhir_ire_request_id", default=None)
 access = logging.getLogger("fhir_ire.access")
@@ -17,7 +18,9 @@ TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def escape(text: str, limit: int = 512) -> str:
     """One bounded line: control characters (line breaks included) escaped, so no one can forge a log line."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    text = str(text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -78,7 +81,7 @@ class AccessLog:
 
     def __call__(self, environ, start_response):
         given = environ.get("HTTP_X_REQUEST_ID", "")
-        rid = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        rid = given if REQUEST_ID.match(given) else new_uuid_hex()
         environ["HTTP_X_REQUEST_ID"] = rid
         token = request_id.set(rid)
         started, status = time.perf_counter(), ["-"]
@@ -94,7 +97,10 @@ class AccessLog:
             query = query_names(environ.get("QUERY_STRING", ""))
             path = escape(environ.get("PATH_INFO", "") + (f"?{query}" if query else ""))
             ms = round((time.perf_counter() - started) * 1000, 1)
-            access.info("%s %s %s %.1f ms", environ.get("REQUEST_METHOD"), path, status[0], ms,
-                        extra={"request_id": rid, "method": environ.get("REQUEST_METHOD"), "path": path,
-                               "status": int(status[0]) if status[0].isdigit() else None, "duration_ms": ms})
+            if access.isEnabledFor(logging.INFO):  # the record made here: logging would look up its caller's frame
+                access.handle(access.makeRecord(
+                    access.name, logging.INFO, __file__, 0, "%s %s %s %.1f ms",
+                    (environ.get("REQUEST_METHOD"), path, status[0], ms), None, "AccessLog",
+                    {"request_id": rid, "method": environ.get("REQUEST_METHOD"), "path": path,
+                     "status": int(status[0]) if status[0].isdigit() else None, "duration_ms": ms}))
             request_id.reset(token)

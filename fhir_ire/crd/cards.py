@@ -1,22 +1,12 @@
 """CDS Hooks cards from rule actions, payment benchmarks and the things a call could not check."""
 
-import os
-
 from fhir_ire.citations import cited_page
+from fhir_ire.ids import new_uuid
 from fhir_ire.uris import CARD_TYPE_201, CARD_TYPE_22
 
 INDICATOR = {"routine": "info", "urgent": "warning", "stat": "critical"}
 MAX_BASES = 8  # FHIR bases whose links an action keeps (one per Host header the server is reached by, unless
 #               --base-url fixes it): a few in practice, bounded against clients that send many
-
-
-def new_uuid() -> str:
-    """A random (version 4) UUID as text, from the OS's random source as uuid.uuid4(), without building a UUID
-    object (a third of the cost; several per card response)."""
-    b = bytearray(os.urandom(16))
-    b[6], b[8] = b[6] & 0x0F | 0x40, b[8] & 0x3F | 0x80
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _topic(code: str, old: bool) -> dict:

@@ -5,8 +5,8 @@ from datetime import date
 
 import orjson
 
-from fhir_ire.crd.cards import new_uuid
 from fhir_ire.errors import FhirError
+from fhir_ire.ids import new_uuid_hex
 from fhir_ire.uris import CRD_COVERAGE_DETAIL, CRD_COVERAGE_INFORMATION, CRD_TEMP
 
 CLINICAL_DOCS = {"clinical", "admin", "both"}
@@ -121,7 +121,7 @@ def same_assertion(a: dict, b: dict) -> bool:
 
 
 def new_assertion_id() -> str:
-    return new_uuid().replace("-", "")
+    return new_uuid_hex()
 
 
 def _coverage_of(ext: dict):

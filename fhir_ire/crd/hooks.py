@@ -136,9 +136,10 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
     draft_all = draft_orders(request) if hook in ("order-sign", "order-select") else all_orders
     cards, actions, summary = [], [], []
     booked = _appointments_by_order(request) if hook == "appointment-book" else {}
+    codes = {id(o): order_codings(o) for o in [*all_orders, *draft_all]}  # each order's codes once (read only)
     for order in all_orders:
         budget.check("deciding coverage for each order")
-        codings = order_codings(order)
+        codings = codes[id(order)]
         # only the actions indexed under an ordered code, for this payer or cross-payer (payer rules first)
         candidates = engine.rules.actions_for(codings, payer_id)
         others = [o for o in draft_all if o is not order]
@@ -146,7 +147,7 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
                "coverage": [coverage] if coverage else [], "payer": [engine.payers.orgs[payer_id]] if payer_id else [],
                "payerId": [payer_id] if payer_id else [], "linesOfBusiness": lines_of_business(coverage),
                "conditions": conditions, "draftOrders": others,
-               "draftCodes": [c for o in others for c in order_codings(o)], "hook": hook}
+               "draftCodes": [c for o in others for c in codes[id(o)]], "hook": hook}
         found = None  # the action that makes the determination
         for act in candidates:
             budget.check("evaluating the coverage rules")

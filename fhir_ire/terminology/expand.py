@@ -1,9 +1,9 @@
 """ValueSet/$expand: a value set's concepts as an expansion, with paging, text filter, hierarchy, languages and the
 parameter echoes the tx tests expect."""
 
-import uuid
 
 from fhir_ire.errors import TooCostly
+from fhir_ire.ids import new_uuid
 from fhir_ire.store import version_key
 from fhir_ire.terminology.codesystems import STANDARDS_STATUS
 from fhir_ire.terminology.compose import filter_op
@@ -94,7 +94,7 @@ def expand(scope: Scope, vs: dict, params: Params) -> dict:
                        params.texts("property"), params.texts("designation"))
     offset, count = params.integer("offset", 0), params.integer("count")  # bad paging fails before any work
     total, page = _select(scope, vs, params, used, offset, count)
-    expansion = {"identifier": f"urn:uuid:{uuid.uuid4()}", "timestamp": _now(), "total": total}
+    expansion = {"identifier": f"urn:uuid:{new_uuid()}", "timestamp": _now(), "total": total}
     if params.has("offset") or params.has("count"):
         expansion["offset"] = offset
     echoes = [{"name": k[1], "valueUri": v} for k, v in used.items() if k[0] == "echo"]
