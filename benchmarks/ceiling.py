@@ -1,7 +1,10 @@
 """The ceiling: a bare Flask app served exactly as `fhir-ire serve` serves ours (granian, WSGI, same workers), with a
 GET and a POST endpoint that read the request and answer a small JSON document.
 
-    python benchmarks/ceiling.py PORT [WORKERS]"""
+    python benchmarks/ceiling.py PORT [WORKERS [THREADS]]
+
+THREADS (default: `fhir-ire serve --threads`'s default) sets granian's blocking threads and backpressure per worker,
+as `fhir-ire serve` does."""
 
 import sys
 
@@ -26,6 +29,10 @@ if __name__ == "__main__":
     from granian import Granian
     from granian.constants import Interfaces
 
+    from fhir_ire.config import OPTIONS
+
+    threads = next(o.default for o in OPTIONS if o.name == "threads")
     port, workers = int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    threads = int(sys.argv[3]) if len(sys.argv) > 3 else threads
     Granian("ceiling:app", address="127.0.0.1", port=port, interface=Interfaces.WSGI, workers=workers,
-            log_access=False).serve()
+            blocking_threads=threads, backpressure=threads, log_access=False).serve()

@@ -14,6 +14,7 @@ from fhir_ire.crd.security import AuthError, JwtChecker
 from fhir_ire.data import load as load_data
 from fhir_ire.errors import FhirError, InvalidRequest, NotFound, TooLarge
 from fhir_ire.terminology.outcome import error_outcome
+from fhir_ire.web.bases import base_url
 from fhir_ire.web.encoding import json_response
 from fhir_ire.web.guard import loggable
 from fhir_ire.web.limits import check_hook_size, parse_json, read_body
@@ -105,17 +106,7 @@ def init(app, index, config, prefix="/cds-services"):
             raise NotFound(f"unknown CDS service '{service_id}'")
         return engine.services[service_id]
 
-    bases: dict[tuple, str] = {}  # (scheme, Host, script root) -> our FHIR base, for the card links
-
-    def fhir_base():
-        if config.get("BASE_URL"):
-            return config["BASE_URL"] + prefix.rsplit("/cds-services", 1)[0] + "/fhir"
-        where = (request.scheme, request.environ.get("HTTP_HOST"), request.root_path)
-        if where not in bases:
-            if len(bases) >= 64:  # the Host header is the client's: keep a few
-                bases.clear()
-            bases[where] = request.host_url.rstrip("/") + prefix.rsplit("/cds-services", 1)[0] + "/fhir"
-        return bases[where]
+    fhir_base = base_url(config, prefix.rsplit("/cds-services", 1)[0] + "/fhir")  # for the card links
 
     @bp.errorhandler(FhirError)
     def on_error(err):

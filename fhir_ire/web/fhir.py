@@ -21,11 +21,13 @@ from fhir_ire.limits import Limits
 from fhir_ire.terminology.registry import Registry
 from fhir_ire.terminology.translate import translate
 from fhir_ire.terminology.validate import batch_validate_code, validate_code
+from fhir_ire.web.bases import base_url
 from fhir_ire.web.guard import loggable
 from fhir_ire.web.limits import parse_json, read_body
 
 log = logging.getLogger("fhir_ire.fhir")
 FHIR_JSON = "application/fhir+json"
+MAX_ENCODED = 4096  # resources whose JSON reads keep (the loaded bundles do not change while served)
 OPERATIONS = {
     ("CodeSystem", "$lookup"): lookup,
     ("CodeSystem", "$subsumes"): subsumes,
@@ -37,12 +39,15 @@ OPERATIONS = {
 }
 
 
-def fhir_response(data: dict, status: int = 200) -> Response:
+def encode(data: dict) -> bytes:
     try:
-        body = orjson.dumps(data)  # several times faster than json.dumps on large resources
+        return orjson.dumps(data)  # several times faster than json.dumps on large resources
     except (TypeError, orjson.JSONEncodeError):  # an integer beyond 64 bits echoed from a request
-        body = json.dumps(data, ensure_ascii=False).encode()
-    return Response(body, status=status, mimetype=FHIR_JSON)
+        return json.dumps(data, ensure_ascii=False).encode()
+
+
+def fhir_response(data: dict, status: int = 200) -> Response:
+    return Response(encode(data), status=status, mimetype=FHIR_JSON)
 
 
 def _params() -> Params:
@@ -71,8 +76,8 @@ def init(app, index, config, prefix="/fhir"):
     app.extensions["fhir_ire.registry"] = registry
     bp = Blueprint("fhir", __name__)
 
-    def base() -> str:
-        return (config.get("BASE_URL") or request.host_url.rstrip("/")) + prefix
+    base = base_url(config, prefix)
+    encoded: dict[tuple, bytes] = {}  # (type, id) -> the resource's JSON: a read encodes a resource once
 
     @bp.errorhandler(FhirError)
     def on_fhir_error(err):
@@ -130,7 +135,13 @@ def init(app, index, config, prefix="/fhir"):
         return res
 
     def _read(rtype, rid):
-        return fhir_response(_resource(rtype, rid))
+        res = _resource(rtype, rid)
+        body = encoded.get((rtype, rid))
+        if body is None:
+            if len(encoded) >= MAX_ENCODED:
+                encoded.clear()
+            body = encoded[rtype, rid] = encode(res)
+        return Response(body, mimetype=FHIR_JSON)
 
     def _operate(rtype, op, instance):
         func = OPERATIONS.get((rtype, op))
