@@ -10,10 +10,13 @@ generated mixed documents and plus 10,000 generated payer policies (benchmarks/c
 Run it on an otherwise idle machine when you can; the ratios are measured side by side so that noise cancels."""
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from corpus import generate
@@ -51,9 +54,14 @@ def source_env(source: Path | None) -> dict:
 
 
 def serve_ours(bundles: Path, workers: int, source: Path | None = None):
+    """fhir-ire serve on a free port, its audit store (a record per hook call, as in production) in a fresh
+    temporary folder rather than the user's own store."""
     port = free_port()
+    folder = tempfile.mkdtemp(prefix="fhir-ire-bench-audit-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    audit = Path(folder) / "audit.sqlite"
     cmd = [sys.executable, "-m", "fhir_ire.cli", "serve", "--bundles", str(bundles), "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers)]
+           "--port", str(port), "--workers", str(workers), "--audit-store", f"sqlite:///{audit}"]
     return port, server(cmd, port, env=source_env(source), cwd=source or ROOT)  # `-m` puts the cwd first
 
 
