@@ -101,6 +101,7 @@ class AuditStore:
         self.pending: list[_Pending] = []
         self.purged_at = 0.0
         self.db, self.owner, self.inode = None, None, None
+        self.inherited: list = []  # connections of a parent process (see _connect)
         if self.url.startswith(("postgresql://", "postgres://")):
             self.kind, self.mark, key = "postgresql", "%s", "BIGSERIAL PRIMARY KEY"
         elif self.url.startswith("sqlite:///"):
@@ -120,7 +121,8 @@ class AuditStore:
         if self.db is not None and self.owner == os.getpid():
             with suppress(Exception):
                 self.db.close()
-        # a connection inherited through fork() is left alone: closing it here would touch the parent's locks
+        elif self.db is not None:  # inherited through fork(): never used nor closed here (SQLite forbids both),
+            self.inherited.append(self.db)  # so kept referenced rather than closed by the garbage collector
         self.db, self.owner = None, os.getpid()
         if self.kind == "sqlite":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,8 +225,17 @@ class AuditStore:
             p.done = True
 
     def check(self) -> None:
-        """Open the store and create its tables (start-up: an unusable store is a one-line error)."""
+        """Open the store and create its tables (start-up: an unusable store is a one-line error). The connection
+        is closed again: the server checks before forking its workers, which must not inherit an open one."""
         self._run([])
+        self.close()
+
+    def close(self) -> None:
+        with self.lock:
+            if self.db is not None and self.owner == os.getpid():
+                with suppress(Exception):
+                    self.db.close()
+                self.db = None
 
     def _insert(self, table: str, *rows: dict) -> None:
         cols = TABLES[table]
