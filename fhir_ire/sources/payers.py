@@ -46,8 +46,10 @@ class Directory:
         for m in self._names.finditer(text):
             if not m.group(0)[0].isupper():
                 continue
-            if (more := _LONGER.match(text, m.end())) and not self._names.match(text, m.end() + len(more.group(1))):
-                continue  # the start of a longer name ('Cigna Health and Life Insurance Company'), not this payer
+            if len(m.group(0).split()) >= 2 and (more := _LONGER.match(text, m.end())) \
+                    and not self._names.match(text, m.end() + len(more.group(1))):
+                continue  # a name of several words that starts a longer company name ('Cigna Health and Life
+                # Insurance Company') is not that name; a one-word brand ('Humana Insurance Company') still is
             end = m.end()
             for place in self.places:  # 'Anthem Blue Cross Connecticut', 'Kaiser Foundation Health Plan of Washington'
                 for joint in (" ", " of "):

@@ -2,7 +2,7 @@
 cues met in the held-out set, on small texts."""
 
 from fhir_ire.sources.layout import read_layout
-from fhir_ire.sources.payers import payer_fields
+from fhir_ire.sources.payers import directory, payer_fields
 
 
 def payer_and_aliases(text: str) -> tuple[str | None, list[str]]:
@@ -30,3 +30,9 @@ def test_a_directory_name_that_starts_a_longer_company_name_is_not_read_as_that_
     _, aliases = payer_and_aliases("Cigna Medical Coverage Policy\n\nProducts are provided by Cigna Health "
                                    "Management, Inc. and Cigna Health and Life Insurance Company.")
     assert "Cigna Health" not in aliases
+
+
+def test_a_one_word_brand_before_its_legal_suffix_is_still_the_payer():
+    payer, _ = payer_and_aliases("Medical Coverage Policy\n\nHumana Insurance Company considers the procedure "
+                                 "investigational. Humana members may call.")
+    assert directory().lookup(payer)["name"] == "Humana"  # read as said ('Humana Insurance Company'), one payer
