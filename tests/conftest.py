@@ -16,6 +16,7 @@ import pytest
 
 # The CDS Hooks audit store's default file lives under $XDG_STATE_HOME: tests never write into the real home folder.
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="fhir-ire-test-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], True)
 # The ICD-10-CM table cache (fhir_ire/codesets/icd10cm_cache.py) too: built once per test process, shared by the
 # servers and builds it starts.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="fhir-ire-test-cache-")
