@@ -23,6 +23,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from serving import stop_group
+
 ROOT = Path(__file__).resolve().parent.parent
 READY = "/health/ready"
 LOOKUP = "/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=C25.0"
@@ -101,12 +103,7 @@ def measure(tree: Path, preload: bool, workers: int, cache: str | None) -> dict:
 
 def stop(proc: subprocess.Popen) -> None:
     """SIGTERM (a worker still loading finishes first), then SIGKILL after a minute."""
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_group(proc, signal.SIGTERM, timeout=60)
 
 
 def measure_build(tree: Path, cache: str | None) -> dict:

@@ -22,6 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from serving import stop_group
+
 ROOT = Path(__file__).resolve().parent.parent
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
 WORDS = ["epilepsy", "pancreas", "fracture femur", "diabetes", "malig neoplasm", "asthma", "sepsis", "migraine",
@@ -104,12 +106,7 @@ def start(cmd: list[str], env=None):
 
 
 def stop(proc) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_group(proc, signal.SIGTERM, timeout=15)
 
 
 def main() -> None:
