@@ -20,6 +20,16 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
 
+def assert_lands_on_quote(page, link, said: str) -> None:
+    """Following a quote link lands on a marked source line where the quoted sentence starts (PDF text may wrap it
+    onto the next lines)."""
+    link.click()
+    page.wait_for_url(re.compile(r"/ui/sources/[^#]+#L\d+$"))
+    line = page.locator(f"#L{page.url.rsplit('#L', 1)[1]}")
+    assert line.locator("mark").count() == 1
+    assert " ".join(words(said)[:3]) in " ".join(words(line.inner_text()))
+
+
 def test_landing_page_links_every_page_and_the_skip_link_works(tab):
     tab.open("/ui")
     page = tab.page
@@ -43,12 +53,7 @@ def test_matrix_cell_says_not_covered_and_links_to_the_quoted_line(tab):
     tab.shot("coverage")
     quote = cell.locator("a.quote-link")
     cited = quote.get_attribute("title")
-    quote.click()
-    page.wait_for_url(re.compile(r"/ui/sources/[^#]+#L\d+$"))
-    line = page.locator(f"#L{page.url.rsplit('#L', 1)[1]}")
-    assert line.locator("mark").count() == 1
-    # the quoted sentence starts on the linked line (PDF text may wrap it onto the next lines)
-    assert " ".join(words(cited)[:3]) in " ".join(words(line.inner_text()))
+    assert_lands_on_quote(page, quote, cited)
 
 
 def test_matrix_cell_opens_the_rule_with_conditions_in_words_and_quotes(tab):
@@ -262,11 +267,7 @@ def test_a_cell_whose_rule_has_a_dtr_questionnaire_shows_its_items_and_links_it(
     tab.shot("questionnaire")
     quote = page.locator(f"#item-{leaves[-1]['linkId']} > a.item-quote").first
     said = page.locator(f"#item-{leaves[-1]['linkId']} > q").first.inner_text()
-    quote.click()
-    page.wait_for_url(re.compile(r"/ui/sources/[^#]+#L\d+$"))
-    line = page.locator(f"#L{page.url.rsplit('#L', 1)[1]}")
-    assert line.locator("mark").count() == 1
-    assert " ".join(words(said)[:3]) in " ".join(words(line.inner_text()))
+    assert_lands_on_quote(page, quote, said)
 
 
 def test_payer_page_shows_its_identifiers_and_the_sentences_that_name_it(tab):
@@ -286,8 +287,4 @@ def test_payer_page_shows_its_identifiers_and_the_sentences_that_name_it(tab):
     assert named.count() >= 1
     tab.shot("payer")
     said = named.first.locator("q").inner_text()
-    named.first.locator("a.item-quote").click()
-    page.wait_for_url(re.compile(r"/ui/sources/[^#]+#L\d+$"))
-    line = page.locator(f"#L{page.url.rsplit('#L', 1)[1]}")
-    assert line.locator("mark").count() == 1
-    assert " ".join(words(said)[:3]) in " ".join(words(line.inner_text()))
+    assert_lands_on_quote(page, named.first.locator("a.item-quote"), said)
