@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from fhir_ire.config_values import (  # noqa: F401  (re-exported: the table's parsers)
+    boolean, choice, integer, is_url, issuer_keys, number, origin, path, port, positive, text, url)
 from fhir_ire.errors import IreError
 
 if sys.version_info >= (3, 11):
@@ -59,95 +61,6 @@ class Option:
     @property
     def dest(self) -> str:
         return self.name.replace("-", "_")
-
-
-# --- value parsers (text -> value); `base` is the folder relative paths are taken from ---
-
-def text(value: str, base: Path) -> str:
-    return value
-
-
-def path(text: str, base: Path) -> str:
-    return str((base / os.path.expanduser(text)).resolve())
-
-
-def port(text: str, base: Path) -> int:
-    value = integer(text, base)
-    if not 0 <= value <= 65535:
-        raise ValueError("not a port number (0-65535)")
-    return value
-
-
-def integer(text: str, base: Path) -> int:
-    try:
-        if isinstance(text, (bool, float)):
-            raise ValueError
-        return int(text)
-    except ValueError:
-        raise ValueError("not a whole number") from None
-
-
-def number(text: str, base: Path) -> float:
-    try:
-        if isinstance(text, bool):
-            raise ValueError
-        value = float(text)
-    except ValueError:
-        raise ValueError("not a number") from None
-    if value < 0:
-        raise ValueError("cannot be negative")
-    return value
-
-
-def positive(text: str, base: Path) -> int:
-    value = integer(text, base)
-    if value < 1:
-        raise ValueError("must be 1 or more")
-    return value
-
-
-def choice(*values: str) -> Callable[[str, Path], str]:
-    def parse(text: str, base: Path) -> str:
-        if text not in values:
-            raise ValueError(f"must be one of {', '.join(values)}")
-        return text
-    return parse
-
-
-def is_url(text: str) -> bool:
-    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text))
-
-
-def issuer_keys(text: str, base: Path) -> tuple[str, str]:
-    """ISSUER=JWKS (the JWKS a file path or an https URL); the last '=' splits, as issuers are URLs."""
-    issuer, sep, jwks = text.rpartition("=")
-    if not sep or not issuer or not jwks:
-        raise ValueError("needs ISSUER=JWKS")
-    return issuer, jwks if is_url(jwks) else path(jwks, base)
-
-
-def origin(text: str, base: Path) -> str:
-    text = text.strip().rstrip("/")
-    if text != "*" and not re.match(r"^https?://[^/?#\s]+$", text):
-        raise ValueError("must be * or an origin such as https://app.example.org (scheme, host, optional port)")
-    return text
-
-
-def url(text: str, base: Path) -> str:
-    if not is_url(text):
-        raise ValueError("must be a URL")
-    return text.rstrip("/")
-
-
-def boolean(value, base: Path = Path()) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError("must be true or false")
 
 
 # --- the table -------------------------------------------------------------------------------------------
