@@ -7,6 +7,7 @@ import logging
 import logging.config
 import re
 import time
+from collections import deque
 
 from fhir_ire.ids import new_uuid_hex
 
@@ -24,7 +25,19 @@ def escape(text: str, limit: int = 512) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-class JsonFormatter(logging.Formatter):
+class _SecondsCache:
+    """formatTime with the formatted second kept: strftime once a second instead of once a line (same text)."""
+
+    def formatTime(self, record, datefmt=None):
+        second = int(record.created)
+        cached = self.__dict__.get("_second")
+        if cached is None or cached[:2] != (second, datefmt):
+            cached = self._second = (second, datefmt, time.strftime(datefmt or self.default_time_format,
+                                                                    self.converter(record.created)))
+        return cached[2] if datefmt else self.default_msec_format % (cached[2], record.msecs)
+
+
+class JsonFormatter(_SecondsCache, logging.Formatter):
     FIELDS = ("request_id", "method", "path", "status", "duration_ms", "event")
 
     def format(self, record: logging.LogRecord) -> str:
@@ -41,18 +54,49 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_SecondsCache, logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         rid = getattr(record, "request_id", None) or request_id.get()
         return f"{line} [{rid}]" if rid else line
 
 
+class LineHandler(logging.StreamHandler):
+    """A stream handler whose callers never wait for each other: each thread formats its own line, queues it, and
+    whichever thread finds the stream free writes every queued line in one write. With logging's StreamHandler the
+    request threads of a busy worker queued on its lock while one of them was inside the write system call (most
+    of their time under load, measured with py-spy). No line is left behind: a thread that finds the stream taken
+    leaves its line to the writer, which looks at the queue again after it lets go."""
+
+    def __init__(self, stream=None):
+        super().__init__(stream)
+        self.queued: deque[str] = deque()  # append and popleft are atomic: no line is lost between threads
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        if not self.filter(record):
+            return False
+        try:
+            self.queued.append(self.format(record) + self.terminator)
+        except Exception:  # logging's contract: a record that cannot be formatted never breaks its caller
+            self.handleError(record)
+            return True
+        while self.queued and self.lock.acquire(blocking=False):
+            try:
+                lines = [self.queued.popleft() for _ in range(len(self.queued))]  # only the lock holder takes
+                self.stream.write("".join(lines))
+                self.flush()
+            except Exception:
+                self.handleError(record)
+            finally:
+                self.lock.release()
+        return True
+
+
 def dict_config(fmt: str = "text", level: str = "info") -> dict:
     """A logging.config dict for our loggers and granian's (`_granian`, `granian.access`), on stderr."""
     formatter = {"()": JsonFormatter} if fmt == "json" else {"()": TextFormatter, "fmt": TEXT}
     formatter["datefmt"] = None
-    handler = {"class": "logging.StreamHandler", "formatter": "fhir_ire", "stream": "ext://sys.stderr"}
+    handler = {"class": "fhir_ire.logs.LineHandler", "formatter": "fhir_ire", "stream": "ext://sys.stderr"}
     logger = {"handlers": ["fhir_ire"], "level": level.upper(), "propagate": False}
     return {"version": 1, "disable_existing_loggers": False, "formatters": {"fhir_ire": formatter},
             "handlers": {"fhir_ire": handler},

@@ -40,6 +40,8 @@ class Registry:
 
 
 def _pick(candidates, version):
+    if not version and len(candidates) == 1:  # most systems have one version: no version keys to work out
+        return candidates[0]
     if version:
         exact = [c for c in candidates if _ver(c) == version]
         if exact:

@@ -27,7 +27,8 @@ from fhir_ire.web.limits import parse_json, read_body
 
 log = logging.getLogger("fhir_ire.fhir")
 FHIR_JSON = "application/fhir+json"
-MAX_ENCODED = 4096  # resources whose JSON reads keep (the loaded bundles do not change while served)
+MAX_ENCODED = 4096  # resources, and searchsets, whose JSON is kept (the loaded bundles do not change while served)
+MAX_ENCODED_BYTES = 32 * 1024 * 1024  # and at most this much of it (a client chooses its searches' queries)
 OPERATIONS = {
     ("CodeSystem", "$lookup"): lookup,
     ("CodeSystem", "$subsumes"): subsumes,
@@ -46,8 +47,22 @@ def encode(data: dict) -> bytes:
         return json.dumps(data, ensure_ascii=False).encode()
 
 
+class Encoded(dict):
+    """Encoded answers by key, at most MAX_ENCODED of them and MAX_ENCODED_BYTES in all (emptied when full)."""
+
+    size = 0
+
+    def keep(self, key, body: bytes) -> None:
+        if len(self) >= MAX_ENCODED or self.size + len(body) > MAX_ENCODED_BYTES:
+            self.clear()
+            self.size = 0
+        if len(body) <= MAX_ENCODED_BYTES:
+            self[key] = body
+            self.size += len(body)
+
+
 def fhir_response(data: dict, status: int = 200) -> Response:
-    return Response(encode(data), status=status, mimetype=FHIR_JSON)
+    return Response(encode(data), status=status, content_type=FHIR_JSON)
 
 
 def _params() -> Params:
@@ -77,7 +92,8 @@ def init(app, index, config, prefix="/fhir"):
     bp = Blueprint("fhir", __name__)
 
     base = base_url(config, prefix)
-    encoded: dict[tuple, bytes] = {}  # (type, id) -> the resource's JSON: a read encodes a resource once
+    encoded = Encoded()  # (type, id) -> the resource's JSON: a read encodes a resource once
+    searched = Encoded()  # (type, base, query) -> the searchset's JSON: a search is worked out once
 
     @bp.errorhandler(FhirError)
     def on_fhir_error(err):
@@ -121,7 +137,12 @@ def init(app, index, config, prefix="/fhir"):
     @bp.get("/<rtype>")
     def search(rtype):
         _check_type(rtype)
-        return fhir_response(capabilities.search(index.all(rtype), request.args, base(), rtype))
+        key = (rtype, base(), request.query_string)
+        body = searched.get(key)
+        if body is None:  # a refused search raises here, and is not kept
+            body = encode(capabilities.search(index.all(rtype), request.args, base(), rtype))
+            searched.keep(key, body)
+        return Response(body, content_type=FHIR_JSON)
 
     def _check_type(rtype):
         if not rtype[:1].isupper() or not rtype.isalpha():
@@ -138,10 +159,9 @@ def init(app, index, config, prefix="/fhir"):
         res = _resource(rtype, rid)
         body = encoded.get((rtype, rid))
         if body is None:
-            if len(encoded) >= MAX_ENCODED:
-                encoded.clear()
-            body = encoded[rtype, rid] = encode(res)
-        return Response(body, mimetype=FHIR_JSON)
+            body = encode(res)
+            encoded.keep((rtype, rid), body)
+        return Response(body, content_type=FHIR_JSON)
 
     def _operate(rtype, op, instance):
         func = OPERATIONS.get((rtype, op))

@@ -65,15 +65,16 @@ def init(app, config: dict, prefix: str = "") -> Limits:
 
     @app.before_request
     def limit_request():
-        if not is_ours(request.path):
+        req = request._get_current_object()  # one context lookup, not one per attribute (runs on every request)
+        if not is_ours(req.path):
             return
-        request.max_content_length = limits.max_body_bytes + 1  # werkzeug stops a chunked body there (read_body)
-        check_length(request.content_length, limits)         # and a declared longer one before reading a byte
-        if request.method not in NO_BODY:
-            request.get_data(cache=True)  # kept for read_body; read while the request holds no permit
+        req.max_content_length = limits.max_body_bytes + 1  # werkzeug stops a chunked body there (read_body)
+        check_length(req.content_length, limits)         # and a declared longer one before reading a byte
+        if req.method not in NO_BODY:
+            req.get_data(cache=True)  # kept for read_body; read while the request holds no permit
         if permits is not None:
             permits.acquire()
-            request.environ["fhir_ire.permit"] = permits
+            req.environ["fhir_ire.permit"] = permits
         budget.start(limits.time_budget)
 
     @app.teardown_request
@@ -84,7 +85,8 @@ def init(app, config: dict, prefix: str = "") -> Limits:
 
     @app.after_request
     def json_options(response):
-        if request.method == "OPTIONS" and is_ours(request.path) and response.mimetype == "text/html":
+        req = request._get_current_object()
+        if req.method == "OPTIONS" and is_ours(req.path) and response.mimetype == "text/html":
             allow = sorted(m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip())
             response.set_data(json.dumps({"allow": allow}))
             response.mimetype = "application/json"

@@ -60,11 +60,12 @@ def install_cors(app, origins: list[str], prefixes: list[str]) -> None:
 
     @app.before_request
     def preflight():
-        if request.method != "OPTIONS" or not _under(request.path, prefixes):
+        req = request._get_current_object()  # one context lookup, not one per attribute (runs on every request)
+        if req.method != "OPTIONS" or not _under(req.path, prefixes):
             return None
-        if not request.headers.get("Access-Control-Request-Method"):
+        if not req.headers.get("Access-Control-Request-Method"):
             return None  # a plain OPTIONS: Flask answers it with Allow (JSON, web/guard.py)
-        if not allowed(request.headers.get("Origin")):
+        if not allowed(req.headers.get("Origin")):
             return jsonify(error="CORS preflight refused: this origin is not allowed (serve --cors-origin)"), 403
         return Response(status=204, headers={
             "Access-Control-Allow-Methods": CORS_METHODS,
@@ -73,8 +74,9 @@ def install_cors(app, origins: list[str], prefixes: list[str]) -> None:
 
     @app.after_request
     def headers(response):
-        origin = request.headers.get("Origin")
-        if _under(request.path, prefixes) and allowed(origin):
+        req = request._get_current_object()
+        origin = req.environ.get("HTTP_ORIGIN")  # the Origin header; most requests have none
+        if origin and _under(req.path, prefixes) and allowed(origin):
             response.headers["Access-Control-Allow-Origin"] = "*" if allow_any else origin
             response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
             if not allow_any:
@@ -87,19 +89,22 @@ def install_negotiation(app, fhir_prefix: str, not_acceptable) -> None:
 
     @app.before_request
     def negotiate():
-        if not _under(request.path, [fhir_prefix]):
+        req = request._get_current_object()
+        if not _under(req.path, [fhir_prefix]):
             return None
-        fmt = (request.args.get("_format") or "").strip().lower()
+        fmt = (req.args.get("_format") or "").strip().lower() if req.environ.get("QUERY_STRING") else ""
         if fmt and fmt.split(";")[0].strip() not in JSON_FORMATS:
             return not_acceptable(f"_format={fmt} is not supported; this server answers FHIR JSON "
                                   "(_format=json or application/fhir+json)")
-        if not fmt and wants_only_xml(request.headers.get("Accept", "")):
+        if not fmt and wants_only_xml(req.environ.get("HTTP_ACCEPT", "")):
             return not_acceptable("this server answers FHIR JSON only (Accept: application/fhir+json)")
         return None
 
 
 def wants_only_xml(accept: str) -> bool:
     """True when the Accept header lists XML types and nothing JSON or wildcard we could answer with."""
+    if "xml" not in accept.lower():  # every XML type names it
+        return False
     types = [part.split(";")[0].strip().lower() for part in accept.split(",") if part.strip()]
     return bool(types) and any(t in XML_FORMATS for t in types) and not any(
         t in JSON_FORMATS or t in ("*/*", "application/*") for t in types)
