@@ -116,9 +116,20 @@ def _link_codes(layout: Layout, positions, entries: list[CodeEntry]):
                 targets = [p for p in targets if p.procedure.modalities & own] or targets
             else:  # a code of no modality ('Unlisted procedure') serves the modalities no other code names
                 targets = [p for p in targets if p.procedure.modalities and not p.procedure.modalities & claimed]
+        targets = _same_site(targets, describe(e.description).sites)
         for p in targets:
             if e.code not in p.codes:
                 p.codes.append(e.code)
+
+
+def _same_site(targets: list, sites: frozenset) -> list:
+    """The positions a code of these body sites can belong to: those on the same site, else those that name no site
+    ('Irreversible electroporation is investigational for all indications'); a lung code never goes to a position on
+    the kidney and bone."""
+    if not sites:
+        return targets
+    same = [p for p in targets if p.procedure.sites & sites]
+    return same or [p for p in targets if not p.procedure.sites]
 
 
 def read_policy(doc: Document, layout: Layout, known_payer: str | None = None) -> tuple[str, list, list[str]]:

@@ -39,6 +39,7 @@ class Vocabulary:
         self.counts = crit["counts"]
         self.continues = tuple(crit["continues"])
         self.openers = tuple(o.lower() for o in data["subordinate"]["openers"])
+        self.restating = re.compile(rf"(?:{'|'.join(re.escape(w) for w in data['restating']['openers'])})\b", re.I)
 
     def category(self, text: str) -> tuple[str, re.Match] | None:
         for category, rx in self.categories:
@@ -109,6 +110,7 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
     vocab, procs = coverage_vocabulary(), vocabulary()
     blocks = layout.blocks
     found: list[Position] = []
+    listed: dict[int, str] = {}  # list items under a lead-in that takes a position on each: their category
     last: Procedure = subject
     last_phrase = ""
     for k, b in enumerate(blocks):
@@ -116,6 +118,14 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
             if b.kind == "heading" and procs.describe(b.clean):
                 last = procs.describe(b.clean) if procs.describe(b.clean).modalities else last
             continue
+        if k in listed and vocab.category(b.clean) is None:
+            own = procs.describe(b.clean)
+            proc = own if own else Procedure(last.modalities, own.sites or last.sites, own.approaches or
+                                             last.approaches, last.classes) if procs.refers_back(b.clean) else None
+            if proc:
+                found.append(Position(k, 0, len(b.clean), listed[k], _scope(vocab, b.clean), proc, _codes_in(b.clean),
+                                      phrase=procs.phrase(b.clean) or last_phrase))
+                continue
         spans = sentences(b.clean)
         for n, (a, z) in enumerate(spans):
             text = b.clean[a:z]
@@ -126,13 +136,22 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
             proc = procs.describe(text)
             codes = _codes_in(text)
             if not proc and not codes:
+                own = proc
                 if pa is True and hit is None:
-                    proc = last.with_sites(proc.sites)  # prior authorization for what the policy is about
-                    # (never 'not required' for a sentence that does not name the procedure: it may be about a visit)
+                    proc = last  # prior authorization for what the policy is about (never 'not required' for a
+                    # sentence that does not name the procedure: it may be about a visit)
                 elif procs.refers_back(text) and last:
                     proc = last
                 else:
+                    _restate(vocab, found, k, a, text, hit)
+                    if hit is not None and hit[0] != "covered" and n == len(spans) - 1 and text.rstrip().endswith(":"):
+                        # 'Oscar considers the following investigational:' over a list of procedures: each item
+                        # that names one is a position in the category of the lead-in
+                        listed.update(dict.fromkeys(_items_after(blocks, k), hit[0]))
                     continue
+                # the procedure named before, on the body sites this sentence names ('... ablation of kidney tumors')
+                proc = Procedure(proc.modalities, own.sites or proc.sites, own.approaches or proc.approaches,
+                                 proc.classes)
             if proc.modalities:
                 last, last_phrase = proc, procs.phrase(text)
             if hit is not None:
@@ -164,6 +183,32 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
             found.append(pos)
     _codes_after(layout, found)
     return _merge(layout, found)
+
+
+def _items_after(blocks: list[Block], k: int) -> list[int]:
+    """The items of the list right after block k, at the list's first level (nested items belong to them)."""
+    base, out, top = blocks[k], [], None
+    for j in range(k + 1, len(blocks)):
+        item = blocks[j]
+        if item.kind != "item" or (base.kind == "item" and item.level <= base.level):
+            break
+        top = item.level if top is None else top
+        if item.level < top:
+            break
+        if item.level == top:
+            out.append(j)
+    return out
+
+
+def _restate(vocab: Vocabulary, found: list[Position], block: int, start: int, text: str, hit):
+    """'X is not covered. It is considered investigational.': a sentence that opens with a word for what was just
+    said and names no procedure tells the category of the position right before it, in the same paragraph; only
+    ever from not covered to investigational (both deny; the second says why)."""
+    if hit is None or not found or not vocab.restating.match(text):
+        return
+    prev = found[-1]
+    if prev.block == block and prev.end <= start and hit[0] == "investigational" and prev.category == "not-covered":
+        prev.category = "investigational"
 
 
 def _criteria(vocab: Vocabulary, layout: Layout, pos: Position, text: str):

@@ -19,7 +19,7 @@ class Procedure:
         return bool(self.modalities or self.classes)
 
     def label(self) -> str:
-        parts = sorted(self.modalities) + sorted(self.classes)
+        parts = [m.replace("-", " ") for m in sorted(self.modalities)] + sorted(self.classes)
         where = f" of {', '.join(sorted(self.sites))}" if self.sites else ""
         how = f" ({', '.join(sorted(self.approaches))})" if self.approaches else ""
         return " / ".join(parts) + where + how
@@ -31,7 +31,7 @@ class Procedure:
 class Vocabulary:
     def __init__(self, data: dict):
         self.modalities = [(m["id"], m["title"], _matcher(m)) for m in data["modalities"]]
-        self.sites = [(s["id"], _matcher(s)) for s in data["sites"]]
+        self.sites = [(s["id"], _matcher(s, word_start=True)) for s in data["sites"]]
         self.approaches = [(a["id"], _matcher(a)) for a in data["approaches"]]
         self.classes = [(cid, _matcher(c)) for cid, c in data["classes"].items() if cid != "about"]
         self.referring = re.compile("|".join(rf"\b{re.escape(p)}\b" for p in data["referring"]["patterns"]), re.I)
@@ -63,8 +63,11 @@ class Vocabulary:
 
 
 class _Matcher:
-    def __init__(self, entry: dict):
-        words = [re.escape(p) for p in entry.get("patterns", [])]
+    def __init__(self, entry: dict, word_start: bool = False):
+        # a site word starts a word ('cutaneous' is not in 'percutaneous', 'renal' not in 'adrenal'); a pattern may
+        # still end inside one ('pancrea' for 'pancreas', 'pancreatic')
+        start = r"(?<![A-Za-z])" if word_start else ""
+        words = [start + re.escape(p) if p[:1].isalpha() else re.escape(p) for p in entry.get("patterns", [])]
         self.patterns = re.compile("|".join(words), re.I) if words else None
         abbreviations = [rf"(?<![\w-]){re.escape(a)}(?![\w-])" for a in entry.get("abbreviations", [])]
         self.abbreviations = re.compile("|".join(abbreviations)) if abbreviations else None
@@ -79,8 +82,8 @@ class _Matcher:
                 yield from ((m.start(), m.end()) for m in rx.finditer(text))
 
 
-def _matcher(entry: dict) -> _Matcher:
-    return _Matcher(entry)
+def _matcher(entry: dict, word_start: bool = False) -> _Matcher:
+    return _Matcher(entry, word_start)
 
 
 @lru_cache(maxsize=1)
