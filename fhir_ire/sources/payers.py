@@ -96,7 +96,8 @@ def _clean_name(name: str) -> str:
     entry = directory().lookup(name)
     if not (entry and name.lower() in (n.lower() for n in [entry["name"], *entry["aliases"]])):
         name = re.sub(r"^(?:The|the)\s+", "", name)  # 'The Cigna Group' keeps its article: it is the name
-    return name.title() if name.isupper() and len(name) > 4 else name
+    known = next((n for n in [entry["name"], *entry["aliases"]] if n.lower() == name.lower()), None) if entry else None
+    return known or (name.title() if name.isupper() and len(name) > 4 else name)  # 'BCBSNC' as the directory spells it
 
 
 def candidates(layout: Layout, kind: str) -> list[Candidate]:
@@ -231,6 +232,8 @@ def _named_aliases(layout: Layout, payer: str) -> list[tuple[str, Source]]:
             group = "a" if m.group("a") else "b"
             bare, the = m.group(group), m.group("the" if group == "a" else "the2")
             said = text[m.start():m.end()]
+            if re.match(r"\W*\s*(?:section|tab|page|heading|link)\b", text[m.end():], re.I):
+                continue  # 'the "Policy" section' names a part of the document
             named = said.count('"') >= 2 or bool(re.search(called, said, re.I))
             if bare.lower() != payer.lower() and (bare.lower() == words[0] or _is_contraction(bare, words)
                                                   or payer.lower().startswith(bare.lower()) or named):
@@ -279,9 +282,12 @@ def _short_forms(layout: Layout, payer: str) -> list[tuple[str, Source]]:
     return out
 
 
+_JOINERS = {"and", "of", "the", "&"}
+
+
 def _is_contraction(alias: str, words: list[str]) -> bool:
     """'iCare' from 'Independent Care ...', 'LCHP' from 'Lakeshore Community Health Plan': prefixes of consecutive
-    payer-name words, at least two of them."""
+    payer-name words, at least two of them ('and', 'of' may be left out: 'BCBSNC')."""
     alias = alias.lower()
 
     def fits(a: str, i: int, used: int) -> bool:
@@ -289,6 +295,8 @@ def _is_contraction(alias: str, words: list[str]) -> bool:
             return used >= 2
         if i >= len(words):
             return False
+        if words[i] in _JOINERS and fits(a, i + 1, used):  # 'BCBSF': Blue Cross and Blue Shield of Florida
+            return True
         return any(fits(a[k:], i + 1, used + 1) for k in range(1, len(a) + 1) if words[i].startswith(a[:k]))
 
     return fits(alias, 0, 0)

@@ -66,12 +66,25 @@ def _products(layout: Layout, payer: str | None) -> list[PolicyField]:
             break
     all_products = load("lines-of-business.json")["all_products"]["patterns"]
     for b in layout.blocks:
+        head = b.clean if b.kind == "heading" else b.label if b.kind == "field" else ""
+        if head and b not in heads and _LOB_HEAD.search(head) and _lob_words().search(head) \
+                and len(head.split()) <= 12:
+            # a section per line of business ('MEDICAID POLICY', 'Commercial Members: ...', 'Medicare HMO Blue and
+            # Medicare PPO Blue Members')
+            value = head.title() if head.isupper() else head
+            source = b.text.source() if b.kind == "heading" else b.text.source(0, len(head))
+            facts.append(PolicyField(source=source, name="product", value=value))
         for a, z in sentences(b.clean):
             text = b.clean[a:z]
-            if any(p in text.lower() for p in all_products) and re.search(r"administer|underwrit|offer|insure",
-                                                                           text, re.I):
+            if (any(p in text.lower() for p in all_products) and _APPLIES.search(text)) or (
+                    _POLICY_APPLIES.search(text) and _lob_words().search(text)):
                 facts.append(PolicyField(source=b.text.source(a, z), name="line-of-business", value=text))
     return facts
+
+
+_APPLIES = re.compile(r"administer|underwrit|offer|insure|\bappl(?:y|ies)\s+to\b", re.I)
+_POLICY_APPLIES = re.compile(r"\b(?:policy|guideline|document)\s+(?:also\s+|only\s+)?appl(?:y|ies)\s+to\b", re.I)
+_LOB_HEAD = re.compile(r"\b(?:plan\s+)?(?:policy|members)\s*:?$", re.I)
 
 
 _TITLE_NUMBER = re.compile(r"(?<![\w-])(?=[A-Z0-9.-]*\d)(?=[A-Z0-9.-]*[A-Z])[A-Z][A-Z0-9]{0,7}(?:[-.][A-Z0-9]{1,8}){1,4}(?![\w-])")
