@@ -66,6 +66,20 @@ def _descriptor_block(layout: Layout, after: Block | None) -> Block | None:
     return None
 
 
+_CODE_LINE = re.compile(rf"^(?P<code>{_CODE})\s*[-:]?\s+(?P<text>[A-Z][a-z]+,.{{20,}})$")
+
+
+def _formal_line(layout: Layout, title_block: Block, code: str) -> CodeDescription | None:
+    """The code's descriptor set out under a title that names the code in plain words: a line of the code and a
+    descriptor in CPT's style ('0581T - Ablation, malignant breast tumor(s), ...') within the next two blocks."""
+    k = layout.blocks.index(title_block)
+    for b in layout.blocks[k + 1:k + 3]:
+        if b.kind == "paragraph" and (m := _CODE_LINE.match(b.clean)) and m.group("code").upper() == code:
+            return CodeDescription(source=b.text.source(m.start("text"), m.end("text")), system=CPT, code=code,
+                                   role="formal", text=m.group("text"))
+    return None
+
+
 def _sections(layout: Layout) -> list[str]:
     """The section each block falls under; the code's title line names no section."""
     out, current = [], ""
@@ -100,12 +114,19 @@ def _payers(layout: Layout) -> list[PayerMention]:
                 and directory().lookup(b.label):  # 'Payer edits' over 'Medicare: Covered under OPPS'
             facts.append(PayerMention(source=b.text.source(0, len(b.label)), name=b.label))
             continue
+        said = set()
+        if in_payers and b.kind in ("paragraph", "item"):  # a section on payers: the payers it names
+            for a, z, entry in directory().find(b.clean):
+                if entry is not None and b.clean[a:z] not in said:
+                    said.add(b.clean[a:z])
+                    facts.append(PayerMention(source=b.text.source(a, z), name=b.clean[a:z]))
         for a, z in sentences(b.clean):
             text = b.clean[a:z]
             m = before.match(text) or after.search(text) or (named.match(text) if in_payers else None)
             if not m or "," not in m.group("list") and " and " not in m.group("list"):
                 continue
-            names = [n for n in split_list(m.group("list")) if n[:1].isupper() and len(n.split()) <= 6]
+            names = [n for n in split_list(m.group("list")) if n[:1].isupper() and len(n.split()) <= 6
+                     and n not in said]
             if len(names) >= 2:
                 src = b.text.source(a, z)
                 facts += [PayerMention(source=src, name=n) for n in names]
@@ -195,6 +216,8 @@ def read_code_report(doc: Document, layout: Layout) -> tuple[str, list, list[str
                       and labels.role(b.label, b.value.clean) == "descriptor"), None)
     if title:
         facts.append(CodeDescription(source=title_block.text.source(), system=CPT, code=code, role="title", text=title))
+        if (formal := _formal_line(layout, title_block, code)) is not None:  # '> 0581T - Ablation, malignant ...'
+            facts.append(formal)
     elif described is not None:  # 'Long descriptor: Ablation, irreversible electroporation; ...'
         facts.append(CodeDescription(source=described.value.source(), system=CPT, code=code, role="formal",
                                      text=described.value.clean))

@@ -27,6 +27,8 @@ _TERMINAL = (".", "!", "?", ":", ";")
 # leader makes the line a table-of-contents entry
 _LEADER = re.compile(r"^(?P<label>\S.*?)\s*(?:\.{4,}|…{2,}|_{4,})\s*(?P<value>\S.*)$")
 _PAGE_NUMBER = re.compile(r"^\d{1,3}$")
+# a markdown heading ('## At a glance') is a heading whatever its case
+_MD_HEADING = re.compile(r"#{1,6}\s+\S")
 # running page headers and footers ('Page 1 of 14', 'Page: 4 of 5') never open a section
 PAGE_FURNITURE = re.compile(r"\bPage:?\s*\d+\s+of\s+\d+\b", re.I)
 _CHECK_MARKS = {"x", "✓", "✔", "☒", "☑", "yes", "y"}
@@ -262,7 +264,7 @@ class _Reader:
                                    value=self.passage(j + 1, j + 1)))
                     return j + 1
         self.item_indents = []
-        if _is_heading(text, self.next_text(i)) or self.is_caption(i, text):
+        if _is_heading(text, self.next_text(i)) or self.is_caption(i, text) or _MD_HEADING.match(line.lstrip()):
             self.add(Block("heading", self.passage(i + 1, i + 1)))
             return i + 1
         return self.paragraph(i)

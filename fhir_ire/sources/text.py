@@ -11,9 +11,9 @@ from fhir_ire.facts import Source
 _PLAIN = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
                         "\u2212": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ",
                         "\u2009": " ", "\u202f": " ", "\u00ad": None, "\u200b": None, "\ufeff": None})
-# Markup that never carries words: bold/italic markers, heading hashes, link targets.
+# Markup that never carries words: bold/italic markers, heading hashes, a block quote's '>', link targets.
 _MARKUP = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|(?<![\w_])_(?=\w)|(?<=\w)_(?![\w_])"
-                     r"|\]\([^)]*\)|(?<!\S)\[(?=[^\]]*\]\()|^#{1,6}\s+|`")
+                     r"|\]\([^)]*\)|(?<!\S)\[(?=[^\]]*\]\()|^#{1,6}\s+|^>\s*|`")
 _SPACE = re.compile(r"\s+")
 
 
@@ -101,7 +101,7 @@ def _balanced(raw: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-_SPECIAL = re.compile(r"[*_#\[\]`\u00a0\u00ad\u200b\u2009\u2010-\u2015\u2018\u2019\u201c\u201d\u202f\u2212\ufeff]")
+_SPECIAL = re.compile(r"^>|[*_#\[\]`\u00a0\u00ad\u200b\u2009\u2010-\u2015\u2018\u2019\u201c\u201d\u202f\u2212\ufeff]")
 
 
 def _clean(raw: str) -> tuple[str, list[int]]:
@@ -116,7 +116,7 @@ def _clean(raw: str) -> tuple[str, list[int]]:
                 keep[i] = False
         else:
             for i in range(m.start(), m.end()):
-                if raw[i] in "*_#[`] " or m.group(0).startswith("#"):
+                if raw[i] in "*_#[`] " or m.group(0).startswith(("#", ">")):
                     keep[i] = False
     out, index = [], []
     for i, ch in enumerate(raw):
