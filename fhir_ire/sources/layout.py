@@ -365,6 +365,7 @@ class _Reader:
         if header and not self.is_key_table(rows[1:]):
             self.item_indents = []
             self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows, header=True))
+            self.dated_rows(rows[1:])
             return j
         data: list[Row] = []
         # a key-value table set out in markdown has its first pair in the header row
@@ -410,7 +411,26 @@ class _Reader:
             return j
         self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows,
                        header=self.labelled_header(rows)))
+        self.dated_rows(rows)
         return j
+
+    def dated_rows(self, rows: list[Row]):
+        """In a table that stays a table (a revision table: 'Date Revised | 01/08/2025 | Added ...'), a row headed by
+        a date label, or a cell that is a dated field ('Original Date: 03/01/2022'), is also a field."""
+        for r in rows:
+            cells = [c for c in r.cells if c]
+            if len(cells) >= 2 and self.is_date_label(cells[0].clean) and any(shapes.find_dates(cells[1].clean)):
+                label = cells[0].clean.rstrip(":").strip()
+                self.add(Block("field", Passage(self.file, [(r.line, f"{label}: {cells[1].raw}")]), label=label,
+                               value=cells[1]))
+                continue
+            for c in cells:
+                for label, value, rest in self.labels.split_fields(c.clean):
+                    if not rest and self.is_date_label(label) and any(shapes.find_dates(value)):
+                        self.add_field(r.line, label, value, "")
+
+    def is_date_label(self, text: str) -> bool:
+        return any(role.endswith("-date") for role, _ in self.labels.roles.get(normal(text.rstrip(":# ")), []))
 
     def labelled_header(self, rows: list[Row]) -> bool:
         return len(rows) >= 2 and len(rows[0].cells) >= 2 and \

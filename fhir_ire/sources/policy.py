@@ -135,6 +135,18 @@ def _link_codes(layout: Layout, positions, entries: list[CodeEntry]):
                 p.codes.append(e.code)
 
 
+def _share_codes(positions):
+    """A prior-authorization statement that lists no codes ('For services described in this policy,
+    precertification IS REQUIRED ... if performed inpatient') governs the codes of the positions on the same
+    procedure and site."""
+    for p in positions:
+        if p.category or p.prior_auth is None or p.codes or not p.procedure.modalities:
+            continue
+        for q in positions:
+            if q.category and q.procedure.modalities & p.procedure.modalities and _same_site([q], p.procedure.sites):
+                p.codes += [c for c in q.codes if c not in p.codes]
+
+
 def _same_site(targets: list, sites: frozenset) -> list:
     """The positions a code of these body sites can belong to: those on the same site, else those that name no site
     ('Irreversible electroporation is investigational for all indications'); a lung code never goes to a position on
@@ -159,6 +171,7 @@ def read_policy(doc: Document, layout: Layout, known_payer: str | None = None) -
     entries = find_codes(layout)
     governed = [e for e in entries if _governs(e)]
     _link_codes(layout, positions, governed)
+    _share_codes(positions)
     facts = payer + [f for f in fields if f.name != "title"] + ([title] if title else []) + _products(layout,
                                                                                                       payer_name)
     facts += position_facts(layout, positions, system_of)

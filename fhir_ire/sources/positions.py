@@ -267,13 +267,22 @@ def _merge(layout: Layout, found: list[Position]) -> list[Position]:
     for p in found:
         key = (layout.blocks[p.block].section, p.category, p.scope, p.procedure.modalities, p.procedure.sites,
                p.procedure.classes, p.prior_auth)
-        if key in seen and p.category:
-            first = seen[key]
+        lead = _CODE_LEAD.match(layout.blocks[p.block].clean[p.start:p.end]) and not p.procedure.modalities
+        earlier = next((q for q in out if q.category == p.category and q.procedure.classes == p.procedure.classes
+                        and not q.procedure.modalities), None) if lead else None
+        first = seen.get(key) if p.category else None
+        if first is None and earlier is not None:
+            first = earlier  # 'The following Category III CPT codes are non-covered.' over the code table restates
+            # the position taken on the class in another section
+        if first is not None:
             first.codes += [c for c in p.codes if c not in first.codes]
             continue
         seen[key] = p
         out.append(p)
     return out
+
+
+_CODE_LEAD = re.compile(r"(?i)the\s+following\b[^.]*\bcodes?\b")
 
 
 def position_facts(layout: Layout, positions: list[Position], codes_system) -> list:
