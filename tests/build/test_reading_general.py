@@ -1,0 +1,103 @@
+"""Reading behaviours the second blind set (fixtures/blind2) showed missing, each on a short text of its own: body
+sites as words, codes placed by site, a category stated in the next sentence, denial lead-ins over lists of
+procedures, code-list lead-ins that restate a position, lines of business per section, acronyms of a payer's name,
+dated rows of revision tables, markdown code pages."""
+
+from fhir_ire.sources import read_source
+from fhir_ire.sources.layout import read_layout
+from fhir_ire.sources.procedures import describe
+
+from .conftest import facts_of
+
+POLICY_HEAD = "Acme Health Plan Medical Policy\nTumor Ablation\nPolicy Number: AB-12\n\n"
+
+
+def read(tmp_path, text, name="doc.txt"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return read_source(path)
+
+
+def positions(doc):
+    return {f.text: f for f in facts_of(doc, "coverage-statement")}
+
+
+def test_a_site_word_starts_a_word():
+    assert describe("percutaneous cryoablation of a lung tumor").sites == {"lung"}
+    assert "kidney" not in describe("ablation of an adrenal tumor").sites
+
+
+def test_a_listed_code_goes_to_the_position_on_its_body_site(tmp_path):
+    doc = read(tmp_path, POLICY_HEAD + "Coverage\n"
+               "Percutaneous radiofrequency ablation of a lung tumor is medically necessary when criteria are met.\n\n"
+               "Percutaneous radiofrequency ablation of a renal tumor is medically necessary when criteria are met.\n\n"
+               "Codes\n"
+               "32998\tAblation therapy for reduction or eradication of 1 or more pulmonary tumor(s), percutaneous,"
+               " unilateral; radiofrequency\n"
+               "50592\tAblation, 1 or more renal tumor(s), percutaneous, unilateral, radiofrequency\n")
+    by_site = {("lung" if "lung" in t else "renal"): {c for _, c in p.codes} for t, p in positions(doc).items()}
+    assert by_site == {"lung": {"32998"}, "renal": {"50592"}}
+
+
+def test_the_next_sentence_can_say_a_denial_is_investigational(tmp_path):
+    doc = read(tmp_path, POLICY_HEAD + "Not covered\n"
+               "Irreversible electroporation is not covered for any tumor. It is considered investigational.\n\n"
+               "Microwave ablation of lung tumors is not covered. Other tumors are reviewed case by case.\n")
+    got = {t: p.category for t, p in positions(doc).items()}
+    assert got == {"Irreversible electroporation is not covered for any tumor.": "investigational",
+                   "Microwave ablation of lung tumors is not covered.": "not-covered"}
+
+
+def test_a_denial_lead_in_makes_each_listed_procedure_a_position(tmp_path):
+    doc = read(tmp_path, POLICY_HEAD + "Investigational\n"
+               "Acme Health Plan considers the following experimental and investigational:\n"
+               "1. Irreversible electroporation of any tumor;\n"
+               "2. Cryoablation of malignant breast tumors.\n")
+    got = {t: p.category for t, p in positions(doc).items()}
+    assert got == {"Irreversible electroporation of any tumor;": "investigational",
+                   "Cryoablation of malignant breast tumors.": "investigational"}
+
+
+def test_a_code_list_lead_in_restates_the_position_on_its_class(tmp_path):
+    doc = read(tmp_path, POLICY_HEAD + "Guidance\n"
+               "The Category III CPT codes listed below are not reasonable and necessary and will be denied.\n\n"
+               "Codes\nThe following Category III CPT codes are non-covered.\n"
+               "0600T\tAblation, irreversible electroporation; 1 or more tumors per organ, percutaneous\n")
+    (only,) = facts_of(doc, "coverage-statement")
+    assert only.category == "not-covered" and {c for _, c in only.codes} == {"0600T"}
+
+
+def test_lines_of_business_from_sections_and_applies_to(tmp_path):
+    doc = read(tmp_path, POLICY_HEAD + "Description\nIRE ablates tissue.\n\nBackground\nIt is new.\n\n"
+               "COMMERCIAL PLAN POLICY\nIRE is investigational.\n\nMEDICAID POLICY\n"
+               "IRE is not covered.\n\nThis policy applies to Acme commercial and Medicare Advantage products.\n")
+    values = [f.value for f in facts_of(doc, "policy-field") if f.name in ("product", "line-of-business")]
+    assert values[:2] == ["Commercial Plan Policy", "Medicaid Policy"] and "Medicare Advantage" in values[2]
+
+
+def test_an_acronym_may_leave_out_and_and_of(tmp_path):
+    doc = read(tmp_path, "Private Property of Blue Cross and Blue Shield of Florida.\nThis guideline is Copyright "
+               "2025, Blue Cross and Blue Shield of Florida (BCBSF).\n\nSubject: Irreversible Electroporation\n"
+               "Medical Coverage Guideline\n\nIrreversible electroporation is considered experimental or "
+               "investigational.\n")
+    aliases = {f.value for f in facts_of(doc, "policy-field") if f.name == "alias"}
+    assert "BCBSF" in aliases
+
+
+def test_dated_rows_of_a_revision_table_are_fields():
+    fields = [(b.label, b.value.clean) for b in read_layout("f.txt", [
+        "\tDATES\tACTION", "Date Issued\t10/12/2022\tNew policy.", "Date Revised\t01/08/2025\tAdded criteria.",
+        "Date Effective\t04/01/2025\t"]).blocks if b.kind == "field"]
+    assert ("Date Revised", "01/08/2025") in fields and ("Date Effective", "04/01/2025") in fields
+
+
+def test_a_markdown_code_page_is_a_code_report(tmp_path):
+    doc = read(tmp_path, "# CPT Code 0581T: Cryoablation of a Breast Cancer\n\n"
+               "> **0581T** — Ablation, malignant breast tumor(s), percutaneous, cryotherapy, including imaging "
+               "guidance when performed, unilateral\n\n## At a glance\n\n| Attribute | Value |\n|:--|:--|\n"
+               "| Code status | Active |\n| Procedure type | Percutaneous breast cryoablation |\n\n## Who pays\n\n"
+               "Medicare decides claims locally.\n", name="page.md")
+    assert doc.kind == "code-report"
+    formal = [f.text for f in facts_of(doc, "code-description") if f.role == "formal"]
+    assert formal and formal[0].startswith("Ablation, malignant breast tumor(s)")
+    assert [p.name for p in facts_of(doc, "payer-mention")] == ["Medicare"]
