@@ -147,7 +147,7 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
                     if hit is not None and hit[0] != "covered" and n == len(spans) - 1 and text.rstrip().endswith(":"):
                         # 'Oscar considers the following investigational:' over a list of procedures: each item
                         # that names one is a position in the category of the lead-in
-                        listed.update(dict.fromkeys(_items_after(blocks, k), hit[0]))
+                        listed.update(dict.fromkeys(_items_after(blocks, k + 1, b)[0], hit[0]))
                     continue
                 # the procedure named before, on the body sites this sentence names ('... ablation of kidney tumors')
                 proc = Procedure(proc.modalities, own.sites or proc.sites, own.approaches or proc.approaches,
@@ -185,19 +185,21 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
     return _merge(layout, found)
 
 
-def _items_after(blocks: list[Block], k: int) -> list[int]:
-    """The items of the list right after block k, at the list's first level (nested items belong to them)."""
-    base, out, top = blocks[k], [], None
-    for j in range(k + 1, len(blocks)):
+def _items_after(blocks: list[Block], start: int, base: Block) -> tuple[list[int], int]:
+    """(the items of the list starting at block start, at the list's first level; the block after the list). Nested
+    items belong to the item above them; a list under an item (base) holds only the items nested under it."""
+    out, top, j = [], None, start
+    while j < len(blocks) and blocks[j].kind == "item":
         item = blocks[j]
-        if item.kind != "item" or (base.kind == "item" and item.level <= base.level):
+        if base.kind == "item" and item.level <= base.level:
             break
         top = item.level if top is None else top
         if item.level < top:
             break
         if item.level == top:
             out.append(j)
-    return out
+        j += 1
+    return out, j
 
 
 def _restate(vocab: Vocabulary, found: list[Position], block: int, start: int, text: str, hit):
@@ -219,17 +221,8 @@ def _criteria(vocab: Vocabulary, layout: Layout, pos: Position, text: str):
     if j < len(blocks) and blocks[j].kind == "paragraph" and blocks[j].clean.endswith(":") \
             and vocab.category(blocks[j].clean) is None and pos.announced:
         j += 1  # a second lead-in ('Patient Selection Criteria ... if any of the following criteria are met:')
-    items, top = [], None
-    while j < len(blocks) and blocks[j].kind == "item":
-        item = blocks[j]
-        if base.kind == "item" and item.level <= base.level:
-            break
-        top = item.level if top is None else top
-        if item.level < top:
-            break
-        if item.level == top:
-            items.append(item)
-        j += 1  # a nested item stays part of the criterion above it
+    listed, j = _items_after(blocks, j, base)
+    items = [blocks[i] for i in listed]
     if not items and not pos.announced:
         if layout.truncated and pos.block == len(blocks) - 1 and not text.rstrip().endswith((".", "?", "!")):
             pos.announced = True  # the position's own sentence is cut: what it requires is lost

@@ -3,6 +3,8 @@ sites as words, codes placed by site, a category stated in the next sentence, de
 procedures, code-list lead-ins that restate a position, lines of business per section, acronyms of a payer's name,
 dated rows of revision tables, markdown code pages."""
 
+import pytest
+
 from fhir_ire.sources import read_source
 from fhir_ire.sources.layout import read_layout
 from fhir_ire.sources.procedures import describe
@@ -39,23 +41,19 @@ def test_a_listed_code_goes_to_the_position_on_its_body_site(tmp_path):
     assert by_site == {"lung": {"32998"}, "renal": {"50592"}}
 
 
-def test_the_next_sentence_can_say_a_denial_is_investigational(tmp_path):
-    doc = read(tmp_path, POLICY_HEAD + "Not covered\n"
-               "Irreversible electroporation is not covered for any tumor. It is considered investigational.\n\n"
-               "Microwave ablation of lung tumors is not covered. Other tumors are reviewed case by case.\n")
-    got = {t: p.category for t, p in positions(doc).items()}
-    assert got == {"Irreversible electroporation is not covered for any tumor.": "investigational",
-                   "Microwave ablation of lung tumors is not covered.": "not-covered"}
-
-
-def test_a_denial_lead_in_makes_each_listed_procedure_a_position(tmp_path):
-    doc = read(tmp_path, POLICY_HEAD + "Investigational\n"
-               "Acme Health Plan considers the following experimental and investigational:\n"
-               "1. Irreversible electroporation of any tumor;\n"
-               "2. Cryoablation of malignant breast tumors.\n")
-    got = {t: p.category for t, p in positions(doc).items()}
-    assert got == {"Irreversible electroporation of any tumor;": "investigational",
-                   "Cryoablation of malignant breast tumors.": "investigational"}
+@pytest.mark.parametrize("text, expected", [
+    ("Not covered\nIrreversible electroporation is not covered for any tumor. It is considered investigational.\n\n"
+     "Microwave ablation of lung tumors is not covered. Other tumors are reviewed case by case.\n",
+     {"Irreversible electroporation is not covered for any tumor.": "investigational",
+      "Microwave ablation of lung tumors is not covered.": "not-covered"}),
+    ("Investigational\nAcme Health Plan considers the following experimental and investigational:\n"
+     "1. Irreversible electroporation of any tumor;\n2. Cryoablation of malignant breast tumors.\n",
+     {"Irreversible electroporation of any tumor;": "investigational",
+      "Cryoablation of malignant breast tumors.": "investigational"}),
+], ids=["the next sentence says a denial is investigational", "a denial lead-in over a list of procedures"])
+def test_a_category_stated_apart_from_the_procedure(tmp_path, text, expected):
+    doc = read(tmp_path, POLICY_HEAD + text)
+    assert {t: p.category for t, p in positions(doc).items()} == expected
 
 
 def test_a_code_list_lead_in_restates_the_position_on_its_class(tmp_path):
