@@ -13,6 +13,9 @@ class BuildError(IreError):
         where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
         super().__init__(where + message)
 
+    def __reduce__(self):  # raised in a build worker process, it reaches the parent whole (file and line too)
+        return type(self), (self.message, self.file, self.line)
+
 
 class BundleError(IreError):
     """A bundle file the server cannot load."""

@@ -1,5 +1,6 @@
 """`fhir-ire build`: read the documents, check the facts, write transaction bundles, QA outcome and facts."""
 
+import argparse
 import json
 import sys
 from collections import Counter
@@ -25,16 +26,25 @@ def add_arguments(p):
     p.add_argument("--as-of", type=date.fromisoformat, default=None,
                    help="date that payment figures are judged stale against, recorded in the bundles' timestamp "
                         "(default: today; with --check, the date recorded in --out)")
+    p.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                   help="processes that read the documents (default: every CPU from 200 documents on, else 1); "
+                        "the output is the same whatever N")
     p.add_argument("--strict", action="store_true",
                    help="fail (and write nothing) when a document is left out or only partly read")
 
 
-def output_files(seeds, nucc_csv=None, *, as_of=None, base=DEFAULT_BASE, mapping_policy="correct"):
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1 expected, not {text!r}")
+    return int(text)
+
+
+def output_files(seeds, nucc_csv=None, *, as_of=None, base=DEFAULT_BASE, mapping_policy="correct", jobs=None):
     """(relative path -> JSON data, documents, findings) of a build, nothing written."""
     from fhir_ire.build.pipeline import build  # the readers and ICD-10-CM load only when a build runs
 
     as_of = as_of or date.today()
-    bundles, outcome, documents, findings = build(Path(seeds), load_nucc(nucc_csv), as_of, base, mapping_policy)
+    bundles, outcome, documents, findings = build(Path(seeds), load_nucc(nucc_csv), as_of, base, mapping_policy, jobs)
     for b in bundles.values():  # the as-of date is recorded, so that --check can rebuild with it on a later day
         b["timestamp"] = f"{as_of.isoformat()}T00:00:00Z"
     files = {f"{name}.json": b for name, b in bundles.items()}
@@ -92,7 +102,7 @@ def check_strict(documents) -> None:
 
 
 def run(args) -> int:
-    options = {"as_of": args.as_of, "base": args.base, "mapping_policy": args.mapping_policy}
+    options = {"as_of": args.as_of, "base": args.base, "mapping_policy": args.mapping_policy, "jobs": args.jobs}
     if args.check:
         options["as_of"] = args.as_of or recorded_as_of(args.out)
         files, documents, findings = output_files(args.seeds, args.nucc, **options)

@@ -77,7 +77,8 @@ def _pa_of(pas: list[PriorAuthorization]) -> PriorAuthorization | None:
     return next((p for p in pas if p.required), None) or next(iter(pas), None)
 
 
-def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict) -> dict | None:
+def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict, names: dict[str, list[str]]) -> dict | None:
+    """The PlanDefinition of one payer policy (names: payers.names_index of payers)."""
     payer_field = _field(doc, "payer")
     if payer_field is None:
         where = next(iter(doc.of(CoverageStatement)), None)
@@ -85,7 +86,7 @@ def policy_rule(ctx: BuildContext, doc: DocumentFacts, payers: dict) -> dict | N
                                     "built (name the payer in the source manifest, sources.json)",
                                     where.source if where else None, value=doc.file))
         return None
-    payer = payers[payer_id(payers, payer_field.value)]
+    payer = payers[payer_id(names, payer_field.value)]
     by_code = determinations_by_code(ctx, doc)
     if not by_code:
         ctx.findings.append(Finding("warning", "policy-no-codes", "payer policy lists no procedure codes and names no "

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from fhir_ire.errors import BuildError
-from fhir_ire.r4 import dump
+from fhir_ire.r4 import dump_bytes
 
 MARKER = ".fhir-ire-build"
 MARKER_HEADER = "# written by `fhir-ire build`; every file it wrote to this folder, one per line\n"
@@ -18,7 +18,7 @@ def write_tree(folder: Path, files: dict[str, object]) -> None:
     for rel, data in files.items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump(data), encoding="utf-8")
+        path.write_bytes(dump_bytes(data))  # bytes straight to the file: no text copy of a large bundle
 
 
 def files_in(folder: Path) -> set[str]:

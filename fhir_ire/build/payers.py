@@ -23,14 +23,15 @@ def collect_payers(ctx: BuildContext) -> dict[str, dict]:
     def add(name: str, others: list[str], sources: list, doc_file: str | None):
         entry = _identity([name, *others])
         pid = by_key.get(_key(name)) or (slug(entry["name"]) if entry else slug(name))
-        p = payers.setdefault(pid, {"id": pid, "name": entry["name"] if entry else name, "aliases": [],
-                                    "sources": [], "policies": [], "entry": entry})
-        if doc_file and doc_file not in p["policies"]:
-            p["policies"].append(doc_file)
-        p["sources"] += [s for s in sources if s not in p["sources"]]
+        # ordered sets (dicts): a payer named by thousands of documents must not rescan its list for each name
+        p = payers.setdefault(pid, {"id": pid, "name": entry["name"] if entry else name, "aliases": {},
+                                    "sources": {}, "policies": {}, "entry": entry})
+        if doc_file:
+            p["policies"][doc_file] = None
+        p["sources"].update(dict.fromkeys(sources))
         for alias in [name, *others]:
-            if alias not in p["aliases"] and alias.lower() != p["name"].lower():
-                p["aliases"].append(alias)
+            if alias.lower() != p["name"].lower():
+                p["aliases"][alias] = None
             if not directory().is_generic(alias):  # 'the Company', 'Blue Cross' name no one payer
                 by_key.setdefault(_key(alias), pid)
 
@@ -42,13 +43,23 @@ def collect_payers(ctx: BuildContext) -> dict[str, dict]:
                 doc.file if doc.kind == "payer-policy" else None)
     for _, f in ctx.facts(PayerMention):
         add(f.name, [], [f.source], None)
-    return payers
+    return {pid: {**p, "aliases": list(p["aliases"]), "sources": list(p["sources"]), "policies": list(p["policies"])}
+            for pid, p in payers.items()}
 
 
-def payer_id(payers: dict[str, dict], name: str) -> str:
-    """The id of the payer a name belongs to (its name or one of its aliases)."""
-    key = _key(name)
-    return next(pid for pid, p in sorted(payers.items()) if key in {_key(n) for n in [p["name"], *p["aliases"]]})
+def names_index(payers: dict[str, dict]) -> dict[str, list[str]]:
+    """Name key -> the ids of the payers known by it (name or alias), in id order: built once per payer set, so that
+    finding a policy's payer does not key every name of every payer again (quadratic in payers)."""
+    index = {}
+    for pid, p in sorted(payers.items()):
+        for key in dict.fromkeys(_key(n) for n in [p["name"], *p["aliases"]]):
+            index.setdefault(key, []).append(pid)
+    return index
+
+
+def payer_id(index: dict[str, list[str]], name: str) -> str:
+    """The id of the payer a name belongs to (its name or one of its aliases; the first id when several are)."""
+    return index[_key(name)][0]
 
 
 def program_line(name: str) -> dict | None:
@@ -78,6 +89,7 @@ def build_organizations(ctx: BuildContext, payers: dict[str, dict]) -> list[dict
     directory give it (never a name shared by many payers, such as 'Blue Cross'), and the identifiers the directory
     knows (clearinghouse payer IDs), so a Coverage's payor matches by identifier first."""
     d = directory()
+    index = names_index(payers)
     out = []
     for pid, p in sorted(payers.items()):
         entry = p.get("entry") or {}
@@ -88,7 +100,7 @@ def build_organizations(ctx: BuildContext, payers: dict[str, dict]) -> list[dict
         org["type"] = [{"coding": [{"system": ORGANIZATION_TYPE, "code": "pay", "display": "Payer"}]}]
         org["name"] = p["name"]
         aliases = {a for a in p["aliases"] + list(entry.get("aliases", []))
-                   if not d.is_generic(a) and a.lower() != p["name"].lower() and not _shared(a, pid, payers)}
+                   if not d.is_generic(a) and a.lower() != p["name"].lower() and index.get(_key(a), [pid]) == [pid]}
         if aliases:
             org["alias"] = sorted(aliases)
         ctx.cite(org, *p["sources"])
@@ -101,8 +113,3 @@ def _identifier(ctx: BuildContext, d, ident: dict) -> dict:
     system = kind["system"] if kind["system"].startswith(("http", "urn")) else ctx.base + kind["system"]
     return {"use": "official", "type": {"coding": [kind["type"]]}, "system": system, "value": ident["value"]}
 
-
-def _shared(alias: str, pid: str, payers: dict[str, dict]) -> bool:
-    """An alias another payer of this build is also known by names neither."""
-    key = _key(alias)
-    return any(other != pid and key in {_key(n) for n in [p["name"], *p["aliases"]]} for other, p in payers.items())

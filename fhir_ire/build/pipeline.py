@@ -1,12 +1,14 @@
 """The build: documents -> facts -> checks -> resources -> bundles, as plain data (no files written here)."""
 
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from fhir_ire.build import codesystem, conceptmap, coverage, guidance, ours, payment, provenance, questionnaire, valueset
 from fhir_ire.build.bundle import transaction
 from fhir_ire.build.context import BuildContext
-from fhir_ire.build.payers import build_organizations, collect_payers
+from fhir_ire.build.parallel import map_in_processes
+from fhir_ire.build.payers import build_organizations, collect_payers, names_index
 from fhir_ire.checks import codes, consistency
 from fhir_ire.checks.findings import Finding, to_operation_outcome
 from fhir_ire.codesets.nucc import NuccTable
@@ -37,8 +39,9 @@ def build_resources(ctx: BuildContext) -> dict[str, list[dict]]:
                    + valueset.modality_valuesets(ctx)
                    + valueset.diagnosis_valuesets(ctx, icd) + valueset.contraindication_valuesets(ctx) + maps)
     payers = collect_payers(ctx)
+    names = names_index(payers)
     rules = [r for doc in ctx.documents if doc.kind == "payer-policy"
-             for r in [coverage.policy_rule(ctx, doc, payers)] if r]
+             for r in [coverage.policy_rule(ctx, doc, payers, names)] if r]
     rules += coverage.program_rules(ctx, payers)
     rules += [r for r in (guidance.category_iii_rule(ctx), guidance.not_reported_with_rule(ctx),
                           guidance.diagnosis_rule(ctx, icd)) if r]
@@ -50,11 +53,12 @@ def build_resources(ctx: BuildContext) -> dict[str, list[dict]]:
             "04-provenance": provenance.build_provenance(ctx, terminology + rules_bundle) + form_provenance}
 
 
-def build(seeds: Path, nucc: NuccTable, as_of: date, base: str = DEFAULT_BASE,
-          mapping_policy: str = "correct") -> tuple[dict[str, dict], dict, list[DocumentFacts], list[Finding]]:
+def build(seeds: Path, nucc: NuccTable, as_of: date, base: str = DEFAULT_BASE, mapping_policy: str = "correct",
+          jobs: int | None = None) -> tuple[dict[str, dict], dict, list[DocumentFacts], list[Finding]]:
     """(bundles by file stem, QA OperationOutcome, every document (left out ones too), findings). Documents left out
-    contribute nothing but their finding; the rest contribute what they say."""
-    everything = read_sources(seeds)
+    contribute nothing but their finding; the rest contribute what they say. jobs: processes reading the documents
+    (None: every CPU for a large folder, parallel.default_jobs); the result is the same whatever the number."""
+    everything = read_sources(seeds, partial(map_in_processes, jobs=jobs))
     documents = [d for d in everything if not d.left_out]
     if not documents:
         raise BuildError("no document in the folder is a code report, reimbursement guide or payer policy", str(seeds))

@@ -3,6 +3,7 @@ by content, never by file name; the reader of that kind and the extractors every
 document of a known kind contributes what it says and lists what it lacks; a text of no known kind is left out with
 the reason. Only a file that cannot be read as text (empty, binary, not UTF-8, too large) stops the build."""
 
+from functools import partial
 from pathlib import Path
 
 from fhir_ire.errors import BuildError
@@ -54,10 +55,10 @@ def read_source(path: Path, manifest: Manifest | None = None) -> DocumentFacts:
     return DocumentFacts(kind=kind, title=title, facts=facts, missing=tuple(missing), **base)
 
 
-def read_sources(folder: Path) -> list[DocumentFacts]:
+def read_sources(folder: Path, map_paths=None) -> list[DocumentFacts]:
     """Every visible file in the folder, in name order (the manifest, sources.json, is not a document). A missing or
     empty folder, an unreadable file or a broken manifest raises BuildError; a text of no known kind is returned
-    left out."""
+    left out. map_paths(function, paths) -> list may read the documents in several processes (each is read alone)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BuildError("source folder not found", str(folder))
@@ -66,4 +67,6 @@ def read_sources(folder: Path) -> list[DocumentFacts]:
     paths = sorted(p for p in folder.iterdir() if not p.is_dir() and not p.name.startswith(".") and p.name != MANIFEST)
     if not paths:
         raise BuildError("source folder has no documents", str(folder))
-    return [read_source(p, manifest) for p in paths]
+    if map_paths is None:
+        return [read_source(p, manifest) for p in paths]
+    return map_paths(partial(read_source, manifest=manifest), paths)
