@@ -19,11 +19,13 @@ from corpus import generate
 from serving import ROOT
 
 
-def measure_build(seeds: Path, out: Path, source: Path | None = None) -> dict:
+def measure_build(seeds: Path, out: Path, source: Path | None = None, jobs: int | None = None) -> dict:
+    """wait4's figures cover the build and its reading workers: CPU summed, peak the largest single process."""
     shutil.rmtree(out, ignore_errors=True)
     start = time.monotonic()
     env = {**os.environ, "PYTHONPATH": str(source)} if source else None
-    proc = subprocess.Popen([sys.executable, "-m", "fhir_ire.cli", "build", "--seeds", str(seeds), "--out", str(out)],
+    command = [sys.executable, "-m", "fhir_ire.cli", "build", "--seeds", str(seeds), "--out", str(out)]
+    proc = subprocess.Popen(command + (["--jobs", str(jobs)] if jobs else []),
                             cwd=source or ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - start
@@ -40,20 +42,21 @@ def main(argv=None) -> None:
     p.add_argument("--policies", type=int, default=0, help="also build this many generated payer policies")
     p.add_argument("--work", type=Path, default=Path("/tmp/fhir-ire-build-bench"))
     p.add_argument("--compare", type=Path, metavar="CHECKOUT", help="build with another checkout's code instead")
+    p.add_argument("--jobs", type=int, help="fhir-ire build --jobs (default: the build's own)")
     args = p.parse_args(argv)
     runs = [("seeds", 0, "mixed")] + [(f"mixed-{n}", n, "mixed") for n in args.sizes]
     if args.policies:
         runs.append((f"policies-{args.policies}", args.policies, "policy"))
     print(f"{'corpus':18} {'documents':>9} {'wall s':>8} {'CPU s':>8} {'ms/doc':>8} {'peak MB':>8} {'output MB':>9} "
-          f"{'KB/doc':>8}")
+          f"{'KB/doc':>8} {'load':>5}")
     for name, n, kind in runs:
         seeds = args.work / name
         shutil.rmtree(seeds, ignore_errors=True)
         generate(seeds, n, kind=kind, with_seeds=True)
-        r = measure_build(seeds, args.work / f"{name}-out", args.compare)
+        r = measure_build(seeds, args.work / f"{name}-out", args.compare, args.jobs)
         print(f"{name:18} {r['documents']:9d} {r['seconds']:8.1f} {r['cpu']:8.1f} "
               f"{r['cpu'] * 1000 / r['documents']:8.1f} {r['peak_mb']:8.0f} {r['out_mb']:9.1f} "
-              f"{r['out_mb'] * 1000 / r['documents']:8.1f}", flush=True)
+              f"{r['out_mb'] * 1000 / r['documents']:8.1f} {os.getloadavg()[0]:5.1f}", flush=True)
 
 
 if __name__ == "__main__":

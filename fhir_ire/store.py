@@ -7,6 +7,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+import orjson
+
 from fhir_ire.errors import BundleError
 from fhir_ire.files import FileRefused, read_limited
 
@@ -68,7 +70,7 @@ def version_key(version: str | None):
 def read_resource(path: Path) -> dict:
     """Parse one JSON file holding a FHIR resource (a regular file under the size limit: never a FIFO or device)."""
     try:
-        data = json.loads(read_limited(path, MAX_BUNDLE_BYTES).decode("utf-8"))
+        data = _parse(read_limited(path, MAX_BUNDLE_BYTES))
     except FileRefused as e:
         raise BundleError(f"{path}: {e}; remove it from the bundles folder") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -78,6 +80,16 @@ def read_resource(path: Path) -> dict:
     if not isinstance(data, dict) or "resourceType" not in data:
         raise BundleError(f"{path}: not a FHIR resource (no resourceType)")
     return data
+
+
+def _parse(raw: bytes):
+    """orjson parses a large bundle several times faster than json (no FHIR R4 number is past 64 bits, which orjson
+    would read as a float); json parses what orjson refuses (NaN, nesting past 1,024) as it always did, and words
+    the error of what neither accepts."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw.decode("utf-8"))
 
 
 def read_bundle(path: Path, data: dict | None = None) -> dict | None:

@@ -1,6 +1,6 @@
 """What keeps the build linear and fast at scale gives the same output: bundles written with orjson are the text
 json.dumps wrote, documents read in worker processes give the build one process gives, payers are found through
-one index of their names."""
+one index of their names, bundles are read with orjson as json read them."""
 
 import json
 import shutil
@@ -14,6 +14,7 @@ from fhir_ire.build.parallel import map_in_processes
 from fhir_ire.build.payers import build_organizations, names_index, payer_id
 from fhir_ire.errors import BuildError
 from fhir_ire.r4 import dump, dump_bytes
+from fhir_ire.store import read_resource
 
 from .conftest import AS_OF, SEEDS
 
@@ -79,3 +80,11 @@ def test_a_name_two_payers_share_is_an_alias_of_neither_and_finds_the_first():
     names = names_index(payers)
     assert payer_id(names, "ACME CARE") == "acme-plan"  # the first id in order, as before the index
     assert payer_id(names, "north plan inc") == "north-plan"
+
+
+def test_bundles_are_read_as_json_reads_them(tmp_path, root):
+    for path in sorted((root / "bundles").glob("*.json")):
+        assert read_resource(path) == json.loads(path.read_text(encoding="utf-8"))
+    odd = tmp_path / "odd.json"  # what orjson refuses is read as json reads it
+    odd.write_text('{"resourceType": "Basic", "id": "x", "n": NaN}', encoding="utf-8")
+    assert str(read_resource(odd)["n"]) == "nan"
