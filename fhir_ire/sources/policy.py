@@ -90,11 +90,23 @@ _LOB_HEAD = re.compile(r"\b(?:plan\s+)?(?:policy|members)\s*:?$", re.I)
 _TITLE_NUMBER = re.compile(r"(?<![\w-])(?=[A-Z0-9.-]*\d)(?=[A-Z0-9.-]*[A-Z])[A-Z][A-Z0-9]{0,7}(?:[-.][A-Z0-9]{1,8}){1,4}(?![\w-])")
 
 
+_VERSIONED = re.compile(r"\((?P<n>[A-Z]{1,5}[-.]?\d{2,6}),\s*(?:Ver\.?|Version|Rev\.?)\s*\d+\)")
+_LONE_NUMBER = re.compile(r"(?=[\d.-]*\d[\d.-]*$)\d{1,4}(?:[-.]\d{1,6}){2,3}")
+_NOT_NUMBER = re.compile(r"(?:1-)?\d{3}-\d{3}-\d{4}|\d{1,2}[-.]\d{1,2}[-.](?:\d{2}|\d{4})")  # a phone number or a date
+
+
 def _number_in_title(layout: Layout) -> list[PolicyField]:
-    """A policy number that stands in the document's opening line without a label ('Anthem ... CG-SURG-61 ...')."""
+    """A policy number that stands in the document's opening line without a label ('Anthem ... CG-SURG-61 ...'), with
+    its version in a heading ('... (CG071, Ver. 4)'), or alone on a line near the top ('02-40000-26')."""
     for b in layout.blocks[:2]:
         if b.kind in ("heading", "paragraph") and (m := _TITLE_NUMBER.search(b.clean)):
             return [PolicyField(source=b.text.source(m.start(), m.end()), name="number", value=m.group(0))]
+    for b in layout.blocks[:15]:
+        if b.kind in ("heading", "paragraph", "field") and (m := _VERSIONED.search(b.clean)):
+            return [PolicyField(source=b.text.source(m.start("n"), m.end("n")), name="number", value=m.group("n"))]
+        if b.kind in ("heading", "paragraph") and _LONE_NUMBER.fullmatch(b.clean) \
+                and not _NOT_NUMBER.fullmatch(b.clean):
+            return [PolicyField(source=b.text.source(), name="number", value=b.clean)]
     return []
 
 

@@ -99,3 +99,15 @@ def test_a_markdown_code_page_is_a_code_report(tmp_path):
     formal = [f.text for f in facts_of(doc, "code-description") if f.role == "formal"]
     assert formal and formal[0].startswith("Ablation, malignant breast tumor(s)")
     assert [p.name for p in facts_of(doc, "payer-mention")] == ["Medicare"]
+
+
+def test_a_policy_number_with_its_version_or_alone_on_a_line(tmp_path):
+    versioned = read(tmp_path, "# Tumor Ablation\n\n**Clinical Guideline:** Tumor Ablation (CG071, Ver. 4)\n\n"
+                     "## Indications\n\nRadiofrequency ablation of a renal tumor is medically necessary when the "
+                     "member is not a surgical candidate.\n\nIrreversible electroporation is considered "
+                     "investigational.\n", name="a.md")
+    alone = read(tmp_path, "Medical Coverage Guideline\n\n02-40000-26\n\nOriginal Effective Date: 02/15/16\n\n"
+                 "Subject: Irreversible Electroporation\n\nIrreversible electroporation is considered investigational."
+                 "\n\nCall 1-888-900-2733.\n", name="b.txt")
+    numbers = [[f.value for f in facts_of(d, "policy-field") if f.name == "number"] for d in (versioned, alone)]
+    assert numbers == [["CG071"], ["02-40000-26"]]
