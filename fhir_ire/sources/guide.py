@@ -113,7 +113,8 @@ def read_guide(doc: Document, layout: Layout) -> tuple[str, list, list[str]]:
         facts.append(CodeDescription(source=src, system=CPT, code=code, role="formal", text=descriptor))
         facts += _attributes(code, descriptor, src)
         facts += pays
-    for e in find_codes(layout):
+    entries = find_codes(layout)
+    for e in entries:
         if e.code in table_codes:
             continue
         if e.where == "line" and e.description and len(e.description.split()) >= 3 and e.system == CPT:
@@ -122,7 +123,8 @@ def read_guide(doc: Document, layout: Layout) -> tuple[str, list, list[str]]:
             facts += _attributes(e.code, e.description, e.source)
         else:
             facts.append(CodeMention(source=e.source, system=e.system, code=e.code, description=e.description))
-    columns = payments.column_amounts(layout)
+    listed = {e.code for e in entries if e.where in ("table", "line", "field") and e.system == CPT} | table_codes
+    columns = payments.column_amounts(layout, next(iter(listed)) if len(listed) == 1 else None)  # a one-code guide
     facts += columns + payments.amounts(layout, None, table_codes | {p.code for p in columns})
     if table_codes and (m := re.search(rf"\beffective\s+(?:as\s+of\s+)?({shapes.DATE})", " ".join(
             b.clean for b in layout.blocks), re.I)):

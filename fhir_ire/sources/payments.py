@@ -115,10 +115,11 @@ def _setting(text: str) -> str:
                 "unspecified")
 
 
-def column_amounts(layout: Layout) -> list[Payment]:
+def column_amounts(layout: Layout, primary: str | None = None) -> list[Payment]:
     """Amounts in a table whose header names a payment column per setting ('CPT Code | Descriptor | 2025
     Non-Facility Price | 2025 Facility Price'): one payment per code row and money column, its year from the column
-    header."""
+    header. In a document about one code (primary), a row named by its setting ('Hospital Outpatient | OPPS | ... |
+    $6,518.79') is that code's payment in that setting."""
     words = _vocab()["columns"]
     facts = []
     for b in layout.blocks:
@@ -130,12 +131,17 @@ def column_amounts(layout: Layout) -> list[Payment]:
             continue
         for row in b.rows[1:]:
             cells = [c.clean.strip() for c in row.cells]
-            if not cells or not re.fullmatch(shapes.PROCEDURE_CODE, cells[0]):
+            if not cells or not cells[0]:
+                continue
+            code = cells[0] if re.fullmatch(shapes.PROCEDURE_CODE, cells[0]) else \
+                primary if primary and not any(ch.isdigit() for ch in cells[0]) else None
+            if code is None:
                 continue
             for k in money:
                 if k < len(cells) and (m := _MONEY.fullmatch(cells[k])):
                     year = _YEAR.search(header[k])
-                    facts.append(Payment(source=row.cells[k].source(), code=cells[0], setting=_setting(header[k]),
+                    setting = _setting(header[k]) if code == cells[0] else _setting(f"{cells[0]} {header[k]}")
+                    facts.append(Payment(source=row.cells[k].source(), code=code, setting=setting,
                                          year=int(year.group(0)) if year else None,
                                          amount=float(m.group("n").replace(",", ""))))
     return facts

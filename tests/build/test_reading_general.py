@@ -111,3 +111,12 @@ def test_a_policy_number_with_its_version_or_alone_on_a_line(tmp_path):
                  "\n\nCall 1-888-900-2733.\n", name="b.txt")
     numbers = [[f.value for f in facts_of(d, "policy-field") if f.name == "number"] for d in (versioned, alone)]
     assert numbers == [["CG071"], ["02-40000-26"]]
+
+
+def test_a_one_code_guide_pays_by_setting_rows(tmp_path):
+    doc = read(tmp_path, "2025 Coding and Reimbursement Guide\n\nCPT Code\tDescriptor\n0581T\tAblation, malignant "
+               "breast tumor(s), percutaneous, cryotherapy, including imaging guidance when performed, unilateral\n\n"
+               "Medicare National Average Payment\n\nSetting\tPayment System\t2025 National Average\n"
+               "Hospital Outpatient\tOPPS\t$6,518.79\nPhysician\tMPFS\tContractor priced\n"
+               "MS-DRG 405\tInpatient\t$44,816.07\n")
+    assert [(p.code, p.amount, p.year) for p in facts_of(doc, "payment")] == [("0581T", 6518.79, 2025)]
