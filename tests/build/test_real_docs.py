@@ -21,9 +21,9 @@ HOLDOUT = HERE / "fixtures" / "holdout"
 # first set, 96.6% after the fixes the second blind set showed. Raise it as the readers improve; never lower it.
 HOLDOUT_FLOOR = 0.96
 BLIND2 = HERE / "fixtures" / "blind2"
-# The second blind set: 63.5% blind (the commit after its first), 90.3% when this floor was set. Raise it as the
+# The second blind set: 63.5% blind (the commit after its first), 91.5% when this floor was set. Raise it as the
 # readers improve; never lower it.
-BLIND2_FLOOR = 0.90
+BLIND2_FLOOR = 0.91
 
 
 @pytest.fixture(scope="module")
