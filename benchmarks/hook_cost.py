@@ -6,10 +6,13 @@ side by side: how the cost moves as the knowledge grows, with the determinations
 e.g. bundles/ against folders built from benchmarks/corpus.py output (seeds + 1,000 mixed, + 10,000 policies).
 Every folder's app is loaded first; then each round calls every scenario on every folder in turn, so that the
 machine's load falls on all folders alike; the figure is the median round. Each app keeps its audit records (one
-per call, as in production) in its own temporary SQLite store."""
+per call, as in production) in its own temporary SQLite store. The Python function calls per request (cProfile)
+show the work done, which the machine's load does not move."""
 
 import argparse
+import cProfile
 import logging
+import pstats
 import resource
 import shutil
 import statistics
@@ -53,6 +56,16 @@ def cost(client, body: dict, calls: int) -> float:
     return (time.process_time() - start) * 1000 / calls
 
 
+def calls_per_request(client, body: dict, calls: int = 10) -> int:
+    """Python function calls per request (cProfile): the work done, free of the machine's noise."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(calls):
+        client.post(HOOK, json=body)
+    profile.disable()
+    return pstats.Stats(profile).total_calls // calls
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("bundles", type=Path, nargs="+")
@@ -77,6 +90,7 @@ def main(argv=None) -> None:
             for name, body in bodies.items():
                 for f, c in clients.items():
                     times[(f, name)].append(cost(c, body, args.calls))
+        work = {(f, name): calls_per_request(c, body) for f, c in clients.items() for name, body in bodies.items()}
         first = args.bundles[0]
         for f in args.bundles:
             print(f"\n{f}")
@@ -85,6 +99,7 @@ def main(argv=None) -> None:
                 same = "" if answers[(f, name)] == answers[(first, name)] else "  DIFFERENT from the first folder"
                 print(f"  {name:14} {ms:6.2f} ms CPU/call (rounds {min(times[(f, name)]):.2f}-"
                       f"{max(times[(f, name)]):.2f})  {ms / base:4.2f}x the first folder  "
+                      f"{work[(f, name)]} Python calls/request  "
                       f"{', '.join(answers[(f, name)])}{same}")
     finally:
         shutil.rmtree(audit, ignore_errors=True)
