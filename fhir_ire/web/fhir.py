@@ -92,7 +92,8 @@ def init(app, index, config, prefix="/fhir"):
     bp = Blueprint("fhir", __name__)
 
     base = base_url(config, prefix)
-    encoded = Encoded()  # (type, id) -> the resource's JSON: a read encodes a resource once
+    encoded = app.extensions["fhir_ire.kept_reads"] = Encoded()  # (type, id) -> the resource's JSON: a read
+    # encodes a resource once, and create_app answers the next plain reads of it before Flask (web/kept.py)
     searched = Encoded()  # (type, base, query) -> the searchset's JSON: a search is worked out once
 
     @bp.errorhandler(FhirError)
