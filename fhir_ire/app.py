@@ -15,7 +15,7 @@ from fhir_ire import config as options
 from fhir_ire.errors import BundleError, IreError
 from fhir_ire.logs import AccessLog
 from fhir_ire.store import load_bundles
-from fhir_ire.web.kept import KeptReads
+from fhir_ire.web.kept import Kept
 
 log = logging.getLogger("fhir_ire")
 PATH_KEYS = ("BUNDLES", "NUCC", "CERTFILE", "KEYFILE")
@@ -103,11 +103,12 @@ class _SyncCache(dict):
 
 def create_app(config: dict | str | Path | None = None) -> Flask:
     """The service as its own app: our blueprints at the root, an access log line and X-Request-ID per request, and
-    reads of resources already read once answered before Flask."""
+    reads and searches already answered once answered again before Flask (web/kept.py)."""
     app = Flask("fhir_ire")
     app.ensure_sync = _SyncCache(app.ensure_sync)
     app.json.sort_keys = False
     app.extensions["fhir_ire.standalone"] = True  # every path is ours: JSON errors everywhere
     mount(app, config, root=Path.cwd())
-    app.wsgi_app = AccessLog(KeptReads(app.wsgi_app, app.extensions["fhir_ire.kept_reads"]))
+    app.wsgi_app = AccessLog(Kept(app.wsgi_app, app.extensions["fhir_ire.kept_reads"],
+                                  app.extensions["fhir_ire.kept_searches"]))
     return app

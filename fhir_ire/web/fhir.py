@@ -23,6 +23,7 @@ from fhir_ire.terminology.translate import translate
 from fhir_ire.terminology.validate import batch_validate_code, validate_code
 from fhir_ire.web.bases import base_url
 from fhir_ire.web.guard import loggable
+from fhir_ire.web.kept import search_key
 from fhir_ire.web.limits import parse_json, read_body
 
 log = logging.getLogger("fhir_ire.fhir")
@@ -92,9 +93,10 @@ def init(app, index, config, prefix="/fhir"):
     bp = Blueprint("fhir", __name__)
 
     base = base_url(config, prefix)
-    encoded = app.extensions["fhir_ire.kept_reads"] = Encoded()  # (type, id) -> the resource's JSON: a read
-    # encodes a resource once, and create_app answers the next plain reads of it before Flask (web/kept.py)
-    searched = Encoded()  # (type, base, query) -> the searchset's JSON: a search is worked out once
+    # a read encodes a resource once, a search is worked out once; create_app answers the next plain requests for
+    # them before Flask (web/kept.py)
+    encoded = app.extensions["fhir_ire.kept_reads"] = Encoded()  # (type, id) -> the resource's JSON
+    searched = app.extensions["fhir_ire.kept_searches"] = Encoded()  # search_key -> the searchset's JSON
 
     @bp.errorhandler(FhirError)
     def on_fhir_error(err):
@@ -138,7 +140,7 @@ def init(app, index, config, prefix="/fhir"):
     @bp.get("/<rtype>")
     def search(rtype):
         _check_type(rtype)
-        key = (rtype, base(), request.query_string)
+        key = search_key(request.environ)  # path, query, and where the client reached us (the links' base)
         body = searched.get(key)
         if body is None:  # a refused search raises here, and is not kept
             body = encode(capabilities.search(index.all(rtype), request.args, base(), rtype))

@@ -26,13 +26,6 @@ def test_a_kept_search_is_the_search_worked_out_again(fresh, index):
     assert again.get_json(force=True) == expected
 
 
-def test_kept_searches_link_to_the_host_asked(fresh):
-    one = fresh.get(f"/fhir/CodeSystem?url={CPT}", headers={"Host": "one.example"}).get_json(force=True)
-    two = fresh.get(f"/fhir/CodeSystem?url={CPT}", headers={"Host": "two.example"}).get_json(force=True)
-    assert one["entry"][0]["fullUrl"].startswith("http://one.example/fhir/")
-    assert two["entry"][0]["fullUrl"].startswith("http://two.example/fhir/")
-
-
 def test_each_query_has_its_own_answer(fresh):
     everything = fresh.get("/fhir/ValueSet").get_json(force=True)
     counted = fresh.get("/fhir/ValueSet?_summary=count").get_json(force=True)

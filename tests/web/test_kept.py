@@ -1,6 +1,6 @@
-"""Reads answered before Flask (web/kept.py): the kept answer is Flask's answer, byte for byte, for every resource
-of the committed bundles; requests that Flask would answer otherwise still reach it; every request keeps its
-request id and access line."""
+"""Reads and searches answered before Flask (web/kept.py): the kept answer is Flask's answer, byte for byte, for
+every resource of the committed bundles and every search by url; requests that Flask would answer otherwise still
+reach it; every request keeps its request id and access line."""
 
 import logging
 
@@ -8,7 +8,7 @@ import pytest
 
 from fhir_ire.app import create_app
 from fhir_ire.store import load_bundles
-from fhir_ire.web.kept import KeptReads
+from fhir_ire.web.kept import Kept
 
 from ..conftest import ROOT
 
@@ -24,7 +24,7 @@ def app_of(index, **config):
     return create_app({"INDEX": index, "BUNDLES": str(BUNDLES), **config})
 
 
-def kept_reads(app) -> KeptReads:
+def kept_reads(app) -> Kept:
     return app.wsgi_app.app
 
 
@@ -46,6 +46,34 @@ def test_every_kept_read_is_flasks_answer(index):
     flask_must_not_answer(app)
     for p in paths:
         assert answer(app.test_client().get(p)) == first[p], p
+
+
+def test_every_kept_search_is_flasks_answer(index):
+    app = app_of(index)
+    paths = [f"/fhir/{t}?url={r['url']}" for t in index.types() for r in index.all(t) if r.get("url")]
+    paths += ["/fhir/ValueSet", "/fhir/ValueSet?_count=1", "/fhir/CodeSystem?_summary=count"]
+    first = {p: answer(app.test_client().get(p)) for p in paths}
+    assert all(status == "200 OK" for status, _, _ in first.values())
+    flask_must_not_answer(app)
+    for p in paths:
+        assert answer(app.test_client().get(p)) == first[p], p
+
+
+def test_a_search_from_another_host_is_worked_out_for_it(index):
+    app = app_of(index)
+    path = "/fhir/ValueSet?_count=1"
+    one = app.test_client().get(path, headers={"Host": "one.example"}).get_json(force=True)
+    two = app.test_client().get(path, headers={"Host": "two.example"}).get_json(force=True)
+    assert one["entry"][0]["fullUrl"].startswith("http://one.example/fhir/")
+    assert two["entry"][0]["fullUrl"].startswith("http://two.example/fhir/")
+    assert app.test_client().get(path, headers={"Host": "one.example"}).get_json(force=True) == one
+
+
+def test_a_refused_search_is_never_kept(index):
+    app = app_of(index)
+    for _ in range(2):
+        assert app.test_client().get("/fhir/ValueSet?_count=x").status_code == 400
+        assert app.test_client().get("/fhir/ValueSet?_format=xml").status_code == 406
 
 
 def test_a_read_not_yet_kept_goes_to_flask(index):
