@@ -80,7 +80,7 @@ def _params() -> Params:
 
 def _with_language(params: Params) -> Params:
     """Accept-Language acts as displayLanguage when the request has none."""
-    header = request.headers.get("Accept-Language")
+    header = request.environ.get("HTTP_ACCEPT_LANGUAGE")  # the header, without a scan of all of them
     if header and not params.has("displayLanguage"):
         params.types[len(params.items)] = "valueCode"
         params.items.append(("displayLanguage", header))
