@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from fhir_ire.logs import JsonFormatter, LineHandler, TextFormatter, TEXT
+from fhir_ire.logs import (ACCESS_LINE, TEXT, JsonFormatter, LineHandler, TextFormatter, access, configure, log_access,
+                           sole_line_handler)
 
 
 def handler(stream, formatter=None) -> LineHandler:
@@ -47,7 +48,8 @@ def test_every_line_of_many_threads_is_written_once_and_whole():
     for w in workers:
         w.join()
     lines = stream.getvalue().splitlines()
-    assert sorted(lines) == sorted(f"thread {t} line {i} " + "x" * 50 for t in range(threads) for i in range(per_thread))
+    expected = [f"thread {t} line {i} " + "x" * 50 for t in range(threads) for i in range(per_thread)]
+    assert sorted(lines) == sorted(expected)
 
 
 def test_a_line_queued_during_another_threads_write_is_written_by_that_thread():
@@ -110,3 +112,73 @@ def test_timestamps_are_those_of_the_logging_module(formatter, monkeypatch):
         r = record("x", created)
         assert formatter.formatTime(r) == plain.formatTime(r)
         assert formatter.formatTime(r, "%Y-%m-%dT%H:%M:%S") == plain.formatTime(r, "%Y-%m-%dT%H:%M:%S")
+
+
+ACCESS_FIELDS = {"request_id": "req-1", "method": "GET", "path": "/fhir/CodeSystem/$lookup?system&code", "status": 200,
+                 "duration_ms": 1.25}
+ACCESS_ARGS = ("GET", "/fhir/CodeSystem/$lookup?system&code", "200", 1.25)
+
+
+@pytest.mark.parametrize("formatter", [TextFormatter(TEXT), JsonFormatter()], ids=["text", "json"])
+def test_the_access_line_made_without_a_record_is_the_formatted_record(formatter, monkeypatch):
+    monkeypatch.setattr(logging.Formatter, "converter", time.gmtime)
+    for created in (1_700_000_000.0, 1_700_000_000.999, 1_700_000_001.5071, 1_800_000_000.007):
+        r = logging.LogRecord(access.name, logging.INFO, __file__, 0, ACCESS_LINE, ACCESS_ARGS, None, "AccessLog")
+        r.__dict__.update(ACCESS_FIELDS)
+        r.created, r.msecs = created, int((created - int(created)) * 1000) + 0.0
+        assert formatter.access_line(created, ACCESS_LINE % ACCESS_ARGS, ACCESS_FIELDS) == formatter.format(r)
+
+
+def test_another_text_format_is_left_to_the_record():
+    assert TextFormatter("%(message)s").access_line(1.0, "x", ACCESS_FIELDS) is None
+
+
+@pytest.fixture
+def served_logging():
+    """Logging as `fhir-ire serve` sets it up, into a string; the loggers' previous set-up restored after."""
+    names = ["fhir_ire", "fhir_ire.access", "_granian", "granian.access"]
+    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).level, logging.getLogger(n).propagate,
+                 logging.getLogger(n).filters[:], logging.getLogger(n).disabled) for n in names}
+    configure("text", "info")
+    stream = io.StringIO()
+    ours = logging.getLogger("fhir_ire").handlers[0]
+    ours.setStream(stream)
+    yield stream, ours
+    for n, (handlers, level, propagate, filters, disabled) in saved.items():
+        logger = logging.getLogger(n)
+        logger.handlers[:], logger.level, logger.propagate, logger.filters[:], logger.disabled = \
+            handlers, level, propagate, filters, disabled
+
+
+def only(handler):
+    """The fhir_ire logger's handlers reduced to ours (pytest adds its capturing handlers while a test runs)."""
+    logging.getLogger("fhir_ire").handlers[:] = [handler]
+
+
+def test_access_lines_of_the_served_set_up_are_written_whole(served_logging):
+    stream, ours = served_logging
+    only(ours)
+    assert sole_line_handler() is ours
+    log_access(ACCESS_ARGS, ACCESS_FIELDS)
+    line = stream.getvalue()
+    assert line.endswith(" INFO fhir_ire.access: GET /fhir/CodeSystem/$lookup?system&code 200 1.2 ms [req-1]\n")
+
+
+def test_a_filter_or_another_handler_gets_records(served_logging):
+    stream, ours = served_logging
+    only(ours)
+    seen = []
+    access.addFilter(lambda r: seen.append(r.request_id) or True)
+    assert sole_line_handler() is None
+    log_access(ACCESS_ARGS, ACCESS_FIELDS)
+    assert seen == ["req-1"] and "[req-1]" in stream.getvalue()
+    access.filters.clear()
+    extra = logging.Handler()
+    extra.emit = lambda r: seen.append(r.getMessage())
+    access.addHandler(extra)
+    try:
+        assert sole_line_handler() is None
+        log_access(ACCESS_ARGS, ACCESS_FIELDS)
+    finally:
+        access.removeHandler(extra)
+    assert seen[-1] == ACCESS_LINE % ACCESS_ARGS and stream.getvalue().count("[req-1]") == 2
