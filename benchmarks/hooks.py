@@ -4,8 +4,8 @@ terminology and read paths), with wrk: requests/s and its ratio to the ceiling, 
 server's CPU time per request. With --scale, the same hooks again over bundles built from the seeds plus 1,000
 generated mixed documents and plus 10,000 generated payer policies (benchmarks/corpus.py): cost against the seeds'.
 
-    .venv/bin/python benchmarks/hooks.py [--seconds 10] [--connections 32] [--paths] [--scale] [--work DIR]
-                                         [--compare CHECKOUT]
+    .venv/bin/python benchmarks/hooks.py [--seconds 10] [--connections 32] [--repeat N] [--paths] [--scale]
+                                         [--work DIR] [--compare CHECKOUT]
 
 Run it on an otherwise idle machine when you can; the ratios are measured side by side so that noise cancels."""
 
@@ -14,9 +14,11 @@ import atexit
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 from corpus import generate
@@ -66,28 +68,46 @@ def serve_ours(bundles: Path, workers: int, source: Path | None = None):
 
 
 def measure_hooks(bundles: dict, args, ceiling_port: int, ceiling_pid: int, paths: bool) -> dict:
-    """{name: wrk result} for the ceiling (GET and POST) and every scenario, on each {label: (bundles, source)}."""
+    """{name: wrk result} for the ceiling (GET and POST) and every scenario, on each {label: (bundles, source)}: all
+    servers up at once and measured in turn, ceiling included, --repeat times; each row is the median of its runs
+    (a slow spell of the shared machine then falls on every server alike, not on whichever ran last)."""
     bodies = scenarios()
-    results = {"ceiling GET": run_wrk(f"http://127.0.0.1:{ceiling_port}/ceiling", ceiling_pid, None, args.seconds,
-                                      args.connections),
-               "ceiling POST": run_wrk(f"http://127.0.0.1:{ceiling_port}/ceiling", ceiling_pid,
-                                       bodies["not-covered"], args.seconds, args.connections)}
-    for label, (folder, source) in bundles.items():
-        port, running = serve_ours(folder, args.workers, source)
-        with running as pid:
+    runs: dict[str, list] = {}
+
+    def measure(name: str, url: str, pid: int, body: dict | None) -> None:
+        runs.setdefault(name, []).append(run_wrk(url, pid, body, args.seconds, args.connections))
+
+    with ExitStack() as stack:
+        ports = {}
+        for label, (folder, source) in bundles.items():
+            port, running = serve_ours(folder, args.workers, source)
+            ports[label] = port, stack.enter_context(running)
+            for body in bodies.values():
+                warm(f"http://127.0.0.1:{port}/cds-services/order-sign-crd", body)
+            for path in (PATHS.values() if paths else []):
+                warm(f"http://127.0.0.1:{port}" + path.format(base=BASE), None, n=4)
+        ceiling = f"http://127.0.0.1:{ceiling_port}/ceiling"
+        for _ in range(args.repeat):
+            measure("ceiling GET", ceiling, ceiling_pid, None)
+            measure("ceiling POST", ceiling, ceiling_pid, bodies["not-covered"])
             for name, body in bodies.items():
-                url = f"http://127.0.0.1:{port}/cds-services/order-sign-crd"
-                warm(url, body)
-                results[f"order-sign {name}{label}"] = run_wrk(url, pid, body, args.seconds, args.connections)
+                for label, (port, pid) in ports.items():
+                    measure(f"order-sign {name}{label}", f"http://127.0.0.1:{port}/cds-services/order-sign-crd", pid,
+                            body)
             for name, path in (PATHS.items() if paths else []):
-                url = f"http://127.0.0.1:{port}" + path.format(base=BASE)
-                warm(url, None, n=4)
-                results[f"{name}{label}"] = run_wrk(url, pid, None, args.seconds, args.connections)
-    return results
+                for label, (port, pid) in ports.items():
+                    measure(f"{name}{label}", f"http://127.0.0.1:{port}" + path.format(base=BASE), pid, None)
+    return {name: median_run(results) for name, results in runs.items()}
+
+
+def median_run(results: list[dict]) -> dict:
+    """Each figure's median over the runs (errors: their sum)."""
+    out = {k: statistics.median(r[k] for r in results) for k in ("rps", "p50", "p99", "cpu_ms")}
+    return {**out, "errors": sum(r["errors"] for r in results)}
 
 
 def print_table(title: str, results: dict) -> None:
-    print(f"\n{title}")
+    print(f"\n{title} (load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())})")
     print(f"{'path':40} {'req/s':>8} {'x ceiling':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} {'errors':>6}")
     for name, r in results.items():
         ceiling = results["ceiling POST" if name.startswith("order-sign") else "ceiling GET"]["rps"]
@@ -114,6 +134,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=int, default=10, help="wrk duration per path (default 10)")
     p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--repeat", type=int, default=1, help="runs of every row, interleaved; the median is printed")
     p.add_argument("--workers", type=int, default=2, help="granian workers, ours and the ceiling's (default 2)")
     p.add_argument("--paths", action="store_true", help="also the terminology, read and search paths")
     p.add_argument("--scale", action="store_true", help="also with 1,000 mixed documents and 10,000 payer policies")
@@ -136,7 +157,8 @@ def main(argv=None) -> None:
         for level, (ours, theirs) in levels.items():
             served = {"": (ours, None)} | ({" (before)": (theirs, args.compare)} if theirs else {})
             tables[level] = measure_hooks(served, args, port, ceiling_pid, args.paths and level == "seeds")
-            print_table(f"{level}, wrk -t2 -c{args.connections} -d{args.seconds}s", tables[level])
+            print_table(f"{level}, wrk -t2 -c{args.connections} -d{args.seconds}s"
+                        + (f", median of {args.repeat} interleaved runs" if args.repeat > 1 else ""), tables[level])
     if args.scale:
         print("\nhook cost against the seeds alone (server CPU per request; requests/s as a ratio to each run's "
               "ceiling)")

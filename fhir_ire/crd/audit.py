@@ -3,11 +3,16 @@ SQLite file (default) or a PostgreSQL database shared by several servers; record
 deleted. Bearer tokens are never stored: `fhirAuthorization.access_token` is redacted before a request is kept.
 
 A record is committed before its call is answered. Concurrent calls of one process share a commit (group commit, as
-PostgreSQL does): each call waits for the transaction that holds its record, so one commit serves every call that
-arrived while the previous one was running. A SQLite commit is written to the operating system (sync `normal`: it
-survives a crash of the server, not necessarily one of the machine) or flushed to disk (`full`, several ms)."""
+PostgreSQL does): each call waits for the statement that holds its record, so one commit serves every call that
+arrived while the previous one was running. The records of a commit are one multi-row INSERT in autocommit mode,
+atomic on its own: the database's write lock is taken, the rows written and committed, and the lock released within
+one call into the driver, never held while the process waits for Python's interpreter lock (with BEGIN, INSERT and
+COMMIT apart, a worker could hold SQLite's lock across three such waits while the other workers' commits slept in
+SQLite's busy handler). A SQLite commit is written to the operating system (sync `normal`: it survives a crash of
+the server, not necessarily one of the machine) or flushed to disk (`full`, several ms)."""
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -30,6 +35,10 @@ TABLES = {
     "feedback": ["at", "service", "client", "card", "outcome", "item"],
 }
 JSON_COLUMNS = {"orders", "request", "response", "item"}
+# driver errors about one statement's values (the others are about the store: locked, unreachable, full, read only)
+REFUSALS = {"sqlite": {"IntegrityError", "DataError", "InterfaceError", "ProgrammingError"},
+            "postgresql": {"IntegrityError", "DataError", "ProgrammingError"}}
+log = logging.getLogger("fhir_ire.crd")
 
 
 class AuditError(IreError):
@@ -59,21 +68,49 @@ def redact(request: dict) -> dict:
     return request
 
 
+class JsonText(str):
+    """A value already encoded as JSON, kept as it is: the request as the client sent it, the answer as it was sent
+    (the exact texts a dispute is about, and no second encoding of either)."""
+
+
 def json_text(value) -> str:
     """A JSON column's text (orjson; the standard library for what orjson refuses, such as integers over 64 bits)."""
+    if isinstance(value, JsonText):
+        return str(value)
     try:
         return orjson.dumps(value).decode()
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+MAX_VARIABLES = 999  # bound parameters in one statement (SQLite's smallest limit): a larger group is split
+
+
 @dataclass
 class _Pending:
-    """Statements waiting for the next commit, and what became of them."""
+    """One call's rows (kept together or not at all) waiting for the next commit, and what became of them."""
 
-    statements: list
+    table: str
+    rows: list[tuple]
     done: bool = False
     error: Exception | None = field(default=None)
+
+
+def _statement_groups(batch: list[_Pending]) -> list[list[_Pending]]:
+    """The waiting calls by table, each table's in as few statements as the variable limit allows (a call's rows are
+    never split)."""
+    groups = []
+    for table in dict.fromkeys(p.table for p in batch):
+        group, size = [], 0
+        for p in (p for p in batch if p.table == table):
+            n = len(p.rows) * len(TABLES[table])
+            if group and size + n > MAX_VARIABLES:
+                groups.append(group)
+                group, size = [], 0
+            group.append(p)
+            size += n
+        groups.append(group)
+    return groups
 
 
 def _ddl(table: str, key: str) -> list[str]:
@@ -148,8 +185,8 @@ class AuditStore:
         except OSError:
             return False
 
-    def _run(self, statements: list[tuple[str, tuple]], fetch: bool = False, transaction: bool = False):
-        """Run statements in order (creating the tables first, once per connection), in one transaction when asked;
+    def _run(self, statements: list[tuple[str, tuple]], fetch: bool = False):
+        """Run statements in order, each on its own (autocommit), creating the tables first, once per connection;
         the rows of the last when fetch."""
         with self.lock:
             reached = False
@@ -159,22 +196,12 @@ class AuditStore:
                     for sql in self.schema:
                         db.execute(sql)
                     self.ready = True
-                if transaction:
-                    db.execute("BEGIN IMMEDIATE" if self.kind == "sqlite" else "BEGIN")
                 reached = True
                 rows, names = [], []
-                try:
-                    for sql, args in statements:
-                        cur = db.execute(sql.replace("?", self.mark), args)
-                        if fetch:
-                            rows, names = cur.fetchall(), [d[0] for d in cur.description]
-                    if transaction:
-                        db.execute("COMMIT")
-                except BaseException:
-                    if transaction:
-                        with suppress(Exception):
-                            db.execute("ROLLBACK")
-                    raise
+                for sql, args in statements:
+                    cur = db.execute(sql.replace("?", self.mark), args)
+                    if fetch:
+                        rows, names = cur.fetchall(), [d[0] for d in cur.description]
                 return [dict(zip(names, r)) for r in rows] if fetch else None
             except AuditError:
                 raise
@@ -184,14 +211,16 @@ class AuditStore:
                         self.db.close()
                     self.db = None
                 why = " ".join(str(e).split())[:200]  # one line: drivers put line breaks in their messages
-                raise (AuditRefused if reached else AuditError)(
+                refused = reached and (isinstance(e, (TypeError, ValueError, OverflowError))
+                                       or type(e).__name__ in REFUSALS[self.kind])
+                raise (AuditRefused if refused else AuditError)(
                     f"audit store ({self.kind}) failed: {type(e).__name__}: {why}") from None
 
-    def _commit(self, statements: list[tuple[str, tuple]]) -> None:
-        """Group commit: the statements are committed, with those of every call waiting at the same time, before
-        this returns; AuditError when they could not be. When a shared transaction fails, each call's statements
-        are tried again alone, so that one record the database refuses does not refuse the others."""
-        mine = _Pending(statements)
+    def _commit(self, table: str, rows: list[tuple]) -> None:
+        """Group commit: the rows are committed, with those of every call waiting at the same time, before this
+        returns; AuditError when they could not be. When a shared statement fails, each call's rows are tried again
+        alone, so that one record the database refuses does not refuse the others."""
+        mine = _Pending(table, rows)
         with self.queue:
             self.pending.append(mine)
         with self.leader:  # held by the commit before ours: meanwhile others queue up behind us
@@ -209,20 +238,36 @@ class AuditStore:
             raise mine.error
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
-        try:
-            self._run([s for p in batch for s in p.statements], transaction=True)
-        except AuditError as e:
-            if len(batch) == 1 or not isinstance(e, AuditRefused):  # the store itself failed: so did every call
-                for p in batch:
-                    p.error = e
-            else:
-                for p in batch:
-                    try:
-                        self._run(p.statements, transaction=True)
-                    except AuditError as alone:
-                        p.error = alone
-        for p in batch:
-            p.done = True
+        for group in _statement_groups(batch):
+            try:
+                self._run([self._insert_statement(group)])
+            except AuditError as e:
+                if len(group) == 1 or not isinstance(e, AuditRefused):  # the store itself failed: so did every call
+                    for p in group:
+                        p.error = e
+                else:
+                    for p in group:
+                        try:
+                            self._run([self._insert_statement([p])])
+                        except AuditError as alone:
+                            p.error = alone
+            for p in group:
+                p.done = True
+        if time.monotonic() - self.purged_at > PURGE_EVERY:
+            self.purged_at = time.monotonic()
+            try:
+                self.purge()
+            except AuditError as e:  # the records are kept; deleting the expired ones is tried again next time
+                self.purged_at = 0.0
+                log.error("expired audit records not deleted: %s", e)
+
+    def _insert_statement(self, group: list[_Pending]) -> tuple[str, tuple]:
+        """One INSERT of every row of the group (all of one table): atomic without BEGIN and COMMIT."""
+        cols = TABLES[group[0].table]
+        row = f"({', '.join('?' * len(cols))})"
+        rows = [r for p in group for r in p.rows]
+        return (f"INSERT INTO audit_{group[0].table} ({', '.join(cols)}) VALUES {', '.join([row] * len(rows))}",
+                tuple(v for r in rows for v in r))
 
     def check(self) -> None:
         """Open the store and create its tables (start-up: an unusable store is a one-line error). The connection
@@ -239,22 +284,21 @@ class AuditStore:
 
     def _insert(self, table: str, *rows: dict) -> None:
         cols = TABLES[table]
-        sql = f"INSERT INTO audit_{table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        statements = [(sql, tuple(json_text(row.get(c)) if c in JSON_COLUMNS else row.get(c) for c in cols))
-                      for row in rows]
-        if time.monotonic() - self.purged_at > PURGE_EVERY:
-            self.purged_at = time.monotonic()
-            cutoff = now_text(datetime.now(timezone.utc) - self.retention)
-            statements += [(f"DELETE FROM audit_{t} WHERE at < ?", (cutoff,)) for t in TABLES]
-        self._commit(statements)
+        self._commit(table, [tuple(json_text(row.get(c)) if c in JSON_COLUMNS else row.get(c) for c in cols)
+                             for row in rows])
 
-    def record_call(self, **row) -> None:
-        """service, hook, hook_instance, client (the JWT iss), status, payer, orders, request, response."""
-        self._insert("calls", {"at": now_text(), **row, "request": redact(row["request"]) if isinstance(
-            row.get("request"), dict) else row.get("request")})
+    def record_call(self, *, request_text: str | None = None, **row) -> None:
+        """service, hook, hook_instance, client (the JWT iss), status, payer, orders, request, response (either may
+        be a JsonText). request_text: the request's JSON as received, kept instead of encoding the request again
+        unless it carries an access token."""
+        request = row.get("request")
+        if isinstance(request, dict):
+            kept = redact(request)
+            request = JsonText(request_text) if request_text is not None and kept is request else kept
+        self._insert("calls", {"at": now_text(), **row, "request": request})
 
     def record_feedback(self, service: str, client: str | None, items: list[dict]) -> None:
-        """A feedback post's items, kept together (one transaction) or not at all."""
+        """A feedback post's items, kept together (one statement) or not at all."""
         at = now_text()
         self._insert("feedback", *({"at": at, "service": service, "client": client, "card": item.get("card"),
                                     "outcome": item.get("outcome"), "item": item} for item in items))

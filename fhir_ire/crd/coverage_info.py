@@ -32,9 +32,9 @@ def check_version(request: dict, supported: list[str]) -> None:
 
 def coverage_information(det: dict, coverage_ref: dict, hook: str, request: dict, assertion_id: str,
                          policy_url: str | None = None, billing: list[dict] = (), questionnaires: list[str] = (),
-                         expiry: str | None = None) -> dict:
+                         expiry: str | None = None, today: date | None = None) -> dict:
     """det: covered, pa-needed, doc-needed[], doc-purpose[], info-needed[], reason (text), reason-code (a CRD
-    coverage-assertion reason such as `technical`)."""
+    coverage-assertion reason such as `technical`); today: the day of the assertion (default: the date today)."""
     det = dict(det)  # the rule's determination serves every request: keys below are reassigned, never mutated
     old = is_v2_0(request)
     if hook == "order-select":  # a secondary hook never asks for clinical or administrative documentation
@@ -79,7 +79,7 @@ def coverage_information(det: dict, coverage_ref: dict, hook: str, request: dict
         ext.append({"url": "detail", "extension": _policy_detail(policy_url, old)})
     if docs:  # crd-ci-q1: a questionnaire only where documentation is needed (resp-38)
         ext += [{"url": "questionnaire", "valueCanonical": q} for q in questionnaires]
-    ext += [{"url": "date", "valueDate": date.today().isoformat()},
+    ext += [{"url": "date", "valueDate": (today or date.today()).isoformat()},
             {"url": "coverage-assertion-id", "valueString": assertion_id}]
     if expiry and not old:  # expiry-date is CRD 2.1+
         ext.append({"url": "expiry-date", "valueDate": expiry})

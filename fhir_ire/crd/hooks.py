@@ -136,18 +136,22 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
     draft_all = draft_orders(request) if hook in ("order-sign", "order-select") else all_orders
     cards, actions, summary = [], [], []
     booked = _appointments_by_order(request) if hook == "appointment-book" else {}
-    codes = {id(o): order_codings(o) for o in [*all_orders, *draft_all]}  # each order's codes once (read only)
+    codes = {}  # each order's codes once (read only); an order-sign's orders are also its draft orders
+    for o in [*all_orders, *draft_all]:
+        if id(o) not in codes:
+            codes[id(o)] = order_codings(o)
+    # the rule variables that are the same for every order of the call
+    shared = {"coverage": [coverage] if coverage else [], "payer": [engine.payers.orgs[payer_id]] if payer_id else [],
+              "payerId": [payer_id] if payer_id else [], "linesOfBusiness": lines_of_business(coverage),
+              "conditions": conditions, "hook": hook}
     for order in all_orders:
         budget.check("deciding coverage for each order")
         codings = codes[id(order)]
         # only the actions indexed under an ordered code, for this payer or cross-payer (payer rules first)
         candidates = engine.rules.actions_for(codings, payer_id)
         others = [o for o in draft_all if o is not order]
-        env = {"order": order, "orderCodes": codings, "reasonCodes": reason_codings(order),
-               "coverage": [coverage] if coverage else [], "payer": [engine.payers.orgs[payer_id]] if payer_id else [],
-               "payerId": [payer_id] if payer_id else [], "linesOfBusiness": lines_of_business(coverage),
-               "conditions": conditions, "draftOrders": others,
-               "draftCodes": [c for o in others for c in codes[id(o)]], "hook": hook}
+        env = {**shared, "order": order, "orderCodes": codings, "reasonCodes": reason_codings(order),
+               "draftOrders": others, "draftCodes": [c for o in others for c in codes[id(o)]]}
         found = None  # the action that makes the determination
         for act in candidates:
             budget.check("evaluating the coverage rules")
@@ -163,7 +167,7 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
         code = next((c.get("code") for c in codings if (c.get("system"), c.get("code")) in engine.rules.by_code),
                     None) or next((c.get("code") for c in codings if c.get("code")), "this order")
         det, extras = _determination(engine, resolution, order, codings, candidates, found, fetcher, code, fhir_base)
-        exts = [coverage_information(det, ref, hook, request, new_assertion_id(), **extras)
+        exts = [coverage_information(det, ref, hook, request, new_assertion_id(), today=today, **extras)
                 for ref in _coverage_refs(resolution, order)]
         summary.append({"order": f"{order.get('resourceType')}/{order.get('id')}",
                         "codes": [c.get("code") for c in codings if c.get("code")], **{

@@ -67,13 +67,14 @@ def _variable(name: str) -> Compiled:
 def _member_step(name: str):
     if name[:1] == name[:1].upper():  # fhirpathpy reads such a name (also `_x`) as a type filter
         raise Unsupported(f"type name {name} as a path step")
-    shadow = "_" + name  # primitive extensions: fhirpathpy returns them beside the value
+    keys = (name, "_" + name)  # primitive extensions: fhirpathpy returns them beside the value
 
     def fn(items, env):
         out = []
         for item in items:
             if isinstance(item, dict):
-                for value in (item.get(name), item.get(shadow)):
+                for key in keys:
+                    value = item.get(key)
                     if value is None or value == []:
                         continue
                     if isinstance(value, list):
@@ -230,19 +231,49 @@ def _logic(op: str, a, b):
     return [b] if b is not None else []
 
 
+def _and_or(lf, rf, is_and: bool):
+    """`and` / `or` (the commonest operators) in one closure each, _boolean's checks inline: the operand that
+    decides (false for `and`, true for `or`) wins, two of the other give the other, anything else is empty."""
+    decisive, other = (False, True) if is_and else (True, False)
+
+    def fn(focus, env):
+        a, b = lf(focus, env), rf(focus, env)
+        a = (a[0] if len(a) == 1 and (a[0] is True or a[0] is False) else _boolean(a)) if a else None
+        b = (b[0] if len(b) == 1 and (b[0] is True or b[0] is False) else _boolean(b)) if b else None
+        if a is decisive or b is decisive:
+            return [decisive]
+        return [other] if a is other and b is other else []
+    return fn
+
+
+def _equal(lf, right: Compiled, negate: bool):
+    rf = right.fn
+    if right.const is not None and len(right.const) == 1:  # `x = 'literal'`, the usual comparison
+        value = right.const[0]
+
+        def equal_literal(focus, env):
+            a = lf(focus, env)
+            if not a:
+                return []
+            return [(len(a) == 1 and a[0] == value) != negate]
+        return equal_literal
+
+    def equal(focus, env):
+        a, b = lf(focus, env), rf(focus, env)
+        if not a or not b:
+            return []
+        return [(len(a) == len(b) and a[0] == b[0]) != negate]
+    return equal
+
+
 def _binary(op: str, left: Compiled, right: Compiled) -> Compiled:
     lf, rf = left.fn, right.fn
+    if op in ("and", "or"):
+        return Compiled(_and_or(lf, rf, op == "and"), "bool")
     if op in LOGIC:
         return Compiled(lambda focus, env: _logic(op, _boolean(lf(focus, env)), _boolean(rf(focus, env))), "bool")
     if op in ("=", "!="):
-        negate = op == "!="
-
-        def equal(focus, env):
-            a, b = lf(focus, env), rf(focus, env)
-            if not a or not b:
-                return []
-            return [(len(a) == len(b) and a[0] == b[0]) != negate]
-        return Compiled(equal, "bool")
+        return Compiled(_equal(lf, right, op == "!="), "bool")
     if op in ("in", "contains"):
         element, collection = (lf, right) if op == "in" else (rf, left)
         return Compiled(_membership(element, collection), "bool")

@@ -8,7 +8,7 @@ import fastjsonschema
 import jsonschema
 from flask import Blueprint, jsonify, request
 
-from fhir_ire.crd.audit import DEFAULT_RETENTION_DAYS, AuditError, AuditStore
+from fhir_ire.crd.audit import DEFAULT_RETENTION_DAYS, AuditError, AuditStore, JsonText
 from fhir_ire.crd.hooks import CrdEngine, evaluate
 from fhir_ire.crd.security import AuthError, JwtChecker
 from fhir_ire.data import load as load_data
@@ -133,8 +133,10 @@ def init(app, index, config, prefix="/cds-services"):
         service = service_of(service_id)
         body, outcome, status = None, None, 200
         try:
-            body = parse_call(read_body(limits), service, limits)
-            log.debug("CDS Hooks %s call, hookInstance %s", service_id, loggable(body.get("hookInstance")))
+            raw = read_body(limits)
+            body = parse_call(raw, service, limits)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("CDS Hooks %s call, hookInstance %s", service_id, loggable(body.get("hookInstance")))
             outcome = evaluate(engine, service_id, body, fhir_base())
             answer = outcome.response
         except FhirError as err:
@@ -144,11 +146,13 @@ def init(app, index, config, prefix="/cds-services"):
             log.info("malformed FHIR content in a %s call: %s", service_id, type(e).__name__)
             status, answer = 400, error_outcome(InvalidRequest("the request's FHIR resources are malformed "
                                                                "(context or prefetch)"))
+        response = json_response(answer, status)
         kept(f"CDS Hooks {service_id} call", audit.record_call, service=service_id, hook=service["hook"],
              hook_instance=str(body.get("hookInstance")) if body else None, client=client, status=status,
              payer=outcome.payer_id if outcome else None, orders=outcome.orders if outcome else None,
-             request=body, response=answer)
-        return json_response(answer, status)
+             request=body, request_text=raw.decode() if body else None,  # parse_call checked it is UTF-8
+             response=JsonText((response[0] if isinstance(response, tuple) else response).get_data(as_text=True)))
+        return response
 
     @bp.post("/<service_id>/feedback")
     def on_feedback(service_id):

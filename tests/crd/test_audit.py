@@ -2,8 +2,10 @@
 real PostgreSQL in test_audit_postgresql.py; `fhir-ire audit` reads it back."""
 
 import json
+import sqlite3
 import threading
 import time
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -71,6 +73,17 @@ def test_found_37_the_bearer_token_is_never_stored(store_url, tmp_path):
     calls_and_feedback(app_with(store_url), with_token(fixture("order-sign-not-covered")))
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("audit.sqlite*"))
     assert stored and TOKEN.encode() not in stored
+
+
+def test_found_37_the_request_is_kept_as_received_and_the_answer_as_sent(store_url, tmp_path):
+    body = fixture("order-sign-not-covered")
+    del body["fhirAuthorization"]  # with a token, the request is kept encoded again with the token redacted
+    sent = json.dumps(body, indent=1)  # whitespace a re-encoding would not keep
+    answer = app_with(store_url).post("/cds-services/order-sign-crd", data=sent, content_type="application/json")
+    assert answer.status_code == 200
+    with closing(sqlite3.connect(tmp_path / "audit.sqlite")) as db:
+        assert db.execute("SELECT request, response FROM audit_calls").fetchall() == [(sent, answer.get_data(
+            as_text=True))]
 
 
 def test_found_11_records_older_than_the_retention_are_deleted(store_url):
