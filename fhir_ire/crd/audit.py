@@ -20,6 +20,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import chain
 from pathlib import Path
 
 import orjson
@@ -99,6 +100,8 @@ class _Pending:
 def _statement_groups(batch: list[_Pending]) -> list[list[_Pending]]:
     """The waiting calls by table, each table's in as few statements as the variable limit allows (a call's rows are
     never split)."""
+    if len(batch) == 1:
+        return [batch]
     groups = []
     for table in dict.fromkeys(p.table for p in batch):
         group, size = [], 0
@@ -267,7 +270,7 @@ class AuditStore:
         row = f"({', '.join('?' * len(cols))})"
         rows = [r for p in group for r in p.rows]
         return (f"INSERT INTO audit_{group[0].table} ({', '.join(cols)}) VALUES {', '.join([row] * len(rows))}",
-                tuple(v for r in rows for v in r))
+                tuple(chain.from_iterable(rows)))
 
     def check(self) -> None:
         """Open the store and create its tables (start-up: an unusable store is a one-line error). The connection
@@ -284,7 +287,7 @@ class AuditStore:
 
     def _insert(self, table: str, *rows: dict) -> None:
         cols = TABLES[table]
-        self._commit(table, [tuple(json_text(row.get(c)) if c in JSON_COLUMNS else row.get(c) for c in cols)
+        self._commit(table, [tuple([json_text(row.get(c)) if c in JSON_COLUMNS else row.get(c) for c in cols])
                              for row in rows])
 
     def record_call(self, *, request_text: str | None = None, **row) -> None:

@@ -48,14 +48,20 @@ class Outcome:
 
 
 def _truthy(result) -> bool:
+    if len(result) == 1:  # the usual answer of a condition, checked without a generator
+        return result[0] is True
     return bool(result) and all(r is True for r in result)
 
 
 def _applies(action, hook: str, env: dict, rule_id: str) -> bool:
+    """Every condition true (the first that is not ends the test)."""
     if action.hooks and hook not in action.hooks:
         return False
     try:
-        return all(_truthy(cond({}, env)) for cond in action.conditions)
+        for cond in action.conditions:
+            if not _truthy(cond({}, env)):
+                return False
+        return True
     except Exception as e:  # noqa: BLE001 - a rule that cannot be evaluated on this data does not apply
         log.warning("rule %s action %s could not be evaluated: %s", rule_id, action.raw.get("id"), type(e).__name__)
         return False
