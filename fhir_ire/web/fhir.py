@@ -22,12 +22,11 @@ from fhir_ire.terminology.registry import Registry
 from fhir_ire.terminology.translate import translate
 from fhir_ire.terminology.validate import batch_validate_code, validate_code
 from fhir_ire.web.bases import base_url
-from fhir_ire.web.guard import loggable
+from fhir_ire.web.guard import FHIR_JSON, loggable
 from fhir_ire.web.kept import search_key
 from fhir_ire.web.limits import parse_json, read_body
 
 log = logging.getLogger("fhir_ire.fhir")
-FHIR_JSON = "application/fhir+json"
 MAX_ENCODED = 4096  # resources, and searchsets, whose JSON is kept (the loaded bundles do not change while served)
 MAX_ENCODED_BYTES = 32 * 1024 * 1024  # and at most this much of it (a client chooses its searches' queries)
 OPERATIONS = {

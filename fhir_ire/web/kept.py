@@ -2,7 +2,8 @@
 from that answer (web/fhir.py), the way WhiteNoise serves static files before the framework. The served bundles
 never change while served, so the answer is the one Flask gave; anything that could make it differ goes to Flask."""
 
-FHIR_JSON = "application/fhir+json"
+from fhir_ire.web.guard import FHIR_JSON
+
 WHERE = ("PATH_INFO", "QUERY_STRING", "HTTP_HOST", "wsgi.url_scheme", "SCRIPT_NAME", "SERVER_NAME", "SERVER_PORT")
 
 
