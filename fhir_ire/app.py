@@ -15,6 +15,7 @@ from fhir_ire import config as options
 from fhir_ire.errors import BundleError, IreError
 from fhir_ire.logs import AccessLog
 from fhir_ire.store import load_bundles
+from fhir_ire.web.direct import Direct
 from fhir_ire.web.kept import Kept
 
 log = logging.getLogger("fhir_ire")
@@ -102,13 +103,14 @@ class _SyncCache(dict):
 
 
 def create_app(config: dict | str | Path | None = None) -> Flask:
-    """The service as its own app: our blueprints at the root, an access log line and X-Request-ID per request, and
-    reads and searches already answered once answered again before Flask (web/kept.py)."""
+    """The service as its own app: our blueprints at the root, an access log line and X-Request-ID per request,
+    reads and searches already answered once answered again before Flask (web/kept.py), and plain GETs of the
+    terminology operations answered before Flask by the routes' own functions (web/direct.py)."""
     app = Flask("fhir_ire")
     app.ensure_sync = _SyncCache(app.ensure_sync)
     app.json.sort_keys = False
     app.extensions["fhir_ire.standalone"] = True  # every path is ours: JSON errors everywhere
     mount(app, config, root=Path.cwd())
-    app.wsgi_app = AccessLog(Kept(app.wsgi_app, app.extensions["fhir_ire.kept_reads"],
-                                  app.extensions["fhir_ire.kept_searches"]))
+    direct = Direct(app.wsgi_app, *app.extensions["fhir_ire.operations"], app.extensions["fhir_ire.admission"])
+    app.wsgi_app = AccessLog(Kept(direct, app.extensions["fhir_ire.kept_reads"], app.extensions["fhir_ire.kept_searches"]))
     return app

@@ -25,9 +25,10 @@ class Params:
         return out
 
     @classmethod
-    def from_query(cls, args) -> "Params":
+    def from_query(cls, pairs) -> "Params":
+        """From a query's (name, value) pairs in order."""
         items = []
-        for name, value in args.items(multi=True):
+        for name, value in pairs:
             if name in ("coding", "codingA", "codingB", "sourceCoding", "targetCoding") and "|" in value:
                 system, _, code = value.partition("|")
                 value = {"system": system, "code": code}

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from urllib.parse import parse_qsl
 
 import orjson
 
@@ -9,7 +10,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from fhir_ire.codesets.nucc import load_nucc
-from fhir_ire.errors import FhirError, NotFound
+from fhir_ire.errors import FhirError, InvalidRequest, NotFound
 from fhir_ire.terminology import capabilities
 from fhir_ire.terminology.core import load_core
 from fhir_ire.terminology.expand import expand
@@ -65,21 +66,41 @@ def fhir_response(data: dict, status: int = 200) -> Response:
     return Response(encode(data), status=status, content_type=FHIR_JSON)
 
 
+def error_body(err: FhirError) -> bytes:
+    return encode(error_outcome(err))
+
+
+def unexpected_body(method: str, path: str) -> bytes:
+    """The answer to an error we did not foresee (logged with its stack): never a stack trace or an HTML page."""
+    log.exception("unexpected error on %s %s", method, loggable(path))
+    return encode(outcome([issue("error", "exception", None, "Internal error; see server log")]))
+
+
+def query_params(environ) -> Params:
+    """The query's parameters, decoded as werkzeug decodes request.args (invalid percent escapes kept as they are)."""
+    try:
+        query = environ.get("QUERY_STRING", "").encode("latin1").decode()
+    except UnicodeDecodeError:
+        raise InvalidRequest("The query string is not UTF-8") from None
+    return Params.from_query(parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote"))
+
+
 def _params() -> Params:
     if request.method == "POST":
         raw = read_body(current_app.extensions["fhir_ire.limits"])
         if raw.strip():
             body = parse_json(raw, current_app.extensions["fhir_ire.limits"])
             params = Params.from_resource(body)
-            query = Params.from_query(request.args)
-            return _with_language(Params(query.items + params.items,
-                                         {i + len(query.items): k for i, k in params.types.items()}))
-    return _with_language(Params.from_query(request.args))
+            query = query_params(request.environ)
+            return with_language(Params(query.items + params.items,
+                                        {i + len(query.items): k for i, k in params.types.items()}),
+                                 request.environ)
+    return with_language(query_params(request.environ), request.environ)
 
 
-def _with_language(params: Params) -> Params:
+def with_language(params: Params, environ) -> Params:
     """Accept-Language acts as displayLanguage when the request has none."""
-    header = request.environ.get("HTTP_ACCEPT_LANGUAGE")  # the header, without a scan of all of them
+    header = environ.get("HTTP_ACCEPT_LANGUAGE")  # the header, without a scan of all of them
     if header and not params.has("displayLanguage"):
         params.types[len(params.items)] = "valueCode"
         params.items.append(("displayLanguage", header))
@@ -99,7 +120,7 @@ def init(app, index, config, prefix="/fhir"):
 
     @bp.errorhandler(FhirError)
     def on_fhir_error(err):
-        return fhir_response(error_outcome(err), err.status)
+        return Response(error_body(err), status=err.status, content_type=FHIR_JSON)
 
     @bp.errorhandler(HTTPException)
     def on_http_error(err):
@@ -107,9 +128,8 @@ def init(app, index, config, prefix="/fhir"):
         return fhir_response(outcome([issue("error", code, None, err.description or err.name)]), err.code)
 
     @bp.errorhandler(Exception)
-    def on_unexpected(err):  # never a stack trace or an HTML page
-        log.exception("unexpected error on %s %s", request.method, loggable(request.path))
-        return fhir_response(outcome([issue("error", "exception", None, "Internal error; see server log")]), 500)
+    def on_unexpected(err):
+        return Response(unexpected_body(request.method, request.path), status=500, content_type=FHIR_JSON)
 
     @bp.get("/metadata")
     def metadata():
@@ -125,7 +145,7 @@ def init(app, index, config, prefix="/fhir"):
     @bp.route("/<rtype>/<op>", methods=["GET", "POST"])
     def type_level(rtype, op):
         if op.startswith("$"):
-            return _operate(rtype, op, None)
+            return Response(operate(rtype, None, op, _params), content_type=FHIR_JSON)
         if request.method != "GET":
             raise FhirError(f"{request.method} is not supported on {rtype}/{op}", status=405, code="not-supported")
         return _read(rtype, op)
@@ -134,7 +154,7 @@ def init(app, index, config, prefix="/fhir"):
     def instance_level(rtype, rid, op):
         if not op.startswith("$"):
             raise NotFound(f"Unknown path {rtype}/{rid}/{op}")
-        return _operate(rtype, op, _resource(rtype, rid))
+        return Response(operate(rtype, rid, op, _params), content_type=FHIR_JSON)
 
     @bp.get("/<rtype>")
     def search(rtype):
@@ -165,12 +185,26 @@ def init(app, index, config, prefix="/fhir"):
             encoded.keep((rtype, rid), body)
         return Response(body, content_type=FHIR_JSON)
 
-    def _operate(rtype, op, instance):
+    def operate(rtype, rid, op, params) -> bytes:
+        """An operation's encoded answer (FhirError when refused); params() gives the request's parameters."""
+        instance = _resource(rtype, rid) if rid is not None else None
         func = OPERATIONS.get((rtype, op))
         if func is None:
             raise NotFound(f"Operation {op} is not supported on {rtype}", code="not-supported")
-        params = _params()
-        scope = registry.scope(params.resources("tx-resource"))
-        return fhir_response(func(scope, params, instance) if instance is not None else func(scope, params))
+        given = params()
+        scope = registry.scope(given.resources("tx-resource"))
+        return encode(func(scope, given, instance) if instance is not None else func(scope, given))
+
+    def answer_get(environ, rtype, rid, op) -> tuple[int, bytes]:
+        """A plain GET of an operation answered before Flask (web/direct.py): the status and body the routes above
+        and their error handlers give it, through the same functions."""
+        try:
+            return 200, operate(rtype, rid, op, lambda: with_language(query_params(environ), environ))
+        except FhirError as err:
+            return err.status, error_body(err)
+        except Exception:
+            return 500, unexpected_body(environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+
+    app.extensions["fhir_ire.operations"] = (OPERATIONS, answer_get)
 
     app.register_blueprint(bp, url_prefix=prefix)

@@ -65,6 +65,20 @@ def init(app, config: dict, prefix: str = "") -> Limits:
     # the lock picks, and that unfairness raised the p99 at 32 connections by a third (docs/performance.md).
     permits = threading.BoundedSemaphore(config["THREADS"]) if config.get("THREADS") else None
 
+    def admit(environ) -> None:
+        """A permit and the time budget, for a request that is about to work (in Flask, or before it: web/direct.py)."""
+        if permits is not None:
+            permits.acquire()
+            environ["fhir_ire.permit"] = permits
+        budget.start(limits.time_budget)
+
+    def leave(environ) -> None:
+        budget.stop()
+        if permit := environ.pop("fhir_ire.permit", None):
+            permit.release()
+
+    app.extensions["fhir_ire.admission"] = (admit, leave)
+
     @app.before_request
     def limit_request():
         req = request._get_current_object()  # one context lookup, not one per attribute (runs on every request)
@@ -74,16 +88,11 @@ def init(app, config: dict, prefix: str = "") -> Limits:
         check_length(req.content_length, limits)         # and a declared longer one before reading a byte
         if req.method not in NO_BODY:
             req.get_data(cache=True)  # kept for read_body; read while the request holds no permit
-        if permits is not None:
-            permits.acquire()
-            req.environ["fhir_ire.permit"] = permits
-        budget.start(limits.time_budget)
+        admit(req.environ)
 
     @app.teardown_request
     def end_budget(_exc=None):
-        budget.stop()
-        if permit := request.environ.pop("fhir_ire.permit", None):
-            permit.release()
+        leave(request.environ)
 
     @app.after_request
     def json_options(response):

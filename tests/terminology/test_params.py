@@ -1,14 +1,13 @@
 """Parameters from GET queries and POST Parameters bodies: value[x] types, repeats, bad shapes."""
 
 import pytest
-from werkzeug.datastructures import MultiDict
 
 from fhir_ire.errors import InvalidRequest
 from fhir_ire.terminology.params import Params
 
 
 def test_query_repeats_and_coding_shorthand():
-    p = Params.from_query(MultiDict([("property", "a"), ("property", "b"), ("coding", "http://x|1")]))
+    p = Params.from_query([("property", "a"), ("property", "b"), ("coding", "http://x|1")])
     assert p.all("property") == ["a", "b"]
     assert p.coding("coding") == {"system": "http://x", "code": "1"}
 
