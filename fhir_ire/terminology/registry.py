@@ -5,6 +5,7 @@ from fhir_ire.errors import TooCostly
 from fhir_ire.limits import Limits
 from fhir_ire.store import ResourceIndex, version_key
 from fhir_ire.terminology.codesystems import CodeSystem, Icd10cmCodeSystem, NuccCodeSystem, ResourceCodeSystem
+from fhir_ire.terminology.maps import IndexedGroup, index_conceptmap
 from fhir_ire.terminology.supplements import apply as apply_supplements, base_url, resolve as resolve_supplements
 from fhir_ire.terminology.textindex import TextIndex
 from fhir_ire.uris import normalize_system
@@ -34,6 +35,8 @@ class Registry:
         for cs in (c for versions in self.codesystems.values() for c in versions):
             if cs.text_index is None and cs.size >= INDEXED_SIZE:
                 cs.text_index = TextIndex(lambda cs=cs: ((c.code, c.display) for c in cs.concepts()))
+        # served maps indexed by code once (the index keeps them, so an id is never reused while it is here)
+        self.conceptmap_groups = {id(cm): index_conceptmap(cm) for cm in index.all("ConceptMap")}
 
     def scope(self, tx_resources: list[dict] = ()) -> "Scope":
         return Scope(self, tx_resources)
@@ -124,6 +127,11 @@ class Scope:
 
     def conceptmap(self, url, version=None) -> dict | None:
         return self._canonical("ConceptMap", url, version)
+
+    def conceptmap_groups(self, cm: dict) -> list[IndexedGroup]:
+        """cm's groups indexed by code: from load for a served map, built now for one sent with the request."""
+        found = self.registry.conceptmap_groups.get(id(cm))
+        return found if found is not None else index_conceptmap(cm)
 
     def conceptmaps(self) -> list[dict]:
         local = [m for ms in self.local["ConceptMap"].values() for m in ms]

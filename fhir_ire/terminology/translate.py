@@ -87,24 +87,20 @@ def translate(scope: Scope, params: Params, instance: dict | None = None) -> dic
     other_system = normalize_system(other_system)
     matches = []
     for cm in _maps(scope, params, instance):
-        for group in cm.get("group") or []:
-            src_sys, tgt_sys = normalize_system(group.get("source")), normalize_system(group.get("target"))
+        for group in scope.conceptmap_groups(cm):  # indexed by code: only the asked codes' entries are looked at
+            src_sys, tgt_sys = group.source, group.target
             for system, code in inputs:
                 system = normalize_system(system)
                 if not reverse:
                     if (system and src_sys and system != src_sys) or (other_system and tgt_sys != other_system):
                         continue
-                    for el in group.get("element") or []:
-                        if el.get("code") == code:
-                            matches += [(_equivalence(t), tgt_sys, t, cm, None) for t in el.get("target") or []]
+                    for el in group.by_code.get(code, ()) if isinstance(code, str) else ():
+                        matches += [(_equivalence(t), tgt_sys, t, cm, None) for t in el.get("target") or []]
                 else:
                     if (system and tgt_sys and system != tgt_sys) or (other_system and src_sys != other_system):
                         continue
-                    for el in group.get("element") or []:
-                        for t in el.get("target") or []:
-                            if t.get("code") == code:
-                                src = {"system": src_sys, "code": el.get("code")}
-                                matches.append((_equivalence(t), tgt_sys, t, cm, src))
+                    for el, t in group.by_target.get(code, ()) if isinstance(code, str) else ():
+                        matches.append((_equivalence(t), tgt_sys, t, cm, {"system": src_sys, "code": el.get("code")}))
     good = [m for m in matches if m[0] not in NO_MATCH]
     out = [_match(*m) for m in matches if m[0] != "unmatched"]
     result = [{"name": "result", "valueBoolean": bool(good)}]

@@ -3,6 +3,8 @@
 import pytest
 
 from fhir_ire.errors import InvalidRequest, NotFound
+from fhir_ire.store import ResourceIndex, load_bundles
+from fhir_ire.terminology.registry import Registry
 from fhir_ire.terminology.translate import translate
 from tests.terminology.conftest import params
 
@@ -57,3 +59,67 @@ def test_missing_code_is_invalid(scope):
 def test_unknown_map_url_is_not_found(scope):
     with pytest.raises(NotFound, match="ConceptMap"):
         translate(scope, params(url="http://example.org/cm/none", system=CPT, code="0600T"))
+
+
+def _scanned(cm: dict, code: str, reverse: bool) -> list:
+    """The oracle: every element of every group walked, as $translate did before it was indexed."""
+    found = []
+    for group in cm["group"]:
+        for el in group["element"]:
+            for t in el.get("target") or []:
+                if (t["code"] if reverse else el["code"]) == code:
+                    source = {"system": group["source"], "code": el["code"]} if reverse else None
+                    found.append((group["target"], t["code"], t.get("equivalence"), source))
+    return found
+
+
+def _found(result) -> list:
+    return [(m["concept"]["system"], m["concept"]["code"], m["equivalence"], m.get("source"))
+            for m in _matches(result)]
+
+
+def test_translations_of_every_code_of_the_committed_maps_are_the_walked_ones(root):
+    registry = Registry(load_bundles(root / "bundles"))
+    seen = 0
+    for cm in registry.index.all("ConceptMap"):
+        for group in cm["group"]:
+            for el in group["element"]:
+                forward = translate(registry.scope(), params(url=cm["url"], system=group["source"], code=el["code"]))
+                assert _found(forward) == _scanned(cm, el["code"], False) != []
+                for t in el.get("target") or []:
+                    reverse = translate(registry.scope(), params(url=cm["url"], targetCode=t["code"],
+                                                                 targetSystem=group["target"]))
+                    assert _found(reverse) == _scanned(cm, t["code"], True) != []
+                    seen += 1
+    assert seen >= 10
+
+
+class Counted(dict):
+    """A map element or target that counts how often its entries are read."""
+
+    reads = 0
+
+    def get(self, key, default=None):
+        Counted.reads += 1
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        Counted.reads += 1
+        return super().__getitem__(key)
+
+
+def test_translation_cost_follows_the_request_not_the_map_size():
+    size = 20_000
+    cm = {"resourceType": "ConceptMap", "id": "large", "url": "http://example.org/cm/large", "group": [
+        {"source": CPT, "target": ICD, "element": [
+            Counted(code=f"{i:04d}X", target=[Counted(code=f"Z{i:05d}", equivalence="equivalent")])
+            for i in range(size)]}]}
+    index = ResourceIndex()
+    index.add(cm)
+    registry = Registry(index)
+    Counted.reads = 0
+    forward = translate(registry.scope(), params(url=cm["url"], system=CPT, code="1234X"))
+    reverse = translate(registry.scope(), params(url=cm["url"], targetCode="Z01234", targetSystem=ICD))
+    assert _found(forward) == [(ICD, "Z01234", "equivalent", None)]
+    assert _found(reverse) == [(ICD, "Z01234", "equivalent", {"system": CPT, "code": "1234X"})]
+    assert Counted.reads < 20  # the matched element and target only; a walk reads every element (20,000)
