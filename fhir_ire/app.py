@@ -111,6 +111,7 @@ def create_app(config: dict | str | Path | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["fhir_ire.standalone"] = True  # every path is ours: JSON errors everywhere
     mount(app, config, root=Path.cwd())
-    direct = Direct(app.wsgi_app, *app.extensions["fhir_ire.operations"], app.extensions["fhir_ire.admission"])
-    app.wsgi_app = AccessLog(Kept(direct, app.extensions["fhir_ire.kept_reads"], app.extensions["fhir_ire.kept_searches"]))
+    ext = app.extensions
+    direct = Direct(app.wsgi_app, *ext["fhir_ire.operations"], ext["fhir_ire.admission"])
+    app.wsgi_app = AccessLog(Kept(direct, ext["fhir_ire.kept_reads"], ext["fhir_ire.kept_searches"]))
     return app

@@ -147,8 +147,8 @@ def test_an_accept_language_header_is_the_display_language(app):
     ("CodeSystem//$lookup", {}, "GET"),
     ("CodeSystem/cpt", {}, "GET"),
     ("metadata", {}, "GET"),
-], ids=["format", "format-escaped", "format-letter-escaped", "accept-xml", "origin", "body", "chunked-body", "post", "head",
-        "not-ascii", "unknown-operation", "unknown-type", "trailing-slash", "empty-id", "read", "metadata"])
+], ids=["format", "format-escaped", "format-letter-escaped", "accept-xml", "origin", "body", "chunked-body", "post",
+        "head", "not-ascii", "unknown-operation", "unknown-type", "trailing-slash", "empty-id", "read", "metadata"])
 def test_requests_flask_answers_otherwise_still_reach_it(app, path, given, method):
     env = {**environ(path), **given, "REQUEST_METHOD": method}
     assert direct_of(app).route(env) is None
