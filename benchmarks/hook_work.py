@@ -40,17 +40,9 @@ def environ(body: bytes) -> dict:
             "REMOTE_ADDR": "127.0.0.1"}
 
 
-def count(calls: int) -> dict:
-    """{scenario: {"ops": n, "calls": n, "areas": {area: n}}} per call, for the checkout this process imports."""
-    from fhir_ire import create_app, logs
-
-    logs.configure("text", "info")
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - for the life of the process
-    folder = tempfile.mkdtemp(prefix="fhir-ire-work-")
-    app = create_app({"BUNDLES": str(Path.cwd() / "bundles"), "AUDIT_STORE": f"sqlite:///{folder}/audit.sqlite",
-                      "THREADS": 4})
+def traced(app, make_environ, calls: int, warm: int = 30, areas: dict = AREAS) -> dict:
+    """{"ops", "calls", "areas"} per WSGI call of app on make_environ(), after warm calls (first-call work: links per
+    base, statement cache, kept answers, is not what a call costs); areas: {name: file pattern}, first match wins."""
     ops, functions, where = [0], [0], Counter()
 
     def tracer(frame, event, arg):
@@ -62,52 +54,77 @@ def count(calls: int) -> dict:
             where[frame.f_code.co_filename] += 1
         return tracer
 
+    for _ in range(warm):
+        b"".join(app(make_environ(), lambda *a: None))
+    sys.settrace(tracer)
+    for _ in range(calls):
+        b"".join(app(make_environ(), lambda *a: None))
+    sys.settrace(None)
+    found = Counter()
+    for file, n in where.items():
+        found[next((a for a, pattern in areas.items() if re.search(pattern, file)), "other")] += n
+    return {"ops": ops[0] / calls, "calls": functions[0] / calls, "areas": {a: n / calls for a, n in found.items()}}
+
+
+def count(calls: int) -> dict:
+    """{scenario: {"ops": n, "calls": n, "areas": {area: n}}} per call, for the checkout this process imports."""
+    from fhir_ire import create_app, logs
+
+    logs.configure("text", "info")
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - for the life of the process
+    folder = tempfile.mkdtemp(prefix="fhir-ire-work-")
+    app = create_app({"BUNDLES": str(Path.cwd() / "bundles"), "AUDIT_STORE": f"sqlite:///{folder}/audit.sqlite",
+                      "THREADS": 4})
     out = {}
     for name, body in scenarios().items():
         raw = json.dumps(body).encode()
-        for _ in range(30):  # warm: first-call work (links per base, statement cache) is not what a call costs
-            b"".join(app(environ(raw), lambda *a: None))
-        ops[0], functions[0] = 0, 0
-        where.clear()
-        sys.settrace(tracer)
-        for _ in range(calls):
-            b"".join(app(environ(raw), lambda *a: None))
-        sys.settrace(None)
-        areas = Counter()
-        for file, n in where.items():
-            areas[next((a for a, pattern in AREAS.items() if re.search(pattern, file)), "other")] += n
-        out[name] = {"ops": ops[0] / calls, "calls": functions[0] / calls,
-                     "areas": {a: n / calls for a, n in areas.items()}}
+        out[name] = traced(app, lambda raw=raw: environ(raw), calls)
     return out
 
 
-def measure(checkout: Path, calls: int) -> dict:
-    """count() in a fresh process that imports checkout's code and serves its bundles."""
-    done = subprocess.run([sys.executable, __file__, "--child", str(calls)], cwd=checkout, capture_output=True,
+def measure(checkout: Path, calls: int, script: str = __file__) -> dict:
+    """count() of script (this one by default) in a fresh process that imports checkout's code and serves its
+    bundles."""
+    done = subprocess.run([sys.executable, script, "--child", str(calls)], cwd=checkout, capture_output=True,
                           text=True, check=True, env={**os.environ, "PYTHONPATH": f"{checkout}:{ROOT / 'benchmarks'}"})
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_counts(description: str, script: str, count, argv=None, what: str = "scenario"):
+    """The command line of the counting benchmarks (this one, path_work.py): with --child N, print count(N) as JSON
+    and return None; else (args, {label: counts}) for this checkout and, with --compare, the other one."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--compare", type=Path, metavar="CHECKOUT", help="also count another checkout (rows 'before')")
-    p.add_argument("--by-area", action="store_true", help="each scenario's bytecodes by area of the code")
+    p.add_argument("--by-area", action="store_true", help=f"each {what}'s bytecodes by area of the code")
     p.add_argument("--calls", type=int, default=20)
     p.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         print(json.dumps(count(args.child)))
+        return None
+    checkouts = {"": ROOT} | ({" (before)": args.compare} if args.compare else {})
+    return args, {label: measure(checkout, args.calls, script) for label, checkout in checkouts.items()}
+
+
+def print_areas(r: dict) -> None:
+    for area, n in sorted(r["areas"].items(), key=lambda kv: -kv[1]):
+        print(f"    {area:40} {n:8,.0f}  {n * 100 / r['ops']:4.0f} %")
+
+
+def main(argv=None) -> None:
+    ran = run_counts(__doc__.splitlines()[0], __file__, count, argv)
+    if ran is None:
         return
-    results = {"": measure(ROOT, args.calls)} | ({" (before)": measure(args.compare, args.calls)} if args.compare
-                                                 else {})
+    args, results = ran
     print(f"{'scenario':32} {'bytecodes/call':>15} {'Python calls/call':>18}")
     for name in scenarios():
         for label, result in results.items():
             r = result[name]
             print(f"{'order-sign ' + name + label:32} {r['ops']:15,.0f} {r['calls']:18,.0f}")
             if args.by_area:
-                for area, n in sorted(r["areas"].items(), key=lambda kv: -kv[1]):
-                    print(f"    {area:40} {n:8,.0f}  {n * 100 / r['ops']:4.0f} %")
+                print_areas(r)
 
 
 if __name__ == "__main__":

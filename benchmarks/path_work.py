@@ -5,18 +5,13 @@ whatever the machine's load. C work (orjson, SQLite, granian, system calls) is n
 
     .venv/bin/python benchmarks/path_work.py [--compare CHECKOUT] [--by-area] [--calls 20]"""
 
-import argparse
 import io
-import json
 import logging
 import os
-import re
-import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
-from hook_work import AREAS as HOOK_AREAS
+from hook_work import AREAS as HOOK_AREAS, print_areas, run_counts, traced
 from hooks import BASE, PATHS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,31 +27,6 @@ def environ(path: str) -> dict:
             "SCRIPT_NAME": "", "REMOTE_ADDR": "127.0.0.1"}
 
 
-def traced(app, path: str, calls: int) -> dict:
-    """{"ops", "calls", "areas"} per request of app for path, after a few requests to warm it."""
-    ops, functions, where = [0], [0], Counter()
-
-    def tracer(frame, event, arg):
-        if event == "call":
-            functions[0] += 1
-            frame.f_trace_opcodes = True
-        elif event == "opcode":
-            ops[0] += 1
-            where[frame.f_code.co_filename] += 1
-        return tracer
-
-    for _ in range(30):  # first-call work (kept answers, caches per base) is not what a request costs
-        b"".join(app(environ(path), lambda *a: None))
-    sys.settrace(tracer)
-    for _ in range(calls):
-        b"".join(app(environ(path), lambda *a: None))
-    sys.settrace(None)
-    areas = Counter()
-    for file, n in where.items():
-        areas[next((a for a, pattern in AREAS.items() if re.search(pattern, file)), "other")] += n
-    return {"ops": ops[0] / calls, "calls": functions[0] / calls, "areas": {a: n / calls for a, n in areas.items()}}
-
-
 def count(calls: int) -> dict:
     """{path name: counts} for the checkout this process imports, the ceiling's GET first."""
     from ceiling import app as ceiling
@@ -66,39 +36,24 @@ def count(calls: int) -> dict:
     for handler in logging.getLogger("fhir_ire").handlers:
         handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - for the life of the process
     app = create_app({"BUNDLES": str(Path.cwd() / "bundles"), "THREADS": 4})
-    out = {"ceiling GET": traced(ceiling, "/ceiling", calls)}
-    for name, path in PATHS.items():
-        out[name] = traced(app, path.format(base=BASE), calls)
-    return out
-
-
-def measure(checkout: Path, calls: int) -> dict:
-    """count() in a fresh process that imports checkout's code and serves its bundles."""
-    done = subprocess.run([sys.executable, __file__, "--child", str(calls)], cwd=checkout, capture_output=True,
-                          text=True, check=True, env={**os.environ, "PYTHONPATH": f"{checkout}:{ROOT / 'benchmarks'}"})
-    return json.loads(done.stdout.splitlines()[-1])
+    paths = {"ceiling GET": (ceiling, "/ceiling")} | {name: (app, path.format(base=BASE))
+                                                        for name, path in PATHS.items()}
+    return {name: traced(wsgi, lambda path=path: environ(path), calls, areas=AREAS)
+            for name, (wsgi, path) in paths.items()}
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--compare", type=Path, metavar="CHECKOUT", help="also count another checkout (rows 'before')")
-    p.add_argument("--by-area", action="store_true", help="each path's bytecodes by area of the code")
-    p.add_argument("--calls", type=int, default=20)
-    p.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    if args.child:
-        print(json.dumps(count(args.child)))
+    ran = run_counts(__doc__.splitlines()[0], __file__, count, argv, what="path")
+    if ran is None:
         return
-    results = {"": measure(ROOT, args.calls)} | ({" (before)": measure(args.compare, args.calls)} if args.compare
-                                                 else {})
+    args, results = ran
     print(f"{'path':40} {'bytecodes/req':>14} {'x ceiling':>9} {'Python calls/req':>17}")
     for name in results[""]:
         for label, result in results.items():
             r, ceiling = result[name], result["ceiling GET"]["ops"]
             print(f"{name + label:40} {r['ops']:14,.0f} {r['ops'] / ceiling:9.2f} {r['calls']:17,.0f}")
             if args.by_area:
-                for area, n in sorted(r["areas"].items(), key=lambda kv: -kv[1]):
-                    print(f"    {area:36} {n:8,.0f}  {n * 100 / r['ops']:4.0f} %")
+                print_areas(r)
 
 
 if __name__ == "__main__":
