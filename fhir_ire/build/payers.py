@@ -43,6 +43,12 @@ def collect_payers(ctx: BuildContext) -> dict[str, dict]:
                 doc.file if doc.kind == "payer-policy" else None)
     for _, f in ctx.facts(PayerMention):
         add(f.name, [], [f.source], None)
+    for p in list(payers.values()):  # a regional plan is part of its brand (the directory's parent): both published
+        parent = directory().lookup((p["entry"] or {}).get("parent"))
+        if parent is not None:
+            p["parent"] = slug(parent["name"])
+            payers.setdefault(p["parent"], {"id": p["parent"], "name": parent["name"], "aliases": {}, "sources": {},
+                                            "policies": {}, "entry": parent})
     return {pid: {**p, "aliases": list(p["aliases"]), "sources": list(p["sources"]), "policies": list(p["policies"])}
             for pid, p in payers.items()}
 
@@ -103,6 +109,8 @@ def build_organizations(ctx: BuildContext, payers: dict[str, dict]) -> list[dict
                    if not d.is_generic(a) and a.lower() != p["name"].lower() and index.get(_key(a), [pid]) == [pid]}
         if aliases:
             org["alias"] = sorted(aliases)
+        if p.get("parent"):
+            org["partOf"] = {"reference": f"Organization/{p['parent']}", "display": payers[p["parent"]]["name"]}
         ctx.cite(org, *p["sources"])
         out.append(org)
     return out

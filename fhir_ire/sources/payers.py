@@ -23,7 +23,11 @@ _LONGER = re.compile(r"(\s+(?:(?:and|&)\s+)?)(?:[A-Z][\w&.'-]*,?\s+){0,4}?(?:Com
 
 class Directory:
     def __init__(self, data: dict):
-        self.entries = data["payers"]
+        # each state's program of a program run by the states ('Texas Medicaid'), a payer whose parent is the program
+        self.entries = data["payers"] + [{"name": f"{place} {e['name']}", "kind": "state-program", "parent": e["name"],
+                                          "role": "state program", "aliases": []}
+                                         for e in data["payers"] if e.get("state_programs")
+                                         for place in data["places"]["names"]]
         self.by_key: dict[str, dict] = {}
         for e in self.entries:
             for name in [e["name"], *e["aliases"]]:
@@ -87,7 +91,9 @@ def _cue_patterns():
     applies = re.compile(rf"(?i:{_words(cues['applies_words'])})\s+(?P<name>{_NAME})")
     copyright = re.compile(rf"(?:©|\(c\)|Copyright)\s*(?:©\s*)?(?:(?:\d{{4}}\s*[-,]?\s*)+(?P<name>{_NAME})"
                            rf"|(?P<before>{_NAME})\s+\d{{4}}\b)")
-    return header, agent, applies, copyright
+    owner = re.compile(rf"(?P<name>{_NAME})(?:\s+\([^()]{{1,40}}\))?(?:\s+[a-z]+){{1,4}}\s+its\s+"
+                       rf"(?i:{_words(cues['owner_words'])})\b")
+    return header, agent, applies, copyright, owner
 
 
 def _clean_name(name: str) -> str:
@@ -102,7 +108,7 @@ def _clean_name(name: str) -> str:
 
 def candidates(layout: Layout, kind: str) -> list[Candidate]:
     """Names the document gives its payer, each with how strongly where it stands says it is the payer."""
-    d, (header, agent, applies, copyright) = directory(), _cue_patterns()
+    d, (header, agent, applies, copyright, owner) = directory(), _cue_patterns()
     found: list[Candidate] = []
     blocks = [b for b in layout.blocks if b.kind != "table"]
     for n, b in enumerate(blocks):
@@ -119,10 +125,12 @@ def candidates(layout: Layout, kind: str) -> list[Candidate]:
         if b.kind == "field" and b.label and re.fullmatch(r"(?i)payer|payor|health plan|plan name|insurer|carrier",
                                                           b.label):
             found.append(Candidate(_clean_name(b.value.clean), b.value.source(), 10))
-        for rx, weight in ((agent, 3), (applies, 5), (copyright, 4 if kind == "payer-policy" else 0)):
+        for rx, weight in ((agent, 3), (owner, 3), (applies, 5), (copyright, 4 if kind == "payer-policy" else 0)):
             for m in rx.finditer(text):
                 group = "before" if m.groupdict().get("before") else "name"
                 name = m.group(group)
+                if d.is_generic(name):
+                    continue  # 'Medicare Advantage members', 'Commercial members': a line of business, not a payer
                 for a, z, entry in d.find(name):
                     found.append(Candidate(_clean_name(name[a:z]), where.source(m.start(group) + a,
                                                                                 m.start(group) + z), weight))
@@ -135,10 +143,26 @@ def candidates(layout: Layout, kind: str) -> list[Candidate]:
             for a, z, entry in d.find(text):
                 if entry is not None:
                     found.append(Candidate(_clean_name(text[a:z]), where.source(a, z), 1))
+    if kind != "payer-policy":
+        found += _site_header(layout)
     flow = " ".join(b.clean for b in layout.blocks)
     found += _repeated(layout, found)
     return [c for c in found if c.weight and not d.is_generic(c.name) and len(c.name) > 2
             and (d.lookup(c.name) is not None or c.weight >= 5 or _is_proper_name(c.name, flow))]
+
+
+def _site_header(layout: Layout) -> list[Candidate]:
+    """A guide or notice on a payer's own site: a payer the directory knows opening the site's header line or
+    breadcrumb ('Palmetto GBA > Jurisdiction J Part B > ...', 'WPS Government Health Administrators | Medicare') is the
+    payer whose notice it is. Not a government program (a program's name opens many guides' titles: 'Medicare
+    payment ...'), and a device maker or coding site is not in the directory, so a publisher is never read as a
+    payer."""
+    d, out = directory(), []
+    for b in layout.blocks[:2]:
+        for a, z, entry in d.find(b.clean[:120]):
+            if a < 3 and entry is not None and entry.get("kind") != "government":
+                out.append(Candidate(_clean_name(b.clean[a:z]), b.text.source(a, z), 6))
+    return out
 
 
 def _repeated(layout: Layout, found: list[Candidate]) -> list[Candidate]:
@@ -183,10 +207,45 @@ def choose(found: list[Candidate]) -> tuple[str, Source, list[Candidate]] | None
         total = sum(c.weight for c in group)
         known = d.lookup(group[0].name) is not None
         if total >= 3 and (known or total >= 5 or len(group) >= 2):
-            headers = [c for c in group if c.weight >= 5]  # a header or a field names the payer as it calls itself
-            best = max(headers or group, key=lambda c: (c.weight if headers else 0, len(c.name), -c.source.line))
-            return best.name, best.source, group
+            plan = _narrower(groups, group)
+            entry = d.lookup(plan[0].name)
+            # the brand heading the document of one of its regional plans is another name of that plan here
+            brand = [c for c in groups.get(entry.get("parent"), []) if c.weight >= 5] if entry else []
+            headers = [c for c in plan if c.weight >= 5]  # a header or a field names the payer as it calls itself
+            best = max(headers or plan, key=lambda c: (c.weight if headers else 0,
+                                                       bool(entry) and c.name == entry["name"], len(c.name),
+                                                       -c.source.line))
+            return best.name, best.source, plan + brand
     return None
+
+
+def _narrower(groups: dict[str, list[Candidate]], group: list[Candidate]) -> list[Candidate]:
+    """A regional plan of the payer chosen (a child in the directory) that the document also makes act as the payer
+    ('For Kaiser Permanente Washington members only', a header) is the payer: the policy is that plan's, and a
+    member of another region must not match it. Several such plans leave the brand the payer."""
+    d = directory()
+    entry = d.lookup(group[0].name)
+    if entry is None:
+        return group
+    plans = [g for g in groups.values() if (e := d.lookup(g[0].name)) is not None and e.get("parent") == entry["name"]
+             and sum(c.weight for c in g) >= 3]
+    return plans[0] if len(plans) == 1 else group
+
+
+def _plans_named(layout: Layout, payer: str) -> list[tuple[str, Source]]:
+    """The payer's own plans the document names ('applies to members of Regence BlueShield of Idaho and ...'): the
+    directory's children of the payer, each an alias of the payer in this document; not a child with a role of its
+    own (a Medicare contractor administers the program, a state runs its program: neither is another name of it)."""
+    d, out = directory(), []
+    entry = d.lookup(payer)
+    if entry is None:
+        return out
+    for b in layout.blocks:
+        for a, z, child in d.find(b.clean):
+            if child is not None and child.get("parent") == entry["name"] and not child.get("role"):
+                out.append((child["name"] if b.clean[a:z].lower() == child["name"].lower() else _clean_name(b.clean[a:z]),
+                            b.text.source(a, z)))
+    return out
 
 
 def payer_fields(layout: Layout, kind: str) -> list[PolicyField]:
@@ -199,7 +258,7 @@ def payer_fields(layout: Layout, kind: str) -> list[PolicyField]:
     aliases: dict[str, Source] = {}
     for c in sorted(group, key=lambda c: (c.source.line, c.name)):
         aliases.setdefault(c.name, c.source)
-    for alias, src in _named_aliases(layout, name) + _short_forms(layout, name):
+    for alias, src in _named_aliases(layout, name) + _short_forms(layout, name) + _plans_named(layout, name):
         aliases.setdefault(alias, src)
     return facts + [PolicyField(source=s, name="alias", value=a) for a, s in aliases.items()
                     if a.lower() != name.lower()]
@@ -265,10 +324,12 @@ def _short_forms(layout: Layout, payer: str) -> list[tuple[str, Source]]:
                                                                                                   "thyroid", "'s"}
     for k in range(len(words) - 1, 0, -1):
         prefix = " ".join(words[:k])
-        if len(prefix) < 4 or prefix.lower() in ("blue", "the", "health"):
+        if len(prefix) < 4 or prefix.lower() in ("blue", "the", "health", "medical"):
             continue
         if words[k - 1].lower() in ("of", "and", "&", "the"):
             continue
+        if (other := d.lookup(prefix)) is not None and other is not d.lookup(payer):
+            continue  # another payer's name ('Kaiser Permanente' for 'Kaiser Permanente Colorado': its parent)
         rx = re.compile(rf"(?<![\w-]){re.escape(prefix)}(?P<next>\s+[\w']+|'s|[.,;:)]|$)")
         for b in layout.blocks:
             for m in rx.finditer(b.clean):

@@ -13,7 +13,7 @@ from fhir_ire.sources.fields import read_fields
 from fhir_ire.sources.layout import Layout
 from fhir_ire.sources.payers import payer_fields
 from fhir_ire.sources.positions import coverage_vocabulary, find_positions, position_facts
-from fhir_ire.sources.procedures import Procedure, describe
+from fhir_ire.sources.procedures import Procedure, describe, meaning, vocabulary
 from fhir_ire.sources.text import sentences
 from fhir_ire.uris import CPT, HCPCS
 
@@ -127,36 +127,67 @@ def _link_codes(layout: Layout, positions, entries: list[CodeEntry]):
     if not loose or not positions:
         return
     modalities = {m for p in positions for m in p.procedure.modalities}
-    claimed = {m for e in loose for m in describe(e.description).modalities}
+    claimed = {m for e in loose for m in describe(meaning(e.code, e.description)).modalities}
+    # a prior-authorization statement that names no modality, on the site of a covered position, takes its codes
+    # from the positions it serves (_share_codes)
+    named = [p for p in positions if describe(layout.blocks[p.block].clean[p.start:p.end]).modalities
+             or not any(q.category.startswith("covered") and _same_site([q], p.procedure.sites) for q in positions)]
     for e in loose:
+        described = meaning(e.code, e.description)  # a code listed alone: what the code is about (data)
         # the row's own coverage cell ('Covered', 'Not covered (laser)'), else the lead-in the list stands under
         hit = vocab.category(e.cells) or (("covered", None) if _COVERED_CELL.match(e.cells) else None) \
             or vocab.category(e.context.split("|", 1)[-1])
         family = None if hit is None else ("covered" if hit[0] == "covered" else "not")
-        targets = [p for p in positions if family is None or p.category and
+        targets = [p for p in positions if (family is None and (p.category or p in named)) or p.category and
                    (p.category.startswith("covered") if family == "covered" else not p.category.startswith("covered"))]
-        if family is None and len(modalities) > 1 and e.description:
-            own = describe(e.description).modalities
+        if family is None and len(modalities) > 1 and described:
+            own = describe(described).modalities
             if own:
                 targets = [p for p in targets if p.procedure.modalities & own] or targets
             else:  # a code of no modality ('Unlisted procedure') serves the modalities no other code names
                 targets = [p for p in targets if p.procedure.modalities and not p.procedure.modalities & claimed]
-        targets = _same_site(targets, describe(e.description).sites)
+        targets = _same_site(targets, describe(described).sites)
+        targets = _same_lesion(layout, targets, vocabulary().lesions_of(described))
+        targets = _same_approach(targets, describe(described).approaches)
         for p in targets:
             if e.code not in p.codes:
                 p.codes.append(e.code)
 
 
-def _share_codes(positions):
+def _same_lesion(layout: Layout, targets: list, lesions: frozenset) -> list:
+    """A code for a benign lesion (a fibroadenoma) never goes to a position only on cancer, nor a code for a malignant
+    tumor to a position only on benign lesions; a position that says neither takes both."""
+    if not lesions:
+        return targets
+    return [p for p in targets if not (kinds := vocabulary().lesions_of(layout.blocks[p.block].clean[p.start:p.end]))
+            or kinds & lesions]
+
+
+def _same_approach(targets: list, approaches: frozenset) -> list:
+    """An open code never goes to a position only on percutaneous ablation (nor the reverse); a position that names
+    no approach takes codes of every approach."""
+    if not approaches:
+        return targets
+    return [p for p in targets if not p.procedure.approaches or p.procedure.approaches & approaches]
+
+
+def _share_codes(layout: Layout, positions):
     """A prior-authorization statement that lists no codes ('For services described in this policy,
     precertification IS REQUIRED ... if performed inpatient') governs the codes of the positions on the same
-    procedure and site."""
+    procedure and site; one that names no modality ('Prior authorization is required for percutaneous ablation of a
+    renal tumor') those of the positions that cover a procedure on its site, whatever the modality (prior
+    authorization is asked for what may be covered)."""
     for p in positions:
         if p.category or p.prior_auth is None or p.codes or not p.procedure.modalities:
             continue
-        for q in positions:
-            if q.category and q.procedure.modalities & p.procedure.modalities and _same_site([q], p.procedure.sites):
-                p.codes += [c for c in q.codes if c not in p.codes]
+        covered = [q for q in positions if q.category.startswith("covered") and _same_site([q], p.procedure.sites)]
+        if covered and not describe(layout.blocks[p.block].clean[p.start:p.end]).modalities:
+            sources = covered
+        else:
+            sources = [q for q in positions if q.category and q.procedure.modalities & p.procedure.modalities
+                       and _same_site([q], p.procedure.sites)]
+        for q in sources:
+            p.codes += [c for c in q.codes if c not in p.codes]
 
 
 def _same_site(targets: list, sites: frozenset) -> list:
@@ -183,7 +214,7 @@ def read_policy(doc: Document, layout: Layout, known_payer: str | None = None) -
     entries = find_codes(layout)
     governed = [e for e in entries if _governs(e)]
     _link_codes(layout, positions, governed)
-    _share_codes(positions)
+    _share_codes(layout, positions)
     facts = payer + [f for f in fields if f.name != "title"] + ([title] if title else []) + _products(layout,
                                                                                                       payer_name)
     facts += position_facts(layout, positions, system_of)
@@ -206,7 +237,8 @@ def read_policy(doc: Document, layout: Layout, known_payer: str | None = None) -
     if not any(isinstance(f, CoverageStatement) for f in facts) and not any(p.prior_auth is not None
                                                                          for p in positions):
         missing.append("coverage position")
-    if not any(isinstance(f, GovernedCode) and f.system in (CPT, HCPCS) for f in facts):
+    if not any(isinstance(f, GovernedCode) and f.system in (CPT, HCPCS) for f in facts) \
+            and not any(p.codes for p in positions):  # codes named in the positions ('(CPT codes 0600T, 0601T)')
         missing.append("codes")
     return (title.value if title else doc.name), facts, missing
 

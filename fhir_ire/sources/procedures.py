@@ -35,6 +35,8 @@ class Vocabulary:
         self.approaches = [(a["id"], _matcher(a)) for a in data["approaches"]]
         self.classes = [(cid, _matcher(c)) for cid, c in data["classes"].items() if cid != "about"]
         self.referring = re.compile("|".join(rf"\b{re.escape(p)}\b" for p in data["referring"]["patterns"]), re.I)
+        self.lesions = [(kind, re.compile("|".join(rf"(?<![A-Za-z]){re.escape(p)}" for p in data["lesions"][kind]),
+                                          re.I)) for kind in ("benign", "malignant")]
 
     def describe(self, text: str) -> Procedure:
         return Procedure(frozenset(i for i, _, m in self.modalities if m(text)),
@@ -57,6 +59,10 @@ class Vocabulary:
         words = list(dict.fromkeys(w.strip() for w in modality))
         where = list(dict.fromkeys(w for _, w in sites))
         return ", ".join(words) + (f"; {', '.join(where)}" if where else "")
+
+    def lesions_of(self, text: str) -> frozenset:
+        """'benign', 'malignant', both or neither: the kind of lesion the text is about."""
+        return frozenset(kind for kind, rx in self.lesions if rx.search(text))
 
     def refers_back(self, text: str) -> bool:
         return bool(self.referring.search(text))
@@ -95,3 +101,14 @@ def vocabulary() -> Vocabulary:
 def describe(text: str) -> Procedure:
     """The procedure a text names (computed once per text: the same descriptors recur across documents)."""
     return vocabulary().describe(text)
+
+
+@lru_cache(maxsize=1)
+def _meanings() -> dict:
+    return load("code-meanings.json")["codes"]
+
+
+def meaning(code: str, descriptor: str = "") -> str:
+    """A code's descriptor as the document gives it, else what the code is about in plain words
+    (data/code-meanings.json), so a code listed alone still names its site and modality."""
+    return descriptor or _meanings().get(code, "")
