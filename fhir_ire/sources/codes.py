@@ -124,7 +124,7 @@ def _prose_codes(b: Block, text: str, offset: int, context: str, seen: set) -> l
 
 def _table_codes(b: Block, context: str) -> list[CodeEntry]:
     """Rows whose first cell is a code; a code-type cell or a row of headings names the system."""
-    out, heading_system = [], None
+    out, heading_system, header, carried = [], None, None, {}
     for row in b.rows:
         cells = [c for c in row.cells if c]
         if not cells:
@@ -135,6 +135,10 @@ def _table_codes(b: Block, context: str) -> list[CodeEntry]:
             cells = cells[1:]
             first = cells[0].clean.strip().strip("`*")
         if not (re.fullmatch(_ONE, first) or re.fullmatch(shapes.ICD10_CODE, first)):
+            if header is not None and (found := _matrix_codes(b, row, header, context, carried)):
+                out += found  # a code matrix: codes in the cells, the row's and column's headings say what each is
+                continue
+            header = header or row
             joined = " ".join(c.clean for c in cells)
             heading_system = ICD10CM if re.search(r"ICD-?10", joined) else HCPCS if "HCPCS" in joined else \
                 CPT if "CPT" in joined else heading_system
@@ -149,6 +153,31 @@ def _table_codes(b: Block, context: str) -> list[CodeEntry]:
             system = ICD10CM
         out.append(CodeEntry(system, first, rest[0] if rest else "", row.source(b.text.file), "table", context,
                              cells=" | ".join(rest[1:])))
+    return out
+
+
+_CODE_CELL = re.compile(rf"(?:{_ONE}(?:\s*\([^)]{{1,40}}\))?\s*)+")
+
+
+def _matrix_codes(b: Block, row, header, context: str, carried: dict) -> list[CodeEntry]:
+    """A row of a code matrix ('Liver | RF | 47382 | 47370 | 47380' under 'Organ | Energy | Percutaneous | ...'): each
+    cell that holds only codes (a note in brackets allowed: '0581T (malignant)'), described by the row's label cells
+    (a label cell left empty carries the one above it, as a merged cell does) and its column's heading, so the
+    reading of a descriptor (site, modality, approach) still applies."""
+    out, labels = [], []
+    for k, cell in enumerate(row.cells):
+        if cell and _CODE_CELL.fullmatch(cell.clean.strip()):
+            break
+        if cell:
+            carried[k] = cell.clean
+        labels.append(carried.get(k, ""))
+    for k, cell in enumerate(row.cells):
+        if not cell or not _CODE_CELL.fullmatch(cell.clean.strip()):
+            continue
+        column = header.cells[k].clean if k < len(header.cells) else ""
+        for m in re.finditer(rf"({_ONE})(?:\s*\(([^)]*)\))?", cell.clean):
+            words = " ".join(w for w in (*labels, column, m.group(2) or "") if w)
+            out.append(CodeEntry(system_of(m.group(1)), m.group(1), words, cell.source(), "table", context))
     return out
 
 

@@ -10,7 +10,7 @@ from fhir_ire.facts import PolicyField
 from fhir_ire.sources import shapes
 from fhir_ire.sources.labels import Labels
 from fhir_ire.sources.layout import Layout
-from fhir_ire.sources.text import Passage
+from fhir_ire.sources.text import Passage, sentences
 
 FIELD_ROLES = ("number", "title", "line-of-business", "payer", "section")
 
@@ -19,6 +19,13 @@ FIELD_ROLES = ("number", "title", "line-of-business", "payer", "section")
 def _date_phrases() -> list[tuple[str, re.Pattern]]:
     data = load("labels.json")["date_phrases"]["phrases"]
     return [(d["role"], re.compile(rf"\b(?:{'|'.join(re.escape(p) for p in d['phrases'])})\s+(?={shapes.DATE})", re.I))
+            for d in data]
+
+
+@lru_cache(maxsize=1)
+def _opening_phrases() -> list[tuple[str, re.Pattern]]:
+    data = load("labels.json")["date_phrases"].get("opening", [])
+    return [(d["role"], re.compile(rf"(?:{'|'.join(re.escape(p) for p in d['phrases'])})\s+(?={shapes.DATE})", re.I))
             for d in data]
 
 
@@ -61,6 +68,12 @@ def _dates_in_prose(layout: Layout) -> list[PolicyField]:
             for m in rx.finditer(b.clean):
                 start, end, iso = next(shapes.find_dates(b.clean[m.end():]))
                 facts.append(PolicyField(source=b.text.source(m.start(), m.end() + end), name=role, value=iso))
+        for a, _ in sentences(b.clean):
+            for role, rx in _opening_phrases():
+                if m := rx.match(b.clean, a):
+                    start, end, iso = next(shapes.find_dates(b.clean[m.end():]))
+                    if start == 0 and b.clean[m.end() + end:].startswith(","):
+                        facts.append(PolicyField(source=b.text.source(a, m.end() + end), name=role, value=iso))
     return facts
 
 

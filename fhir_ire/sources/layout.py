@@ -8,7 +8,7 @@ on raw lines, so emphasis, glyphs and wrapping never hide a sentence."""
 import re
 from dataclasses import dataclass, field
 
-from fhir_ire.sources import shapes
+from fhir_ire.sources import columns, shapes
 from fhir_ire.sources.labels import Labels, normal
 from fhir_ire.sources.text import Passage, plain
 
@@ -130,6 +130,7 @@ class _Reader:
         self.file, self.lines, self.labels = file, lines, labels
         self.blocks: list[Block] = []
         self.item_indents: list[tuple[int, str]] = []  # (indent, numbering style) of each open list level
+        self.furniture = columns.page_furniture(lines)  # running headers and footers: out of the flow
 
     def passage(self, start: int, end: int, text: str | None = None) -> Passage:
         """Lines start..end (1-based, inclusive) as a passage; text replaces a single line's text."""
@@ -152,12 +153,16 @@ class _Reader:
         while i < n:
             line = self.lines[i]
             text = plain(line)
-            if not text or text == "|" or set(text) <= set("| "):
+            if not text or text == "|" or set(text) <= set("| ") or i in self.furniture:
                 i += 1
             elif "|" in line and not _SEPARATOR.match(line.strip()):
                 i = self.table(i)
             elif "\t" in line.strip() and not _MARKER.match(line.lstrip()):
                 i = self.tab_table(i)
+            elif columns.has_columns(line) and (aligned := columns.aligned_rows(self.file, self.lines, i,
+                                                                                 self.furniture)):
+                rows, i = aligned
+                self.rows_block(rows)
             elif _SEPARATOR.match(line.strip()):
                 i += 1
             elif _LONE_MARKER.match(line.strip()) and i + 1 < n:
@@ -311,7 +316,8 @@ class _Reader:
         while j < len(self.lines):
             prev, nxt = plain(self.lines[j - 1]), self.lines[j]
             text = plain(nxt)
-            if not text or "|" in nxt or _MARKER.match(nxt.lstrip()) or _LONE_MARKER.match(nxt.strip()):
+            if not text or "|" in nxt or _MARKER.match(nxt.lstrip()) or _LONE_MARKER.match(nxt.strip()) \
+                    or j in self.furniture:
                 break
             if prev.endswith(_TERMINAL) or self.labels.split_fields(text) or (
                     _CODE_START.match(text) and not prev.endswith((",", "and", "or", "with"))):
@@ -400,19 +406,32 @@ class _Reader:
             cells = re.split(r"\t+", self.lines[j].strip())
             rows.append(Row(j + 1, [Passage(self.file, [(j + 1, c)]) for c in cells], self.lines[j]))
             j += 1
+        self.rows_block(rows)
+        return j
+
+    def rows_block(self, rows: list[Row]):
+        """Rows of a tab- or space-aligned table as fields (label and value rows, a header of labels over one row of
+        values, 'Label: | value | Label: | value' rows) or a table."""
         self.item_indents = []
+        if all(len(r.cells) >= 4 and len(r.cells) % 2 == 0 and all(c.clean.endswith(":") for c in r.cells[::2])
+               for r in rows):  # two fields side by side on each line ('Policy Number:   X      Date Effective:   Y')
+            for r in rows:
+                for label, value in zip(r.cells[::2], r.cells[1::2]):
+                    name = label.clean.rstrip(":").strip()
+                    self.add(Block("field", Passage(self.file, [(r.line, f"{name}: {value.raw}")]), label=name,
+                                   value=value))
+            return
         if self.column_fields(rows):
-            return j
+            return
         if all(len(r.cells) == 2 for r in rows) and self.is_key_table(rows) and not self.labelled_header(rows):
             for r in rows:
                 label = r.cells[0].clean.rstrip(":").strip()
                 self.add(Block("field", Passage(self.file, [(r.line, f"{label}: {r.cells[1].raw}")]), label=label,
                                value=r.cells[1]))
-            return j
+            return
         self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows,
                        header=self.labelled_header(rows)))
         self.dated_rows(rows)
-        return j
 
     def dated_rows(self, rows: list[Row]):
         """In a table that stays a table (a revision table: 'Date Revised | 01/08/2025 | Added ...'), a row headed by

@@ -122,11 +122,17 @@ def column_amounts(layout: Layout, primary: str | None = None) -> list[Payment]:
     $6,518.79') is that code's payment in that setting."""
     words = _vocab()["columns"]
     facts = []
-    for b in layout.blocks:
+    for k, b in enumerate(layout.blocks):
         if b.kind != "table" or len(b.rows) < 2:
             continue
         header = [c.clean for c in b.rows[0].cells]
-        money = [k for k, h in enumerate(header) if any(w in h.lower() for w in words) and k > 0]
+        before = layout.blocks[k - 1].clean if k and len(layout.blocks[k - 1].clean.split()) <= 8 else ""
+        title = f"{b.section} {before}"
+        # a column named by a payment word ('2025 Facility Price'), or by its setting under a heading that names the
+        # payments ('2025 MEDICARE NATIONAL AVERAGE PAYMENT' over 'Physician (facility) | Hospital outpatient (OPPS)')
+        titled = any(w in title.lower() for w in words)
+        money = [k for k, h in enumerate(header) if k > 0 and (any(w in h.lower() for w in words)
+                                                                 or titled and _setting(h) != "unspecified")]
         if not money:
             continue
         for row in b.rows[1:]:
@@ -137,11 +143,11 @@ def column_amounts(layout: Layout, primary: str | None = None) -> list[Payment]:
                 primary if primary and not any(ch.isdigit() for ch in cells[0]) else None
             if code is None:
                 continue
-            for k in money:
-                if k < len(cells) and (m := _MONEY.fullmatch(cells[k])):
-                    year = _YEAR.search(header[k])
-                    setting = _setting(header[k]) if code == cells[0] else _setting(f"{cells[0]} {header[k]}")
-                    facts.append(Payment(source=row.cells[k].source(), code=code, setting=setting,
+            for n in money:
+                if n < len(cells) and (m := _MONEY.fullmatch(cells[n])):
+                    year = _YEAR.search(header[n]) or (_YEAR.search(title) if titled else None)
+                    setting = _setting(header[n]) if code == cells[0] else _setting(f"{cells[0]} {header[n]}")
+                    facts.append(Payment(source=row.cells[n].source(), code=code, setting=setting,
                                          year=int(year.group(0)) if year else None,
                                          amount=float(m.group("n").replace(",", ""))))
     return facts
@@ -153,7 +159,12 @@ def amounts(layout: Layout, primary: str | None, table_codes: set[str]) -> list[
     vocab, facts = _vocab(), []
     blocks = layout.blocks
     opening = " ".join(x.clean for x in blocks[:3]).lower()  # a guide's cover names its program once for all
+    above = None  # the code opening the code line that amounts are set out under ('0600T - ...' / 'Facility: $...')
     for k, b in enumerate(blocks):
+        if b.kind in ("paragraph", "item") and (lead := re.match(rf"({shapes.PROCEDURE_CODE})\b", b.clean)):
+            above = lead.group(1)
+        elif b.kind == "heading" or b.kind in ("paragraph", "item") and not _MONEY.search(b.clean):
+            above = None
         if b.kind == "table" or b.kind == "field" and (b.value is None or not _MONEY.fullmatch(b.value.clean.strip())):
             continue  # a field is a payment when its value is an amount ('2025 OPPS national payment: $9,743.51')
         for m in _MONEY.finditer(b.clean):
@@ -164,15 +175,31 @@ def amounts(layout: Layout, primary: str | None, table_codes: set[str]) -> list[
             labelled = _YEAR.search(label) if any(w in label.lower() for w in vocab["program"]) else None
             context = " ".join(x.clean for x in blocks[max(0, k - 1):k + 2]).lower() + " " + opening
             near = re.search(rf"({shapes.PROCEDURE_CODE})[\s:]*$", b.clean[:m.start()])
-            code = near.group(1) if near else primary
+            code = near.group(1) if near else above if b.kind == "field" and above else primary
             if code is None or code in table_codes or not any(w in context for w in vocab["program"]):
                 continue
             window = " ".join(x.clean for x in blocks[k:k + 2])
             year = int(labelled.group(0)) if labelled else next((int(y) for y in _YEAR.findall(window) if re.search(
                 rf"{y}\s+(?:CMS\s+)?(?:PFS|physician|fee|medicare|national|reimbursement|io|coding|conversion)", window,
                 re.I) or re.search(rf"{y}[\w .]*(?:reimbursement|coding) guide", window, re.I)), None)
+            year = year or _year_before(blocks, k) if code == above and not near else year
             setting = _setting(window)
             facts.append(Payment(source=b.text.source(near.start(1) if near else m.start(), m.end()),
                                  code=code, setting=setting, year=year,
                                  amount=float(m.group("n").replace(",", ""))))
     return facts
+
+
+_YEAR_OF_AMOUNTS = re.compile(r"\b((?:19|20)\d{2})\s+(?:[\w-]+\s+){0,3}(?:allowances?|payments?|prices?|pricing|fee schedule"
+                              r"|rates?|amounts?)\b", re.I)
+
+
+def _year_before(blocks: list[Block], k: int) -> int | None:
+    """The year the prose before a list of amounts gives them ('The amounts below are the 2026 contractor-priced
+    allowances ...'): the nearest paragraph above, within the same section."""
+    for b in reversed(blocks[max(0, k - 8):k]):
+        if b.kind == "heading":
+            break
+        if b.kind == "paragraph" and (m := _YEAR_OF_AMOUNTS.search(b.clean)):
+            return int(m.group(1))
+    return None

@@ -11,7 +11,7 @@ from fhir_ire.data import load
 from fhir_ire.facts import CoverageStatement, Criterion, PriorAuthorization, Source
 from fhir_ire.sources import shapes
 from fhir_ire.sources.layout import Block, Layout
-from fhir_ire.sources.procedures import Procedure, vocabulary
+from fhir_ire.sources.procedures import Procedure, meaning, vocabulary
 from fhir_ire.sources.text import sentences
 
 _CODE = re.compile(rf"(?<![\w$.,/-]){shapes.PROCEDURE_CODE}(?![\w%/-]|\.\d)")
@@ -135,6 +135,9 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
                 continue
             proc = procs.describe(text)
             codes = _codes_in(text)
+            meant = " ".join(meaning(c) for c in codes) if codes and not proc.modalities else ""
+            if meant.strip():  # 'Procedure code 19105 will be a benefit ...': about what its codes are about
+                proc = procs.describe(meant).with_sites(proc.sites)
             if not proc and not codes:
                 own = proc
                 if pa is True and hit is None:
@@ -157,7 +160,7 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
             if hit is not None:
                 a, z = _clause(b.clean, a, z, a + hit[1].end(), vocab.openers)
             pos = Position(k, a, z, _category(vocab, text, *hit) if hit else "", _scope(vocab, text), proc, codes,
-                           prior_auth=pa, phrase=procs.phrase(text) or last_phrase)
+                           prior_auth=pa, phrase=(procs.phrase(meant) if meant.strip() else procs.phrase(text)) or last_phrase)
             pos.announced = text.rstrip().endswith(":") or bool(vocab.announce.search(text))
             found.append(pos)
         mine = [p for p in found if p.block == k]
