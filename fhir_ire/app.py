@@ -9,7 +9,9 @@ keys left out take the table's defaults. Two keys exist only here:
 import logging
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Request
+from werkzeug.exceptions import BadRequest
+from werkzeug.utils import cached_property
 
 from fhir_ire import config as options
 from fhir_ire.errors import BundleError, IreError
@@ -82,6 +84,18 @@ def _comparable(config: dict) -> str:
     return repr(sorted((k, repr(v)) for k, v in config.items() if k != "INDEX"))
 
 
+class _Request(Request):
+    """Flask's request, whose query, when it is not UTF-8 (raw bytes a client sent unescaped), is a 400 where it is
+    first read rather than a UnicodeDecodeError (a 500)."""
+
+    @cached_property
+    def args(self):
+        try:
+            return super().args
+        except UnicodeDecodeError:
+            raise BadRequest("The query string is not UTF-8: percent-encode its bytes") from None
+
+
 class _SyncCache(dict):
     """Flask's ensure_sync, remembered per function: Flask asks it of every hook and view on every request, and
     each answer inspects the function (our hooks and views are plain functions; an async one is still wrapped)."""
@@ -107,6 +121,7 @@ def create_app(config: dict | str | Path | None = None) -> Flask:
     reads and searches already answered once answered again before Flask (web/kept.py), and plain GETs of the
     terminology operations answered before Flask by the routes' own functions (web/direct.py)."""
     app = Flask("fhir_ire")
+    app.request_class = _Request
     app.ensure_sync = _SyncCache(app.ensure_sync)
     app.json.sort_keys = False
     app.extensions["fhir_ire.standalone"] = True  # every path is ours: JSON errors everywhere

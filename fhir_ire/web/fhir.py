@@ -81,7 +81,7 @@ def query_params(environ) -> Params:
     try:
         query = environ.get("QUERY_STRING", "").encode("latin1").decode()
     except UnicodeDecodeError:
-        raise InvalidRequest("The query string is not UTF-8") from None
+        raise InvalidRequest("The query string is not UTF-8: percent-encode its bytes") from None
     return Params.from_query(parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote"))
 
 

@@ -188,3 +188,15 @@ def test_an_unexpected_error_is_flasks_500_and_logged(app, monkeypatch, caplog):
         got = call(direct, environ("CodeSystem/$broken"))
     assert got == expected and got[0] == "500 INTERNAL SERVER ERROR"
     assert [r.getMessage() for r in caplog.records] == ["unexpected error on GET /fhir/CodeSystem/$broken"] * 2
+
+
+@pytest.mark.parametrize("path, status, body", [
+    ("/fhir/CodeSystem/$lookup", "400 BAD REQUEST", b'"code":"invalid"'),
+    ("/fhir/ValueSet", "400 BAD REQUEST", b'"code":"invalid"'),
+    ("/ui/codes", "400 BAD REQUEST", b"400 Bad Request"),
+], ids=["operation", "search", "page"])
+def test_a_query_not_utf8_is_a_400_not_a_500(app, path, status, body):
+    env = EnvironBuilder(path=path).get_environ()
+    env["QUERY_STRING"] = "system=x&code=\xe9"  # the raw byte 0xE9 as WSGI passes it (latin-1)
+    got = call(app.wsgi_app, env)
+    assert got[0] == status and body in got[2]
