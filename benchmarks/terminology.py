@@ -91,12 +91,14 @@ def wrk(url: str, seconds: int, script: str | None = None) -> dict:
     return {"rps": rps, "p50": latency(50), "p99": latency(99), "errors": errors}
 
 
-def words_script(folder: Path, base: str) -> str:
-    """A wrk script that cycles through text filters (each request a different search)."""
+def words_script(folder: Path, base: str, pages: int = 1) -> str:
+    """A wrk script that cycles through text filters (each request a different search), and with pages > 1 through
+    that many pages (offset 0, 20, ...) of each."""
     path = folder / "filters.lua"
     quoted = ", ".join(f'"{urllib.request.quote(w)}"' for w in WORDS)
     path.write_text(f"words = {{{quoted}}}\nn = 0\nrequest = function()\n  n = n + 1\n"
-                    f"  return wrk.format(nil, \"{base}\" .. words[n % #words + 1])\nend\n")
+                    f"  local offset = math.floor(n / #words) % {pages} * 20\n"
+                    f"  return wrk.format(nil, \"{base}\" .. words[n % #words + 1] .. \"&offset=\" .. offset)\nend\n")
     return str(path)
 
 
@@ -114,6 +116,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per endpoint")
     parser.add_argument("--soak", type=int, default=60, help="seconds of filter expansions for the memory check")
+    parser.add_argument("--soak-only", action="store_true", help="only the memory check (no throughput rows)")
     parser.add_argument("--nucc", default=str(ROOT.parent / "shared" / "reference" / "nucc_taxonomy_251.csv"))
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -147,6 +150,7 @@ def main() -> None:
                                        "procedures-irreversible-electroporation", None),
         ]
         ceiling_rps = None
+        cases = [] if args.soak_only else cases
         print(f"{'request':45} {'req/s':>9} {'x ceiling':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
         for name, url, script in cases:
             r = wrk(url or f"http://127.0.0.1:{port}/", args.seconds, script)
@@ -154,14 +158,16 @@ def main() -> None:
             print(f"{name:45} {r['rps']:9.0f} {r['rps'] / ceiling_rps:9.2f} {r['p50']:8.2f} {r['p99']:8.2f} "
                   f"{r['errors']:6d}")
         samples = []
-        soak = subprocess.Popen(["wrk", "-t2", "-c32", f"-d{args.soak}s", "-s",
-                                 words_script(folder, f"/fhir/ValueSet/$expand?url={ICD}?fhir_vs&count=20&filter="),
-                                 f"http://127.0.0.1:{port}/"], stdout=subprocess.DEVNULL)
+        script = words_script(folder, f"/fhir/ValueSet/$expand?url={ICD}?fhir_vs&count=20&filter=", pages=10)
+        soak = subprocess.Popen(["wrk", "-t2", "-c32", f"-d{args.soak}s", "-s", script, f"http://127.0.0.1:{port}/"],
+                                stdout=subprocess.PIPE, text=True)
         for _ in range(args.soak // 5 + 1):
             samples.append([round(rss_mb(w)) for w in workers_of(server.pid)])
             time.sleep(5)
-        soak.wait()
-        print(f"worker memory every 5 s over {args.soak} s of filter expansions (MB): {samples}")
+        out = soak.communicate()[0]
+        done, failed = re.search(r"(\d+) requests in", out), re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        print(f"worker memory every 5 s over {args.soak} s of filter expansions ({done and done.group(1)} requests, "
+              f"{failed.group(1) if failed else 0} not 200, {len(WORDS)} searches x 10 pages in turn), MB: {samples}")
     finally:
         stop(server)
         stop(ceiling)
