@@ -115,7 +115,8 @@ class LineHandler(logging.StreamHandler):
             try:
                 lines = [self.queued.popleft() for _ in range(len(self.queued))]  # only the lock holder takes
                 self.stream.write("".join(lines))
-                self.flush()
+                if hasattr(self.stream, "flush"):  # flush() would take the lock again
+                    self.stream.flush()
             except Exception:
                 self.handleError(record)
             finally:
@@ -155,7 +156,7 @@ class AccessLog:
 
     def __call__(self, environ, start_response):
         given = environ.get("HTTP_X_REQUEST_ID", "")
-        rid = given if REQUEST_ID.match(given) else new_uuid_hex()
+        rid = given if given and REQUEST_ID.match(given) else new_uuid_hex()
         environ["HTTP_X_REQUEST_ID"] = rid
         token = request_id.set(rid)
         started, status = time.perf_counter(), ["-"]
