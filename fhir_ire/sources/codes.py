@@ -14,7 +14,7 @@ from fhir_ire.uris import CPT, HCPCS, ICD10CM
 
 _ONE = rf"(?:{shapes.PROCEDURE_CODE})"
 _LIST = rf"{_ONE}(?:\s*-\s*{_ONE})?(?:\s*(?:,|;|and|or|&|/)\s*(?:CPT®?\s*)?{_ONE}(?:\s*-\s*{_ONE})?)*"
-_CUE = re.compile(rf"(?P<cue>\b(?:CPT®?|HCPCS|[Cc]odes?|[Ss]ee|[Uu]se|[Rr]eport(?:ed)?|[Bb]ill(?:ed|ing)?|with|such\s+as)"
+_CUE = re.compile(rf"(?P<cue>\b(?:CPT®?|HCPCS|[Cc]odes?|[Ss]ee|[Uu]se|[Rr]eport(?:ed)?|[Bb]ill(?:ed|ing)?|with|such\s+as|for\s+example)"
                   rf"\s*(?:®\s*)?(?:codes?\s+)?)(?P<list>{_LIST})(?![\w%/])")
 _DESCRIBED = re.compile(rf"(?<![\w$./#-])(?P<list>{_ONE})\s*(?:\((?P<paren>[A-Z][^)]{{3,}})\)|(?=\$\s?\d))")
 _LINE = re.compile(rf"^(?:CPT®?\s*(?:[Cc]ode\s*)?)?(?P<code>{_ONE})(?:(?:\s*[-–:|]\s*|\s+)(?P<desc>[A-Za-z(].*))?$")
@@ -25,6 +25,9 @@ _NOT_REPORT = re.compile(
 _NOT_IN_ADDITION = re.compile(
     rf"(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)\s+(?:are|is|should)\s+not\s+(?:be\s+)?reported"
     rf"\s+(?:in\s+addition\s+to|with)\s+(?:codes?\s+)?(?P<code>{_ONE})", re.I)
+_NOT_WITH_PRIMARY = re.compile(  # 'Do not report 76940 or 77002 in addition to 0601T'
+    rf"\bdo\s+not\s+report\s+(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)\s+in\s+addition\s+to"
+    rf"\s+(?:codes?\s+)?(?P<code>{_ONE})", re.I)
 _SEPARATELY = re.compile(
     rf"\bdo\s+not\s+(?:report|bill|code)\s+(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)"
     rf"\s+separately", re.I)
@@ -192,7 +195,7 @@ def not_reported_with(layout: Layout, primary: str | None = None) -> list[NotRep
                 others = tuple(dict.fromkeys(re.findall(_ONE, m.group("others"))))
                 facts.append(NotReportedWith(source=b.text.source(m.start(), m.end()), code=m.group("code").upper(),
                                              others=others))
-            for m in _NOT_IN_ADDITION.finditer(b.clean):
+            for m in [*_NOT_IN_ADDITION.finditer(b.clean), *_NOT_WITH_PRIMARY.finditer(b.clean)]:
                 others = tuple(dict.fromkeys(re.findall(_ONE, m.group("others"))))
                 facts.append(NotReportedWith(source=b.text.source(m.start(), m.end()), code=m.group("code").upper(),
                                              others=others))

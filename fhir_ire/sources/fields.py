@@ -56,6 +56,41 @@ def read_fields(layout: Layout, labels: Labels | None = None) -> list[PolicyFiel
         elif role in FIELD_ROLES and value and not shapes.is_not_available(value):
             facts.append(PolicyField(source=b.text.source(), name=role, value=value))
     facts += _dates_in_prose(layout)
+    facts += _history_dates(layout, {f.name for f in facts})
+    return facts
+
+
+_REVIEWED = re.compile(r"\breview(?:ed)?\b", re.I)
+_NEW_POLICY = re.compile(r"\bnew\s+(?:\w+\s+){0,2}policy\b|\boriginally\s+(?:approved|issued|adopted)\b", re.I)
+_EFFECTIVE = re.compile(rf"\beffective\s+(?:on\s+)?(?={shapes.DATE})", re.I)
+
+
+def _history_dates(layout: Layout, known: set[str]) -> list[PolicyField]:
+    """Dates a policy history gives, when no field does: its newest row that says the policy was reviewed is the last
+    review ('12/2024 | Annual policy review'); the row of the new policy gives the original effective date when it
+    says when the policy took effect ('1/2021 New medical policy ... Effective 1/1/2021', 'Originally approved June
+    14, 2022 by MPAC, effective September 1, 2022'); the row's own date is when it was written, not in effect."""
+    rows = []  # (text, source) of each history row: a table row, a paragraph or a list item
+    for b in layout.blocks:
+        if b.kind == "table":
+            rows += [(" ".join(c.clean for c in r.cells), r.source(layout.file)) for r in b.rows]
+        else:
+            rows.append((b.clean, b.text.source()))
+    facts, reviews = [], []
+    for text, source in rows:
+        first = next(shapes.find_dates(text), None)
+        dated = first is not None and first[0] == 0
+        if dated and _REVIEWED.search(text[first[1]:]):
+            reviews.append((first[2], source))
+        if _NEW_POLICY.search(text) and "original-effective-date" not in known:
+            said = _EFFECTIVE.search(text)
+            if said:  # the row's own date is when the policy was written or approved, not when it took effect
+                when = next(shapes.find_dates(text[said.end():]))[2]
+                facts.append(PolicyField(source=source, name="original-effective-date", value=when))
+                known = known | {"original-effective-date"}
+    if reviews and "last-review-date" not in known:
+        when, source = max(reviews, key=lambda r: r[0])
+        facts.append(PolicyField(source=source, name="last-review-date", value=when))
     return facts
 
 

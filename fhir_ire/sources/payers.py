@@ -212,9 +212,12 @@ def choose(found: list[Candidate]) -> tuple[str, Source, list[Candidate]] | None
             # the brand heading the document of one of its regional plans is another name of that plan here
             brand = [c for c in groups.get(entry.get("parent"), []) if c.weight >= 5] if entry else []
             headers = [c for c in plan if c.weight >= 5]  # a header or a field names the payer as it calls itself
-            best = max(headers or plan, key=lambda c: (c.weight if headers else 0,
-                                                       bool(entry) and c.name == entry["name"], len(c.name),
-                                                       -c.source.line))
+            # a header's or a field's name, unless the document also writes the directory's name of the payer and
+            # that is another name, not another spelling ('Medical Mutual' over 'Medical Mutual of Ohio')
+            fuller = [c for c in plan if entry and c.name == entry["name"]
+                      and not any(name_key(h.name) == name_key(c.name) for h in headers)]
+            best = max(fuller or headers or plan, key=lambda c: (c.weight if headers and not fuller else 0,
+                                                                 len(c.name), -c.source.line))
             return best.name, best.source, plan + brand
     return None
 
@@ -278,8 +281,17 @@ def _named_aliases(layout: Layout, payer: str) -> list[tuple[str, Source]]:
     role = re.compile(rf"\b{re.escape(payer)}\s+(?P<r>{_words(cues['role_words'])})\b")
     collective = re.compile(rf"{re.escape(payer)}\s+(?i:{_words(cues['collective_words'])})\s+(?:[a-z][\w -]*?\s)?"
                             r"(?P<list>[A-Z](?:[^.;]|\.(?=,))*?)(?:,\s+unless\b|[.;](?!,)|$)")
+    companies = re.compile(rf"{re.escape(payer)}\b[^.;]{{0,60}}?\b(?i:{_words(cues['company_words'])}),?\s+"
+                           r"(?P<list>[A-Z](?:[^.;]|\.(?=,))*?)(?=,\s+(?:an?\s+)?independent\b|,\s+which\b|[.;](?!,)|$)")
+    corporations = re.compile(rf"(?P<list>[A-Z](?:[^.;]|(?<=Inc|Ltd)\.|(?<=Corp)\.|\.(?=,))*?)\s+"
+                              rf"(?i:{_words(cues['corporation_words'])})\b")
     for b in layout.blocks:
         text = b.clean
+        for m in [*companies.finditer(text), *corporations.finditer(text)]:
+            names = _listed(text, m.start("list"), m.group("list"))
+            if m.re is corporations and not any(name_key(n) == name_key(payer) for n, _ in names):
+                continue  # companies a sentence calls corporations are the payer's only when the payer is one
+            out += [(n, b.text.source(a, a + len(n))) for n, a in names if n.lower() != payer.lower()]
         for m in collective.finditer(text):  # 'X may refer collectively to X, X Options, Inc., and X Insurance Co'
             start = m.start("list")
             for part in re.finditer(r"(?:[^,]|,\s*(?=Inc\b|LLC\b|Ltd\b|Corp\b))+", m.group("list")):
@@ -312,6 +324,18 @@ def _named_aliases(layout: Layout, payer: str) -> list[tuple[str, Source]]:
             if (t.lower() not in words and (t.isupper() or re.search(r"[a-z][A-Z]", t))
                     and _is_contraction(t, words)):
                 out.append((t, b.text.source(token.start(), token.end())))
+    return out
+
+
+def _listed(text: str, start: int, listed: str) -> list[tuple[str, int]]:
+    """(name, offset in text) of the companies in a list ('A, B Inc., and C, Inc.'): a comma before Inc. or LLC is
+    part of a name."""
+    out = []
+    for part in re.finditer(r"(?:[^,]|,\s*(?=Inc\b|LLC\b|Ltd\b|Corp\b))+", listed):
+        for piece in re.split(r"\s+and\s+(?=[A-Z])", part.group(0)):
+            name = re.sub(r"^\s*(?:and|&)\s+", "", piece).strip()
+            if name[:1].isupper() and len(name.split()) <= 8:
+                out.append((name, start + part.start() + part.group(0).index(name)))
     return out
 
 

@@ -10,6 +10,7 @@ from fhir_ire.facts import CodeMention, CoverageStatement, GovernedCode, PolicyF
 from fhir_ire.sources.codes import CodeEntry, find_codes, system_of
 from fhir_ire.sources.document import Document
 from fhir_ire.sources.fields import read_fields
+from fhir_ire.sources.labels import Labels
 from fhir_ire.sources.layout import Layout
 from fhir_ire.sources.payers import payer_fields
 from fhir_ire.sources.positions import coverage_vocabulary, find_positions, position_facts
@@ -83,7 +84,8 @@ def _products(layout: Layout, payer: str | None) -> list[PolicyField]:
 
 
 _APPLIES = re.compile(r"administer|underwrit|offer|insure|\bappl(?:y|ies)\s+to\b", re.I)
-_POLICY_APPLIES = re.compile(r"\b(?:policy|guideline|document)\s+(?:also\s+|only\s+)?appl(?:y|ies)\s+to\b", re.I)
+_POLICY_APPLIES = re.compile(r"\b(?:policy|guideline|document|changes|updates?)\s+(?:also\s+|only\s+)?appl(?:y|ies)\s+to\b",
+                             re.I)
 _LOB_HEAD = re.compile(r"\b(?:plan\s+)?(?:policy|members)\s*:?$", re.I)
 
 
@@ -92,6 +94,8 @@ _TITLE_NUMBER = re.compile(r"(?<![\w-])(?=[A-Z0-9.-]*\d)(?=[A-Z0-9.-]*[A-Z])[A-Z
 
 _VERSIONED = re.compile(r"\((?P<n>[A-Z]{1,5}[-.]?\d{2,6}),\s*(?:Ver\.?|Version|Rev\.?)\s*\d+\)")
 _LONE_NUMBER = re.compile(r"(?=[\d.-]*\d[\d.-]*$)\d{1,4}(?:[-.]\d{1,6}){2,3}")
+_LABELLED_NUMBER = re.compile(r"(?P<label>\b[A-Z][A-Za-z]*(?:\s+[A-Za-z]+)?\s+(?:No\.?|#|Number))\s*:?\s*"
+                              r"(?P<n>[A-Z0-9][\w.-]*\d[\w.-]*)(?![\w-])")
 _NOT_NUMBER = re.compile(r"(?:1-)?\d{3}-\d{3}-\d{4}|\d{1,2}[-.]\d{1,2}[-.](?:\d{2}|\d{4})")  # a phone number or a date
 
 
@@ -101,6 +105,11 @@ def _number_in_title(layout: Layout) -> list[PolicyField]:
     for b in layout.blocks[:2]:
         if b.kind in ("heading", "paragraph") and (m := _TITLE_NUMBER.search(b.clean)):
             return [PolicyField(source=b.text.source(m.start(), m.end()), name="number", value=m.group(0))]
+    labels = Labels.load()
+    for b in layout.blocks[:6]:  # a number label inside an opening heading ('Surgery, Policy No. 214')
+        for m in _LABELLED_NUMBER.finditer(b.clean) if b.kind == "heading" else ():
+            if labels.role(m.group("label"), m.group("n")) == "number":
+                return [PolicyField(source=b.text.source(m.start("n"), m.end("n")), name="number", value=m.group("n"))]
     for b in layout.blocks[:15]:
         if b.kind in ("heading", "paragraph", "field") and (m := _VERSIONED.search(b.clean)):
             return [PolicyField(source=b.text.source(m.start("n"), m.end("n")), name="number", value=m.group("n"))]

@@ -17,9 +17,10 @@ from .conftest import AS_OF, facts_of
 from .test_real_docs import bench  # noqa: F401  (the benchmark module, a fixture)
 
 BLIND3 = Path(__file__).resolve().parent / "fixtures" / "blind3"
-# The third blind set: 71.7% blind (the commit after its first, readers untouched), 94.8% when this floor was set.
+# The third blind set: 71.7% blind (the commit after its first, readers untouched), 94.8% when this floor was first
+# set, 99.3% after the aliases, edits, lines of business and numbers it showed next.
 # Raise it as the readers improve; never lower it.
-BLIND3_FLOOR = 0.94
+BLIND3_FLOOR = 0.99
 
 
 def read(tmp_path, text, name="doc.txt"):
@@ -200,3 +201,63 @@ def test_the_third_blind_set_keeps_its_floor(blind3_score):
     assert blind3_score.ratio() >= BLIND3_FLOOR, [d for d in blind3_score.details]
     assert blind3_score.missed.get("position", 0) == 0 and blind3_score.wrong.get("position", 0) == 0
     assert [d for d in blind3_score.details if d[1] in ("category", "prior_auth") and d[2] == "wrong"] == []
+
+
+def test_companies_a_payer_names_as_its_own_are_aliases(tmp_path):
+    doc = read(tmp_path, "Acme Blue Cross Medical Policy\nTumor Ablation\nPolicy Number: AB-40\n\n"
+                         "Irreversible electroporation is considered investigational.\n\n"
+                         "Acme Blue Cross offers products through its subsidiaries Acme Indemnity Plan, Keystone Test "
+                         "Plan East, and QRS Insurance Company, independent licensees of the Association.\n\n"
+                         "Acme Blue Cross Inc. and Acme Group Plan, Inc. are nonprofit corporations.\n")
+    assert {"Acme Indemnity Plan", "Keystone Test Plan East", "QRS Insurance Company", "Acme Blue Cross Inc.",
+            "Acme Group Plan, Inc."} <= set(fields(doc, "alias"))
+
+
+def test_a_bulletins_changes_apply_to_its_lines_of_business(tmp_path):
+    doc = read(tmp_path, "Acme Health Plan Medical Policy\nUpdates\n\nEffective for dates of service on or after "
+                         "March 1, 2026, Acme Health Plan will update its coverage. These changes apply to our "
+                         "commercial and Medicare Advantage members.\n\nIrreversible electroporation (CPT codes 0600T, "
+                         "0601T) will continue to be considered experimental/investigational.\n")
+    assert any("Medicare Advantage" in v for v in fields(doc, "line-of-business"))
+    assert "2026-03-01" in fields(doc, "effective-date")
+
+
+def test_a_number_label_inside_an_opening_heading(tmp_path):
+    doc = read(tmp_path, "Acme Health Plan\nMedical Policy Manual\n\nSurgery, Policy No. 214\nCryoablation of Tumors\n\n"
+                         "Cryoablation is considered investigational for the treatment of breast cancer.\n")
+    assert fields(doc, "number") == ["214"]
+
+
+def test_a_code_page_edit_is_not_a_related_code(tmp_path):
+    doc = read(tmp_path, "CPT® 0601T\nAblation, irreversible electroporation; 1 or more tumors, open\n\n"
+                         "Quick facts\nCode\t0601T\nCode set\tCPT Category III\n\nBundled imaging\n"
+                         "Do not report 76940 or 77002 in addition to 0601T for the same session.\n\n"
+                         "Related codes\nFor the percutaneous approach, see 0600T.\n", name="page.txt")
+    assert {f.code for f in facts_of(doc, "related-code")} == {"0600T"}
+    edits = facts_of(doc, "not-reported-with")
+    assert any(f.code == "0601T" and set(f.others) == {"76940", "77002"} for f in edits)
+
+
+def test_the_payers_fuller_name_wins_over_a_shorter_header(tmp_path):
+    doc = read(tmp_path, "Medical Mutual\nCorporate Medical Policy\n\nPolicy Number: 2021012\n\n"
+                         "Irreversible electroporation (IRE) of liver tumors is considered experimental.\n\n"
+                         "Medical Mutual of Ohio reviews its medical policies every year.\n")
+    assert fields(doc, "payer") == ["Medical Mutual of Ohio"] and "Medical Mutual" in fields(doc, "alias")
+
+
+def test_a_policy_history_gives_the_last_review_and_the_original_effective_date(tmp_path):
+    doc = read(tmp_path, "Acme Health Plan Medical Policy\nIrreversible Electroporation\nPolicy Number: AB-50\n\n"
+                         "Irreversible electroporation is considered investigational.\n\nPolicy History\n"
+                         "Date          Action\n"
+                         "12/2024       Annual policy review. Policy statement unchanged.\n"
+                         "12/2023       Annual policy review. Policy statement unchanged.\n"
+                         "1/2021        New medical policy. Effective 1/1/2021.\n")
+    assert fields(doc, "last-review-date") == ["2024-12"]
+    assert fields(doc, "original-effective-date") == ["2021-01-01"]
+
+
+def test_a_history_row_without_an_effective_date_gives_no_original_effective_date(tmp_path):
+    doc = read(tmp_path, "Acme Health Plan Medical Policy\nIrreversible Electroporation\nEffective Date: 10/08/2024\n\n"
+                         "Irreversible electroporation is considered investigational.\n\nChange Summary\n\n"
+                         "09/24/2024 New Policy.\n")
+    assert fields(doc, "original-effective-date") == []

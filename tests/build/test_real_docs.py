@@ -22,9 +22,9 @@ HOLDOUT = HERE / "fixtures" / "holdout"
 # improve; never lower it.
 HOLDOUT_FLOOR = 0.98
 BLIND2 = HERE / "fixtures" / "blind2"
-# The second blind set: 63.5% blind (the commit after its first), 91.5% when this floor was set, 94.3% after the third
+# The second blind set: 63.5% blind (the commit after its first), 91.5% when this floor was set, 96.1% after the third
 # blind set's fixes. Raise it as the readers improve; never lower it.
-BLIND2_FLOOR = 0.94
+BLIND2_FLOOR = 0.96
 
 
 @pytest.fixture(scope="module")
