@@ -30,13 +30,11 @@ def check_version(request: dict, supported: list[str]) -> None:
                         expression=["extension.davinci-crd.requestedVersion"])
 
 
-def coverage_information(det: dict, coverage_ref: dict, hook: str, request: dict, assertion_id: str,
-                         policy_url: str | None = None, billing: list[dict] = (), questionnaires: list[str] = (),
-                         expiry: str | None = None, today: date | None = None) -> dict:
-    """det: covered, pa-needed, doc-needed[], doc-purpose[], info-needed[], reason (text), reason-code (a CRD
-    coverage-assertion reason such as `technical`); today: the day of the assertion (default: the date today)."""
+def shape(det: dict, hook: str, old: bool) -> tuple[list[dict], dict | None, bool]:
+    """A determination as this hook and CRD version say it: its elements from `covered` to `info-needed`, its
+    `reason` element (None when it has none), and whether documentation is asked. The same for every order a
+    rule decides: worked out once per rule action (shaped_for), never changed after."""
     det = dict(det)  # the rule's determination serves every request: keys below are reassigned, never mutated
-    old = is_v2_0(request)
     if hook == "order-select":  # a secondary hook never asks for clinical or administrative documentation
         det["doc-needed"] = [d for d in det.get("doc-needed", []) if d not in CLINICAL_DOCS]
         if not det["doc-needed"]:
@@ -63,7 +61,7 @@ def coverage_information(det: dict, coverage_ref: dict, hook: str, request: dict
     if not det.get("reason") and (det.get("doc-purpose") or "OTH" in det.get("info-needed", [])
                                   or "indeterminate" in values):
         det["reason"] = "See the coverage policy for details"
-    ext = [{"url": "coverage", "valueReference": coverage_ref}, {"url": "covered", "valueCode": det["covered"]}]
+    ext = [{"url": "covered", "valueCode": det["covered"]}]
     if det.get("pa-needed"):
         ext.append({"url": "pa-needed", "valueCode": det["pa-needed"]})
     docs = det.get("doc-needed", [])
@@ -72,12 +70,37 @@ def coverage_information(det: dict, coverage_ref: dict, hook: str, request: dict
     ext += [{"url": "doc-needed", "valueCode": d} for d in docs]
     ext += [{"url": "doc-purpose", "valueCode": d} for d in det.get("doc-purpose", []) if docs]
     ext += [{"url": "info-needed", "valueCode": i} for i in det.get("info-needed", [])]
-    ext += [{"url": "billingCode", "valueCoding": c} for c in billing]
-    if det.get("reason") or det.get("reason-code"):
-        ext.append({"url": "reason", "valueCodeableConcept": _reason(det, old)})
+    reason = {"url": "reason", "valueCodeableConcept": _reason(det, old)} if det.get("reason") or \
+        det.get("reason-code") else None
+    return ext, reason, bool(docs)
+
+
+def shaped_for(cache: dict, det: dict, hook: str, old: bool) -> tuple:
+    """shape() of a rule action's determination, kept in the action's cache (four ways at most)."""
+    key = (hook == "order-select", old)
+    shaped = cache.get(key)
+    if shaped is None:
+        shaped = cache[key] = shape(det, hook, old)
+    return shaped
+
+
+def coverage_information(det: dict, coverage_ref: dict, hook: str, request: dict, assertion_id: str,
+                         policy_url: str | None = None, billing: list[dict] = (), questionnaires: list[str] = (),
+                         expiry: str | None = None, today: date | None = None, shaped: tuple | None = None,
+                         old: bool | None = None) -> dict:
+    """det: covered, pa-needed, doc-needed[], doc-purpose[], info-needed[], reason (text), reason-code (a CRD
+    coverage-assertion reason such as `technical`); today: the day of the assertion (default: the date today);
+    shaped: shape(det, hook, old) when the caller keeps it; old: is_v2_0(request) when the caller knows it."""
+    old = is_v2_0(request) if old is None else old
+    head, reason, docs = shaped or shape(det, hook, old)
+    ext = [{"url": "coverage", "valueReference": coverage_ref}, *head]
+    if billing:
+        ext += [{"url": "billingCode", "valueCoding": c} for c in billing]
+    if reason is not None:
+        ext.append(reason)
     if policy_url:
         ext.append({"url": "detail", "extension": _policy_detail(policy_url, old)})
-    if docs:  # crd-ci-q1: a questionnaire only where documentation is needed (resp-38)
+    if docs and questionnaires:  # crd-ci-q1: a questionnaire only where documentation is needed (resp-38)
         ext += [{"url": "questionnaire", "valueCanonical": q} for q in questionnaires]
     ext += [{"url": "date", "valueDate": (today or date.today()).isoformat()},
             {"url": "coverage-assertion-id", "valueString": assertion_id}]
@@ -133,9 +156,13 @@ def with_extensions(order: dict, exts: list[dict]) -> dict:
     """The whole order, unchanged but for its coverage-information about these coverages, replaced by exts
     (CRD resp-37: nothing else changes; another coverage's assertion stays)."""
     out = dict(order)  # only the extension list is new; the rest is the request's own, encoded as it came
+    held = out.get("extension")
+    if not held:
+        out["extension"] = list(exts)
+        return out
     ours = {_coverage_of(e) for e in exts}
-    out["extension"] = [e for e in out.get("extension") or [] if e.get("url") != CRD_COVERAGE_INFORMATION
-                        or _coverage_of(e) not in ours] + exts
+    out["extension"] = [e for e in held if e.get("url") != CRD_COVERAGE_INFORMATION or _coverage_of(e) not in ours] \
+        + exts
     return out
 
 

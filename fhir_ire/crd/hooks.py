@@ -11,7 +11,7 @@ from fhir_ire.crd import cards as card_of
 from fhir_ire.crd.context import (Fetcher, draft_orders, lines_of_business, order_codings, orders, prefetched,
                                   reason_codings, relative, resources_of)
 from fhir_ire.crd.coverage_info import (check_version, coverage_information, is_unchanged, is_v2_0,
-                                        new_assertion_id, with_extensions)
+                                        new_assertion_id, shaped_for, with_extensions)
 from fhir_ire.crd.discovery import VERSIONS, card_topics, configuration, load_services
 from fhir_ire.crd.payers import PayerIndex, Resolution, resolve_coverage
 from fhir_ire.crd.rules import RuleIndex
@@ -53,26 +53,30 @@ def _truthy(result) -> bool:
     return bool(result) and all(r is True for r in result)
 
 
-def _applies(action, hook: str, env: dict, rule_id: str) -> bool:
+def _applies(action, hook: str, env: dict) -> bool:
     """Every condition true (the first that is not ends the test)."""
     if action.hooks and hook not in action.hooks:
         return False
     try:
-        for cond in action.conditions:
-            if not _truthy(cond({}, env)):
+        for fn, focus in action.tests:
+            result = fn(focus, env)
+            if not (len(result) == 1 and result[0] is True) and not _truthy(result):
                 return False
         return True
     except Exception as e:  # noqa: BLE001 - a rule that cannot be evaluated on this data does not apply
-        log.warning("rule %s action %s could not be evaluated: %s", rule_id, action.raw.get("id"), type(e).__name__)
+        log.warning("rule %s action %s could not be evaluated: %s", action.rule.plan.get("id"), action.raw.get("id"),
+                    type(e).__name__)
         return False
 
 
-def _removals(action, env: dict, rule_id: str) -> list[dict]:
+def _removals(action, env: dict) -> list[dict]:
+    if not action.removals:
+        return []
     try:
         return [r for f in action.removals for r in f({}, env) if isinstance(r, dict)]
     except Exception as e:  # noqa: BLE001 - no suggestion rather than a failed call
-        log.warning("rule %s action %s removals could not be evaluated: %s", rule_id, action.raw.get("id"),
-                    type(e).__name__)
+        log.warning("rule %s action %s removals could not be evaluated: %s", action.rule.plan.get("id"),
+                    action.raw.get("id"), type(e).__name__)
         return []
 
 
@@ -119,13 +123,25 @@ def _appointments_by_order(request: dict) -> dict[str, dict]:
             if isinstance(b, dict)}
 
 
+def _order_code(codings: list[dict], governed: dict) -> str:
+    """The code an order is named by: its first code a rule governs, else its first code."""
+    first = None
+    for c in codings:
+        code = c.get("code")
+        if (c.get("system"), code) in governed:
+            return code
+        first = first or code
+    return first or "this order"
+
+
 def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, today: date | None = None) -> Outcome:
-    hook = engine.services[service_id]["hook"]
+    service = engine.services[service_id]
+    hook = service["hook"]
     request = {**request, "hook": hook}
     check_version(request, VERSIONS)
     today = today or date.today()
     old = is_v2_0(request)
-    config = configuration(request, engine.services[service_id]["extension"]["davinci-crd.configuration-options"])
+    config = configuration(request, service["extension"]["davinci-crd.configuration-options"])
     fetcher = Fetcher(request, engine.allowed_servers, engine.limits)
     patient = quote(str((request.get("context") or {}).get("patientId") or ""), safe="")
     coverages = [c for c in prefetched(request, "coverage", f"Coverage?patient={patient}&status=active", "coverage",
@@ -140,7 +156,7 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
     all_orders = orders(request, fetcher)
     # the other orders a rule compares with: every draft order, also the ones not selected in order-select
     draft_all = draft_orders(request) if hook in ("order-sign", "order-select") else all_orders
-    cards, actions, summary = [], [], []
+    cards, actions, summary, updated = [], [], [], set()
     booked = _appointments_by_order(request) if hook == "appointment-book" else {}
     codes = {}  # each order's codes once (read only); an order-sign's orders are also its draft orders
     for o in [*all_orders, *draft_all]:
@@ -150,44 +166,47 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
     shared = {"coverage": [coverage] if coverage else [], "payer": [engine.payers.orgs[payer_id]] if payer_id else [],
               "payerId": [payer_id] if payer_id else [], "linesOfBusiness": lines_of_business(coverage),
               "conditions": conditions, "hook": hook}
+    rules, show_info, show_cost = engine.rules, config.get("coverage-info", True) is not False, \
+        config.get("cost", True) is not False
+    refs = _coverage_refs(resolution, None) if resolution.coverages else None
     for order in all_orders:
         budget.check("deciding coverage for each order")
         codings = codes[id(order)]
         # only the actions indexed under an ordered code, for this payer or cross-payer (payer rules first)
-        candidates = engine.rules.actions_for(codings, payer_id)
+        candidates = rules.actions_for(codings, payer_id)
         others = [o for o in draft_all if o is not order]
         env = {**shared, "order": order, "orderCodes": codings, "reasonCodes": reason_codings(order),
                "draftOrders": others, "draftCodes": [c for o in others for c in codes[id(o)]]}
         found = None  # the action that makes the determination
         for act in candidates:
             budget.check("evaluating the coverage rules")
-            if not _applies(act, hook, env, act.rule.plan.get("id")):
+            if not _applies(act, hook, env):
                 continue
             if act.determination:  # coverage information goes out as a system action only (resp-12, resp-25)
                 found = found or act
                 continue
             if config.get(act.card_text[0], True) is False:
                 continue  # dev-5, dev-14: the client turned this card type off
-            cards.append(card_of.action_card(act, label, old, order, fhir_base,
-                                             _removals(act, env, act.rule.plan.get("id"))))
-        code = next((c.get("code") for c in codings if (c.get("system"), c.get("code")) in engine.rules.by_code),
-                    None) or next((c.get("code") for c in codings if c.get("code")), "this order")
-        det, extras = _determination(engine, resolution, order, codings, candidates, found, fetcher, code, fhir_base)
-        exts = [coverage_information(det, ref, hook, request, new_assertion_id(), today=today, **extras)
-                for ref in _coverage_refs(resolution, order)]
-        summary.append({"order": f"{order.get('resourceType')}/{order.get('id')}",
-                        "codes": [c.get("code") for c in codings if c.get("code")], **{
-                            k: det[k] for k in ("covered", "pa-needed", "doc-needed", "reason-code") if det.get(k)}})
-        target = booked.get(f"{order.get('resourceType')}/{order.get('id')}", order) if old else order
-        if config.get("coverage-info", True) is not False and not is_unchanged(target, exts) and \
-                not any(a["resource"] is target for a in actions):  # dev-14, resp-35
+            cards.append(card_of.action_card(act, label, old, order, fhir_base, _removals(act, env)))
+        code = _order_code(codings, rules.by_code)
+        det, extras = _determination(engine, resolution, order, codings, candidates, found, fetcher, code, fhir_base,
+                                     hook, old)
+        exts = [coverage_information(det, ref, hook, request, new_assertion_id(), today=today, old=old, **extras)
+                for ref in refs or _coverage_refs(resolution, order)]
+        reference = f"{order.get('resourceType')}/{order.get('id')}"
+        summary.append({"order": reference, "codes": [c.get("code") for c in codings if c.get("code")], **{
+            k: det[k] for k in ("covered", "pa-needed", "doc-needed", "reason-code") if det.get(k)}})
+        target = booked.get(reference, order) if old else order
+        if show_info and id(target) not in updated and not is_unchanged(target, exts):  # dev-14, resp-35
+            updated.add(id(target))
             actions.append({"type": "update", "description": f"Coverage information for {code} ({label}): "
                             + PHRASES.get(det["covered"], det["covered"])
                             + ("; prior authorization needed" if det.get("pa-needed") == "auth-needed" else ""),
                             "resource": with_extensions(target, exts)})
-        items = [cid for c in codings for cid in engine.rules.charge_items.get((c.get("system"), c.get("code")), [])]
-        if items and config.get("cost", True) is not False:
-            cards.append(card_of.payment_card(code, items, label, old, order))
+        if show_cost and rules.charge_items:
+            items = [cid for c in codings for cid in rules.charge_items.get((c.get("system"), c.get("code")), ())]
+            if items:
+                cards.append(card_of.payment_card(code, items, label, old, order))
     gaps = [g for g in fetcher.gaps if not g.startswith("coverage:")]
     if gaps and config.get("guideline", True) is not False:
         cards.append(card_of.card("Some patient data could not be checked for coverage rules",
@@ -200,8 +219,8 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
     return Outcome(response, payer_id, summary)
 
 
-def _determination(engine, resolution, order, codings, candidates, found, fetcher, code,
-                   fhir_base) -> tuple[dict, dict]:
+def _determination(engine, resolution, order, codings, candidates, found, fetcher, code, fhir_base, hook,
+                   old) -> tuple[dict, dict]:
     """The determination for one order, and the coverage-information elements that go with it."""
     if resolution.kind == "technical":
         return {"covered": "indeterminate", "reason-code": "technical", "reason": resolution.reason}, {}
@@ -220,10 +239,11 @@ def _determination(engine, resolution, order, codings, candidates, found, fetche
     rule = act.rule
     billing = list({(c["system"], c["code"]): {"system": c["system"], "code": c["code"]}
                     for c in codings if (c.get("system"), c.get("code")) in rule.codes}.values())
-    questionnaires = [a["definitionCanonical"] for a in act.raw.get("action") or [] if a.get("definitionCanonical")]
-    policy_url = next((lk["url"] for lk in card_of.cached_links(act, fhir_base)), None)
-    return act.determination, {"policy_url": policy_url, "billing": billing, "questionnaires": questionnaires,
-                               "expiry": _expiry(resolution.coverages[0], rule.plan)}
+    links = card_of.cached_links(act, fhir_base)
+    return act.determination, {"policy_url": links[0]["url"] if links else None, "billing": billing,
+                               "questionnaires": act.questionnaires,
+                               "expiry": _expiry(resolution.coverages[0], rule.plan),
+                               "shaped": shaped_for(act.shaped, act.determination, hook, old)}
 
 
 def decide(engine: CrdEngine, service_id: str, request: dict, fhir_base: str) -> dict:

@@ -34,8 +34,11 @@ class Action:
     conditions: list  # Expressions, all must be true
     determination: dict | None
     removals: list = field(default_factory=list)  # Expressions selecting the draft orders to delete
-    card_text: tuple = ()  # (topic, detail, indicator) of its card: crd/cards.py card_text
+    card_text: tuple = ()  # (topic, detail, indicator, summary) of its card: crd/cards.py card_text
     links: dict = field(default_factory=dict)  # {FHIR base: its card links}: crd/cards.py cached_links
+    tests: list = field(default_factory=list)  # (fn, focus) of each condition: fn(focus, env), the focus made once
+    shaped: dict = field(default_factory=dict)  # its determination as each hook and CRD version say it: shaped_for
+    questionnaires: list = field(default_factory=list)  # the DTR Questionnaires its sub-actions name
 
 
 def _determination(action: dict, base_suffix: str) -> dict | None:
@@ -60,6 +63,7 @@ class RuleIndex:
         self.by_code: dict[tuple, list[Rule]] = defaultdict(list)
         self.actions: dict[tuple, dict[str | None, list[Action]]] = defaultdict(lambda: defaultdict(list))
         self.expressions: dict[str, Expression] = {}  # one compiled expression per distinct text
+        self.ranked: dict[tuple, list[Action]] = {}  # (code, payer id) -> its actions in order: _ranked
         self.payer_keys: dict[str, str] = {}
         self.payers: dict[str, dict] = {}
         for org in index.all("Organization"):
@@ -120,7 +124,9 @@ class RuleIndex:
                     and any(c.get("code") == "remove" for c in (sub.get("type") or {}).get("coding", []))]
         action = Action(raw=raw, rule=rule, rank=rank, hooks=hooks, conditions=conditions,
                         determination=_determination(raw, EXT_DETERMINATION), removals=removals,
-                        card_text=card_text(raw))
+                        card_text=card_text(raw), tests=[c.bound({}) for c in conditions],
+                        questionnaires=[a["definitionCanonical"] for a in raw.get("action") or []
+                                        if a.get("definitionCanonical")])
         rule.actions.append(action)
         trees = [c.tree for c in conditions if c.tree is not None]
         needed = [s for s in (required_codings(t, "orderCodes") for t in trees) if s is not None]
@@ -135,18 +141,32 @@ class RuleIndex:
         return any((normalize_system(c.get("system")), c.get("code")) in self.by_code for c in codings)
 
     def actions_for(self, codings: list[dict], payer_id: str | None) -> list[Action]:
-        """The actions that can apply to an order with these codings for this payer, in evaluation order."""
+        """The actions that can apply to an order with these codings for this payer, in evaluation order (read
+        only: an order with one code gets the list kept for its code and payer)."""
+        keys = [key for c in codings if (key := (normalize_system(c.get("system")), c.get("code"))) in self.actions]
+        if len(keys) == 1:
+            return self._ranked(keys[0], payer_id)
         seen, out = set(), []
-        for c in codings:
-            by_payer = self.actions.get((normalize_system(c.get("system")), c.get("code")))
-            if not by_payer:
-                continue
-            for action in (by_payer.get(payer_id, []) if payer_id else []) + by_payer.get(None, []):
+        for key in keys:
+            for action in self._ranked(key, payer_id):
                 if id(action) not in seen:
                     seen.add(id(action))
                     out.append(action)
         out.sort(key=lambda a: a.rank)
         return out
+
+    def _ranked(self, key: tuple, payer_id: str | None) -> list[Action]:
+        """One indexed code's actions for a payer, payer rules first, worked out once per code and payer (both
+        bounded by the index: a payer without actions of its own for the code shares the cross-payer list)."""
+        ranked = self.ranked.get((key, payer_id))
+        if ranked is None:
+            by_payer = self.actions[key]
+            payer = payer_id if payer_id and payer_id in by_payer else None
+            ranked = self.ranked.get((key, payer))
+            if ranked is None:
+                ranked = (by_payer[payer] if payer else []) + by_payer.get(None, [])
+                ranked = self.ranked[(key, payer)] = sorted({id(a): a for a in ranked}.values(), key=lambda a: a.rank)
+        return ranked
 
     def match_payer(self, names: list[str]) -> str | None:
         for name in names:

@@ -38,6 +38,13 @@ class Expression:
             return self._fn(focus, env)
         return self._fallback(resource, env)
 
+    def bound(self, resource) -> tuple:
+        """(fn, focus) with fn(focus, env) == self(resource, env): the focus made once, for a caller that evaluates
+        the expression on the same resource call after call (read only: no closure changes its focus)."""
+        if self._fn is None:
+            return self._fallback, resource
+        return self._fn, resource if isinstance(resource, list) else [] if resource is None else [resource]
+
     def __repr__(self):
         return f"Expression({self.text!r}, native={self.native})"
 

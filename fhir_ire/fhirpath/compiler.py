@@ -1,27 +1,14 @@
 """FHIRPath AST -> Python closures, for the subset coverage rules use: member access, %variables, $this, literals,
-literal collections (`|`), `=` `!=` `in` `contains` `and` `or` `xor` `implies`, `where` `exists` `empty` `not`
-`count` `first` `startsWith` `substring`. The closures mirror fhirpathpy's semantics (the oracle): every operand is
-evaluated, cardinality and type errors raise. Anything else raises FhirPathUnsupported at compile time."""
+literal collections (`|`), `=` `!=` `in` `contains` `and` `or` `xor` `implies` (operators.py), `where` `exists`
+`empty` `not` `count` `first` `startsWith` `substring`. The closures mirror fhirpathpy's semantics (the oracle): every
+operand is evaluated, cardinality and type errors raise. Anything else raises FhirPathUnsupported at compile time."""
 
 from fhir_ire.errors import FhirPathError, FhirPathUnsupported as Unsupported
+from fhir_ire.fhirpath.items import any_match, item_test, matches
+from fhir_ire.fhirpath.operators import Compiled, binary, constant
 
 DEFAULT_VARIABLES = {"context", "ucum", "resource", "rootResource"}  # fhirpathpy supplies these itself
-LOGIC = {"and", "or", "xor", "implies"}
 MACROS = {"where", "exists", "select", "all", "repeat", "aggregate"}
-
-
-class Compiled:
-    """fn(focus, env) -> list; kind "bool" when the value is computed true/false, "data" otherwise;
-    const: the value when it depends on nothing."""
-
-    __slots__ = ("fn", "kind", "const")
-
-    def __init__(self, fn, kind="data", const=None):
-        self.fn, self.kind, self.const = fn, kind, const
-
-
-def constant(values: list) -> Compiled:
-    return Compiled(lambda focus, env: values, "data", values)
 
 
 def compile_node(node, this_ok: bool = False) -> Compiled:
@@ -45,7 +32,7 @@ def compile_node(node, this_ok: bool = False) -> Compiled:
     if tag == "path":
         return _path(node, this_ok)
     if tag == "binary":
-        return _binary(node[1], compile_node(node[2], this_ok), compile_node(node[3], this_ok))
+        return binary(node[1], compile_node(node[2], this_ok), compile_node(node[3], this_ok))
     raise Unsupported(f"{tag} expressions")
 
 
@@ -91,10 +78,16 @@ def _path(node, this_ok: bool) -> Compiled:
     _, head, steps = node
     first = compile_node(head, this_ok)
     fns, kind = [first.fn], first.kind
-    for step in steps:
+    steps = list(steps)
+    while steps:
+        step = steps.pop(0)
         if step[0] == "member":
             fns.append(_member_step(step[1]))
             kind = "data"
+        elif step[1] == "where" and len(step[2]) == 1 and steps and steps[0][0] == "call" \
+                and steps[0][1] in ("exists", "empty") and not steps[0][2] and item_test(step[2][0]):
+            fns.append(_exists(step[2][0], steps.pop(0)[1] == "empty"))  # one pass, no list of the kept items
+            kind = "bool"
         else:
             compiled = _call_step(step[1], step[2], this_ok)
             fns.append(compiled.fn)
@@ -126,6 +119,14 @@ def _criterion(arg) -> Compiled:
     return crit
 
 
+def _kept(crit_fn):
+    """What one item adds to `where`'s answer when the criterion keeps it (a nested list adds its items)."""
+    def kept(item, env):
+        result = crit_fn(item if isinstance(item, list) else [item], env)
+        return (item if isinstance(item, list) else [item]) if result and result[0] else ()
+    return kept
+
+
 def _select(crit_fn):
     def where(items, env):
         out = []
@@ -138,6 +139,24 @@ def _select(crit_fn):
                     out.append(item)
         return out
     return where
+
+
+def _where(arg):
+    """`where(criterion)`: read off each item (items.py) when the criterion has a shape it knows."""
+    crit = _criterion(arg)
+    test = item_test(arg)
+    return matches(test, _kept(crit.fn)) if test else _select(crit.fn)
+
+
+def _exists(arg, negate: bool = False):
+    """`exists(criterion)`, `where(criterion).exists()` (or `.empty()` when negate) in one pass over the items."""
+    crit = _criterion(arg)
+    test = item_test(arg)
+    if test:
+        found = any_match(test, _kept(crit.fn))
+        return lambda items, env: [found(items, env) != negate]
+    where = _select(crit.fn)
+    return lambda items, env: [(len(where(items, env)) > 0) != negate]
 
 
 def _const_args(name: str, args: list, kinds: tuple) -> list:
@@ -164,12 +183,11 @@ def _call_step(name: str, args: list, this_ok: bool) -> Compiled:
     """A function applied to the collection before it (or to the focus at the start of an expression)."""
     n = len(args)
     if name == "where" and n == 1:
-        return Compiled(_select(_criterion(args[0]).fn))
+        return Compiled(_where(args[0]))
     if name == "exists" and n in (0, 1):
         if n == 0:
             return Compiled(lambda items, env: [len(items) > 0], "bool")
-        where = _select(_criterion(args[0]).fn)
-        return Compiled(lambda items, env: [len(where(items, env)) > 0], "bool")
+        return Compiled(_exists(args[0]), "bool")
     if name == "empty" and n == 0:
         return Compiled(lambda items, env: [len(items) == 0], "bool")
     if name == "first" and n == 0:
@@ -202,111 +220,3 @@ def _call_step(name: str, args: list, this_ok: bool) -> Compiled:
             return [text[start:] if length is None else text[start:start + length]]
         return Compiled(substring)
     raise Unsupported(f"function {name}() with {n} argument(s)")
-
-
-def _boolean(items) -> bool | None:
-    if not items:
-        return None
-    if len(items) > 1 or not isinstance(items[0], bool):
-        raise FhirPathError("a logical operator expects a single boolean")
-    return items[0]
-
-
-def _logic(op: str, a, b):
-    """fhirpathpy's three-valued logic, None standing for the empty collection."""
-    if op == "and":
-        if a is False or b is False:
-            return [False]
-        return [True] if a is True and b is True else []
-    if op == "or":
-        if a is True or b is True:
-            return [True]
-        return [False] if a is False and b is False else []
-    if op == "xor":
-        return [] if a is None or b is None else [a != b]
-    if a is False:  # implies
-        return [True]
-    if a is None:
-        return [True] if b is True else []
-    return [b] if b is not None else []
-
-
-def _and_or(lf, rf, is_and: bool):
-    """`and` / `or` (the commonest operators) in one closure each, _boolean's checks inline: the operand that
-    decides (false for `and`, true for `or`) wins, two of the other give the other, anything else is empty."""
-    decisive, other = (False, True) if is_and else (True, False)
-
-    def fn(focus, env):
-        a, b = lf(focus, env), rf(focus, env)
-        a = (a[0] if len(a) == 1 and (a[0] is True or a[0] is False) else _boolean(a)) if a else None
-        b = (b[0] if len(b) == 1 and (b[0] is True or b[0] is False) else _boolean(b)) if b else None
-        if a is decisive or b is decisive:
-            return [decisive]
-        return [other] if a is other and b is other else []
-    return fn
-
-
-def _equal(lf, right: Compiled, negate: bool):
-    rf = right.fn
-    if right.const is not None and len(right.const) == 1:  # `x = 'literal'`, the usual comparison
-        value = right.const[0]
-
-        def equal_literal(focus, env):
-            a = lf(focus, env)
-            if not a:
-                return []
-            return [(len(a) == 1 and a[0] == value) != negate]
-        return equal_literal
-
-    def equal(focus, env):
-        a, b = lf(focus, env), rf(focus, env)
-        if not a or not b:
-            return []
-        return [(len(a) == len(b) and a[0] == b[0]) != negate]
-    return equal
-
-
-def _binary(op: str, left: Compiled, right: Compiled) -> Compiled:
-    lf, rf = left.fn, right.fn
-    if op in ("and", "or"):
-        return Compiled(_and_or(lf, rf, op == "and"), "bool")
-    if op in LOGIC:
-        return Compiled(lambda focus, env: _logic(op, _boolean(lf(focus, env)), _boolean(rf(focus, env))), "bool")
-    if op in ("=", "!="):
-        return Compiled(_equal(lf, right, op == "!="), "bool")
-    if op in ("in", "contains"):
-        element, collection = (lf, right) if op == "in" else (rf, left)
-        return Compiled(_membership(element, collection), "bool")
-    if op == "|" and left.const is not None and right.const is not None:
-        values = []
-        for v in left.const + right.const:
-            if not any(type(v) is type(w) and v == w for w in values):
-                values.append(v)
-        return constant(values)
-    raise Unsupported(f"operator {op}")
-
-
-def _membership(element, collection: Compiled):
-    """`x in collection`: a literal collection of strings is a frozenset lookup, whatever its size."""
-    if collection.const is not None and all(isinstance(v, str) for v in collection.const):
-        members = frozenset(collection.const)
-        cf = collection.fn
-
-        def contains(b, x):
-            return isinstance(x, str) and x in members
-    else:
-        cf = collection.fn
-
-        def contains(b, x):
-            return any(y == x for y in b)
-
-    def membership(focus, env):
-        a, b = element(focus, env), cf(focus, env)
-        if not a:
-            return []
-        if not b:
-            return [False]
-        if len(a) > 1:
-            raise FhirPathError("`in` expects a single element on its left")
-        return [contains(b, a[0])]
-    return membership

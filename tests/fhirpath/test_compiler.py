@@ -4,6 +4,8 @@ wrong types, primitive extensions, three-valued logic, literal collections of an
 import pytest
 
 from fhir_ire.fhirpath import Expression, FhirPathError
+from fhir_ire.fhirpath.items import item_test
+from fhir_ire.fhirpath.parser import parse
 
 from .oracle import oracle, outcome
 
@@ -48,6 +50,40 @@ def test_expressions_outside_the_subset_are_evaluated_by_fhirpathpy(text):
     expression = Expression(text)
     assert not expression.native and expression.reason
     assert outcome(expression, ENV) == oracle(text, ENV)
+
+
+# items of every shape for the criteria read straight off one item (fhirpath/items.py): plain ones, and ones it leaves
+# to the general closures (a primitive extension, a list or an object as the value, a nested list, a string item)
+SHAPES = {
+    "plain": [{"system": CPT, "code": "0600T"}, {"system": CPT, "code": "77013"}, {"system": CPT}, {"code": ""},
+              {"system": CPT, "code": None}, {"system": CPT, "code": []}, {"status": {"coding": []}}, {}],
+    "odd": [{"system": CPT, "code": "0600T", "_code": {"id": "x"}}, {"system": CPT, "code": {"value": "0600T"}},
+            [{"system": CPT, "code": "0601T"}, {"system": CPT, "code": "77013"}], [], "0600T", 7, None,
+            {"system": [CPT], "code": "0600T"}, {"system": CPT, "code": 600}, {"status": None, "_status": {"id": "s"}}],
+    "lists": [{"system": CPT, "code": ["0600T", "0601T"]}],
+    "words": ["medicare", "medicare-ffs", 3, ["medicare"], {"a": 1}, "", None],
+}
+CRITERIA = ["system = 'http://www.ama-assn.org/go/cpt' and code in ('0600T' | '0601T')", "code = '0600T'",
+            "code != '0600T'", "code in ('0600T' | '77013') or system = 'x'", "code.substring(0, 3) in ('060' | '770')",
+            "code.substring(2) = '00T'", "code.substring(5, 2) = ''", "code.substring(0, 9) = '0600T'",
+            "code.empty()", "status.exists() or code.empty()", "system.exists() and code.empty()"]
+ITEM_EXPRESSIONS = [f"%{var}.{form}" for var in ("plain", "odd", "lists") for crit in CRITERIA
+                    for form in (f"where({crit})", f"where({crit}).exists()", f"where({crit}).empty()",
+                                 f"exists({crit})", f"where({crit}).count()")] + [
+    f"%words.{form}" for form in ("where($this in ('medicare' | 'medicare-ffs'))", "where($this = 'medicare').exists()",
+                                  "where($this != 'medicare').empty()", "exists($this.substring(0, 3) = 'med')")]
+
+
+@pytest.mark.parametrize("text", ITEM_EXPRESSIONS)
+def test_criteria_read_off_one_item_give_fhirpathpy_answer(text):
+    assert outcome(Expression(text), SHAPES) == oracle(text, SHAPES)
+    assert outcome(Expression(text), {v: SHAPES["plain"] for v in SHAPES}) == \
+        oracle(text, {v: SHAPES["plain"] for v in SHAPES})
+
+
+def test_rule_shaped_criteria_are_read_off_one_item():
+    assert all(item_test(parse(c)) for c in CRITERIA)
+    assert item_test(parse("code.coding.where(code = 'a').exists()")) is None  # nested criteria: general closures
 
 
 def test_the_compiled_subset_is_native():

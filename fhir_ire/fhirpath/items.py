@@ -1,0 +1,151 @@
+"""`where` and `exists` criteria read straight off one item, for the shapes rules write (`system = 'S' and code in
+('A' | 'B')`, `code.substring(0, 3) in (...)`, `$this in (...)`, `status.empty()`): no collection is built per
+item. A test answers True, False, None (the empty collection) or GENERAL when the item is not plainly shaped (not
+an object, a value that is not one string, a primitive extension `_code` beside it): the general closures then
+evaluate that item, so every answer and every error stays fhirpathpy's (tests/fhirpath/ is the oracle)."""
+
+GENERAL = object()  # this item needs the general closures
+
+
+def _strings(node) -> frozenset | None:
+    """The strings of a literal or a literal collection (`'a' | 'b'`), None when it is anything else."""
+    if node[0] == "literal" and isinstance(node[1], str):
+        return frozenset((node[1],))
+    if node[0] == "binary" and node[1] == "|":
+        left, right = _strings(node[2]), _strings(node[3])
+        return left | right if left is not None and right is not None else None
+    return None
+
+
+def _member(name: str):
+    """The one string value of item.name, None when absent (or empty), GENERAL for anything else."""
+    extension = "_" + name
+
+    def value(item):
+        if type(item) is not dict or extension in item:
+            return GENERAL
+        v = item.get(name)
+        if v is None or type(v) is str:
+            return v
+        return None if v == [] else GENERAL
+    return value
+
+
+def _this(item):
+    return item if type(item) is str else GENERAL
+
+
+def _substring(of, start: int, length: int | None):
+    def value(item):
+        text = of(item)
+        if text is None or text is GENERAL:
+            return text
+        if start >= len(text):
+            return None
+        return text[start:] if length is None else text[start:start + length]
+    return value
+
+
+def _value(node):
+    """A value read from the item: $this, a member, a member's substring with literal bounds; None otherwise."""
+    if node == ("this",):
+        return _this
+    if node[0] == "member":
+        return _member(node[1])
+    if node[0] == "path" and node[1][0] == "member" and len(node[2]) == 1 and node[2][0][:2] == ("call", "substring"):
+        args = node[2][0][2]
+        bounds = [a[1] for a in args if a[0] == "literal" and type(a[1]) is int]
+        if len(bounds) == len(args) and 1 <= len(args) <= 2 and bounds[0] >= 0:
+            return _substring(_member(node[1][1]), bounds[0], bounds[1] if len(bounds) == 2 else None)
+    return None
+
+
+def _compare(value, literal: str, negate: bool):
+    def test(item):
+        v = value(item)
+        if v is None or v is GENERAL:
+            return v
+        return (v == literal) != negate
+    return test
+
+
+def _within(value, members: frozenset):
+    def test(item):
+        v = value(item)
+        if v is None or v is GENERAL:
+            return v
+        return v in members
+    return test
+
+
+def _presence(name: str, exists: bool):
+    extension = "_" + name
+
+    def test(item):
+        if type(item) is not dict or extension in item:
+            return GENERAL
+        v = item.get(name)
+        return (v is not None and v != []) == exists
+    return test
+
+
+def _logic(left, right, is_and: bool):
+    decisive, other = (False, True) if is_and else (True, False)
+
+    def test(item):
+        a = left(item)
+        if a is GENERAL:
+            return GENERAL
+        b = right(item)
+        if b is GENERAL:
+            return GENERAL
+        if a is decisive or b is decisive:
+            return decisive
+        return other if a is other and b is other else None
+    return test
+
+
+def item_test(node):
+    """test(item) for a criterion node of the shapes above, else None (the general closures only)."""
+    if node[0] == "binary" and node[1] in ("and", "or"):
+        left, right = item_test(node[2]), item_test(node[3])
+        return _logic(left, right, node[1] == "and") if left and right else None
+    if node[0] == "binary" and node[1] in ("=", "!=") and node[3][0] == "literal" and type(node[3][1]) is str:
+        value = _value(node[2])
+        return _compare(value, node[3][1], node[1] == "!=") if value else None
+    if node[0] == "binary" and node[1] == "in":
+        value, members = _value(node[2]), _strings(node[3])
+        return _within(value, members) if value and members else None
+    if node[0] == "path" and node[1][0] == "member" and len(node[2]) == 1 and node[2][0][0] == "call" \
+            and node[2][0][1] in ("exists", "empty") and not node[2][0][2]:
+        return _presence(node[1][1], node[2][0][1] == "exists")
+    return None
+
+
+def matches(test, general):
+    """The items the criterion keeps (`where`); general(item, env) -> what an item the test leaves to it adds."""
+    def where(items, env):
+        out = []
+        for item in items:
+            kept = test(item)
+            if kept is GENERAL:
+                out.extend(general(item, env))
+            elif kept is True:
+                out.append(item)
+        return out
+    return where
+
+
+def any_match(test, general):
+    """Whether the criterion keeps an item (`where(...).exists()`, `exists(...)`); every item is still tested, as
+    fhirpathpy does, so that an item the general closures fail on fails the expression."""
+    def found(items, env):
+        hit = False
+        for item in items:
+            kept = test(item)
+            if kept is GENERAL:
+                kept = len(general(item, env)) > 0
+            if kept is True:
+                hit = True
+        return hit
+    return found
