@@ -1,38 +1,44 @@
 """Random identifiers (card uuids, coverage-assertion ids, request ids, expansion identifiers): version 4 UUIDs from
 the operating system's random source, as uuid.uuid4(), drawn in blocks (one system call per 256 ids, not one each)
-and written as text without building UUID objects. A forked worker starts with an empty block, never its parent's."""
+and written as text a block at a time, without building UUID objects. A forked worker starts with no ids ready,
+never its parent's."""
 
 import os
 import threading
 
 BLOCK = 4096  # bytes drawn from os.urandom at a time: 256 ids
-_pool = bytearray()
+_ready: list[str] = []  # ids as 32 hexadecimal digits; list.pop() hands each to one caller, whatever the thread
 _lock = threading.Lock()
 
 
 def _after_fork() -> None:
     global _lock
-    _pool.clear()  # the parent's unused bytes would give both processes the same ids
+    _ready.clear()  # the parent's ids would be drawn by both processes
     _lock = threading.Lock()  # a lock held by another thread at fork() would never be released in the child
 
 
 os.register_at_fork(after_in_child=_after_fork)
 
 
-def _random16() -> bytearray:
-    with _lock:
-        if len(_pool) < 16:
-            _pool.extend(os.urandom(BLOCK))
-        out = _pool[-16:]
-        del _pool[-16:]
-    return out
+def _refill() -> None:
+    """256 ids from one block of random bytes: the version (4) and variant (RFC 4122) bits set in the whole block
+    at once, as uuid.uuid4() sets them in each."""
+    block = bytearray(os.urandom(BLOCK))
+    block[6::16] = bytes(b & 0x0F | 0x40 for b in block[6::16])
+    block[8::16] = bytes(b & 0x3F | 0x80 for b in block[8::16])
+    text = block.hex()
+    _ready.extend(text[i:i + 32] for i in range(0, len(text), 32))
 
 
 def new_uuid_hex() -> str:
     """A random (version 4) UUID as 32 hexadecimal digits, as uuid.uuid4().hex."""
-    b = _random16()
-    b[6], b[8] = b[6] & 0x0F | 0x40, b[8] & 0x3F | 0x80
-    return b.hex()
+    try:
+        return _ready.pop()
+    except IndexError:
+        with _lock:
+            if not _ready:
+                _refill()
+        return new_uuid_hex()
 
 
 def new_uuid() -> str:

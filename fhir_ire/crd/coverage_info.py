@@ -2,6 +2,7 @@
 
 import json
 from datetime import date
+from functools import lru_cache
 
 import orjson
 
@@ -82,6 +83,20 @@ def shaped_for(cache: dict, det: dict, hook: str, old: bool) -> tuple:
     if shaped is None:
         shaped = cache[key] = shape(det, hook, old)
     return shaped
+
+
+@lru_cache(maxsize=1024)
+def _shape_of(items: tuple, hook: str, old: bool) -> tuple:
+    return shape(dict(items), hook, old)
+
+
+def shaped_once(det: dict, hook: str, old: bool) -> tuple:
+    """shape() of a determination made per call (indeterminate, technical, no active coverage: strings only),
+    kept for the next call that makes the same one (at most 1,024 kept)."""
+    items = tuple(det.items())
+    if all(type(v) is str for _, v in items):
+        return _shape_of(items, hook, old)
+    return shape(det, hook, old)
 
 
 def coverage_information(det: dict, coverage_ref: dict, hook: str, request: dict, assertion_id: str,

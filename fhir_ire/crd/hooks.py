@@ -11,7 +11,7 @@ from fhir_ire.crd import cards as card_of
 from fhir_ire.crd.context import (Fetcher, draft_orders, lines_of_business, order_codings, orders, prefetched,
                                   reason_codings, relative, resources_of)
 from fhir_ire.crd.coverage_info import (check_version, coverage_information, is_unchanged, is_v2_0,
-                                        new_assertion_id, shaped_for, with_extensions)
+                                        new_assertion_id, shaped_for, shaped_once, with_extensions)
 from fhir_ire.crd.discovery import VERSIONS, card_topics, configuration, load_services
 from fhir_ire.crd.payers import PayerIndex, Resolution, resolve_coverage
 from fhir_ire.crd.rules import RuleIndex
@@ -191,6 +191,8 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
         code = _order_code(codings, rules.by_code)
         det, extras = _determination(engine, resolution, order, codings, candidates, found, fetcher, code, fhir_base,
                                      hook, old)
+        if "shaped" not in extras:
+            extras["shaped"] = shaped_once(det, hook, old)
         exts = [coverage_information(det, ref, hook, request, new_assertion_id(), today=today, old=old, **extras)
                 for ref in refs or _coverage_refs(resolution, order)]
         reference = f"{order.get('resourceType')}/{order.get('id')}"

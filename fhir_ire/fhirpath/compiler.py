@@ -153,8 +153,7 @@ def _exists(arg, negate: bool = False):
     crit = _criterion(arg)
     test = item_test(arg)
     if test:
-        found = any_match(test, _kept(crit.fn))
-        return lambda items, env: [found(items, env) != negate]
+        return any_match(test, _kept(crit.fn), negate)
     where = _select(crit.fn)
     return lambda items, env: [(len(where(items, env)) > 0) != negate]
 

@@ -105,8 +105,66 @@ def _logic(left, right, is_and: bool):
     return test
 
 
+def _field(node) -> tuple[str, frozenset] | None:
+    """`member = 'x'` or `member in ('x' | 'y')`: (member, the strings it may be)."""
+    if node[0] == "binary" and node[1] in ("=", "in") and node[2][0] == "member":
+        members = _strings(node[3]) if node[1] == "in" else (
+            frozenset((node[3][1],)) if node[3][0] == "literal" and type(node[3][1]) is str else None)
+        return (node[2][1], members) if members else None
+    return None
+
+
+def _conjuncts(node) -> list:
+    if node[0] == "binary" and node[1] == "and":
+        return _conjuncts(node[2]) + _conjuncts(node[3])
+    return [node]
+
+
+def _fields(fields: list[tuple[str, frozenset]]):
+    """A conjunction of `member = 'x'` / `member in (...)` tests (`system = 'S' and code in ('A' | 'B')`) in one
+    closure: every member's value is read (and its shape checked) before the answer, as fhirpathpy evaluates every
+    operand."""
+    names = [(name, "_" + name, members) for name, members in fields]
+
+    def test(item):
+        if type(item) is not dict:
+            return GENERAL
+        answer = True
+        for name, extension, members in names:
+            if extension in item:
+                return GENERAL
+            v = item.get(name)
+            if type(v) is str:
+                if answer is not False and v not in members:
+                    answer = False
+            elif v is None or v == []:
+                answer = None if answer is True else answer
+            else:
+                return GENERAL
+        return answer
+    if len(names) != 2:
+        return test
+    (a, a_ext, a_in), (b, b_ext, b_in) = names
+
+    def test_pair(item):  # the commonest criterion, `system = 'S' and code in (...)`, without the loop
+        if type(item) is not dict or a_ext in item or b_ext in item:
+            return GENERAL
+        x, y = item.get(a), item.get(b)
+        if type(x) is not str and (x is not None and x != []):
+            return GENERAL
+        if type(y) is not str and (y is not None and y != []):
+            return GENERAL
+        if (type(x) is str and x not in a_in) or (type(y) is str and y not in b_in):
+            return False
+        return True if type(x) is str and type(y) is str else None
+    return test_pair
+
+
 def item_test(node):
     """test(item) for a criterion node of the shapes above, else None (the general closures only)."""
+    fields = [_field(n) for n in _conjuncts(node)]
+    if all(fields):
+        return _fields(fields)
     if node[0] == "binary" and node[1] in ("and", "or"):
         left, right = item_test(node[2]), item_test(node[3])
         return _logic(left, right, node[1] == "and") if left and right else None
@@ -136,9 +194,10 @@ def matches(test, general):
     return where
 
 
-def any_match(test, general):
-    """Whether the criterion keeps an item (`where(...).exists()`, `exists(...)`); every item is still tested, as
-    fhirpathpy does, so that an item the general closures fail on fails the expression."""
+def any_match(test, general, negate: bool = False):
+    """[whether the criterion keeps an item] (`where(...).exists()`, `exists(...)`; the opposite for `empty()` when
+    negate); every item is still tested, as fhirpathpy does, so that an item the general closures fail on fails
+    the expression."""
     def found(items, env):
         hit = False
         for item in items:
@@ -147,5 +206,5 @@ def any_match(test, general):
                 kept = len(general(item, env)) > 0
             if kept is True:
                 hit = True
-        return hit
+        return [hit != negate]
     return found

@@ -6,7 +6,8 @@ import json
 import fastjsonschema
 import pytest
 
-from fhir_ire.web.cds import request_check, request_validator, schema_problems
+from fhir_ire.data import load as load_data
+from fhir_ire.web.cds import for_hook, request_check, request_validator, schema_problems
 
 from .conftest import HERE
 
@@ -25,9 +26,9 @@ def mutations(body: dict):
             yield f"context.{key}={value!r}", {**body, "context": {**body["context"], key: value}}
 
 
-def compiled_accepts(body) -> bool:
+def compiled_accepts(body, hook=None) -> bool:
     try:
-        request_check()(body)
+        request_check(hook)(body)
         return True
     except fastjsonschema.JsonSchemaException:
         return False
@@ -39,6 +40,22 @@ def test_compiled_schema_agrees_with_jsonschema(name):
     disagree = [what for what, body in cases
                 if compiled_accepts(body) != (not list(request_validator().iter_errors(body)))]
     assert disagree == [] and len(cases) > 20
+
+
+@pytest.mark.parametrize("name", sorted(REQUESTS))
+def test_the_schema_for_a_requests_own_hook_agrees_with_jsonschema(name):
+    """The schema read for one hook (web/cds.py for_hook) gives the full schema's verdict on a request of that hook,
+    the context members of every other hook included."""
+    hook = REQUESTS[name]["hook"]
+    others = {k: v for body in REQUESTS.values() for k, v in (body.get("context") or {}).items()}
+    cases = [("as recorded", REQUESTS[name])] + list(mutations(REQUESTS[name])) + list(
+        mutations({**REQUESTS[name], "context": {**others, **REQUESTS[name]["context"]}}))
+    cases = [(what, body) for what, body in cases if body.get("hook") == hook]
+    disagree = [what for what, body in cases
+                if compiled_accepts(body, hook) != (not list(request_validator().iter_errors(body)))]
+    assert disagree == [] and len(cases) > 20
+    assert len(for_hook(load_data("crd/request-schema.json"), hook)["allOf"]) < \
+        len(load_data("crd/request-schema.json")["allOf"])
 
 
 def test_an_invalid_request_is_worded_by_jsonschema():

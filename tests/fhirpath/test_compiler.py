@@ -66,7 +66,9 @@ SHAPES = {
 CRITERIA = ["system = 'http://www.ama-assn.org/go/cpt' and code in ('0600T' | '0601T')", "code = '0600T'",
             "code != '0600T'", "code in ('0600T' | '77013') or system = 'x'", "code.substring(0, 3) in ('060' | '770')",
             "code.substring(2) = '00T'", "code.substring(5, 2) = ''", "code.substring(0, 9) = '0600T'",
-            "code.empty()", "status.exists() or code.empty()", "system.exists() and code.empty()"]
+            "code.empty()", "status.exists() or code.empty()", "system.exists() and code.empty()",
+            "system = 'http://www.ama-assn.org/go/cpt' and code in ('0600T' | '77013') and display = 'x'",
+            "code in ('0600T' | '77013') and system = 'http://www.ama-assn.org/go/cpt' and code != '77013'"]
 ITEM_EXPRESSIONS = [f"%{var}.{form}" for var in ("plain", "odd", "lists") for crit in CRITERIA
                     for form in (f"where({crit})", f"where({crit}).exists()", f"where({crit}).empty()",
                                  f"exists({crit})", f"where({crit}).count()")] + [
