@@ -2,13 +2,12 @@
 SQLite file (default) or a PostgreSQL database shared by several servers; records older than the retention are
 deleted. Bearer tokens are never stored: `fhirAuthorization.access_token` is redacted before a request is kept.
 
-A record is committed before its call is answered. Concurrent calls of one process share a commit (group commit, as
-PostgreSQL does): each call waits for the statement that holds its record, so one commit serves every call that
-arrived while the previous one was running. The records of a commit are one multi-row INSERT in autocommit mode,
-atomic on its own: the database's write lock is taken, the rows written and committed, and the lock released within
-one call into the driver, never held while the process waits for Python's interpreter lock (with BEGIN, INSERT and
-COMMIT apart, a worker could hold SQLite's lock across three such waits while the other workers' commits slept in
-SQLite's busy handler). A SQLite commit is written to the operating system (sync `normal`: it survives a crash of
+A record is committed before its call is answered; concurrent calls of one process share a commit (group commit:
+crd/audit_commit.py). The records of a commit are one multi-row INSERT in autocommit mode, atomic on its own: the
+database's write lock is taken, the rows written and committed, and the lock released within one call into the
+driver, never held while the process waits for Python's interpreter lock (with BEGIN, INSERT and COMMIT apart, a
+worker could hold SQLite's lock across three such waits while the other workers' commits slept in SQLite's busy
+handler). A SQLite commit is written to the operating system (sync `normal`: it survives a crash of
 the server, not necessarily one of the machine) or flushed to disk (`full`, several ms)."""
 
 import json
@@ -18,14 +17,13 @@ import sqlite3
 import threading
 import time
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import chain
 from pathlib import Path
 
 import orjson
 
-from fhir_ire.errors import IreError
+from fhir_ire.crd.audit_commit import AuditError, AuditRefused, GroupCommit, Pending
 
 DEFAULT_RETENTION_DAYS = 2190  # six years, the usual retention of records about payment decisions
 PURGE_EVERY = 3600.0  # seconds between deletions of expired records, per process
@@ -40,14 +38,6 @@ JSON_COLUMNS = {"orders", "request", "response", "item"}
 REFUSALS = {"sqlite": {"IntegrityError", "DataError", "InterfaceError", "ProgrammingError"},
             "postgresql": {"IntegrityError", "DataError", "ProgrammingError"}}
 log = logging.getLogger("fhir_ire.crd")
-
-
-class AuditError(IreError):
-    """The audit store cannot be opened or written (a call whose record cannot be kept is not answered)."""
-
-
-class AuditRefused(AuditError):
-    """The store is reachable but refused a statement or its commit."""
 
 
 def default_url() -> str:
@@ -84,38 +74,6 @@ def json_text(value) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-MAX_VARIABLES = 999  # bound parameters in one statement (SQLite's smallest limit): a larger group is split
-
-
-@dataclass
-class _Pending:
-    """One call's rows (kept together or not at all) waiting for the next commit, and what became of them."""
-
-    table: str
-    rows: list[tuple]
-    done: bool = False
-    error: Exception | None = field(default=None)
-
-
-def _statement_groups(batch: list[_Pending]) -> list[list[_Pending]]:
-    """The waiting calls by table, each table's in as few statements as the variable limit allows (a call's rows are
-    never split)."""
-    if len(batch) == 1:
-        return [batch]
-    groups = []
-    for table in dict.fromkeys(p.table for p in batch):
-        group, size = [], 0
-        for p in (p for p in batch if p.table == table):
-            n = len(p.rows) * len(TABLES[table])
-            if group and size + n > MAX_VARIABLES:
-                groups.append(group)
-                group, size = [], 0
-            group.append(p)
-            size += n
-        groups.append(group)
-    return groups
-
-
 def _ddl(table: str, key: str) -> list[str]:
     cols = ", ".join(f"{c} {'INTEGER' if c == 'status' else 'TEXT'}" for c in TABLES[table])
     out = [f"CREATE TABLE IF NOT EXISTS audit_{table} (id {key}, {cols})",
@@ -125,7 +83,7 @@ def _ddl(table: str, key: str) -> list[str]:
     return out
 
 
-class AuditStore:
+class AuditStore(GroupCommit):
     """One store per process, one connection per process (opened again in a forked worker, and when the SQLite file
     was replaced or removed); worker processes share a SQLite file through its own locking (WAL)."""
 
@@ -135,10 +93,8 @@ class AuditStore:
         if sync not in SYNC:
             raise AuditError(f"audit sync {sync!r} is not one of {', '.join(SYNC)}")
         self.sync = sync
+        super().__init__({t: len(cols) for t, cols in TABLES.items()})
         self.lock = threading.Lock()  # the connection: one statement list at a time
-        self.leader = threading.Lock()  # the call that commits for all waiting ones
-        self.queue = threading.Lock()  # the pending list
-        self.pending: list[_Pending] = []
         self.purged_at = 0.0
         self.db, self.owner, self.inode = None, None, None
         self.inherited: list = []  # connections of a parent process (see _connect)
@@ -219,43 +175,10 @@ class AuditStore:
                 raise (AuditRefused if refused else AuditError)(
                     f"audit store ({self.kind}) failed: {type(e).__name__}: {why}") from None
 
-    def _commit(self, table: str, rows: list[tuple]) -> None:
-        """Group commit: the rows are committed, with those of every call waiting at the same time, before this
-        returns; AuditError when they could not be. When a shared statement fails, each call's rows are tried again
-        alone, so that one record the database refuses does not refuse the others."""
-        mine = _Pending(table, rows)
-        with self.queue:
-            self.pending.append(mine)
-        with self.leader:  # held by the commit before ours: meanwhile others queue up behind us
-            if not mine.done:
-                with self.queue:
-                    batch, self.pending = self.pending, []
-                try:
-                    self._commit_batch(batch)
-                finally:  # whatever happened (even an interruption), no waiting call is left believing it is kept
-                    for p in batch:
-                        if not p.done:
-                            p.error = p.error or AuditError("audit store: the commit was interrupted")
-                            p.done = True
-        if mine.error is not None:
-            raise mine.error
+    def _write(self, group: list) -> None:
+        self._run([self._insert_statement(group)])
 
-    def _commit_batch(self, batch: list[_Pending]) -> None:
-        for group in _statement_groups(batch):
-            try:
-                self._run([self._insert_statement(group)])
-            except AuditError as e:
-                if len(group) == 1 or not isinstance(e, AuditRefused):  # the store itself failed: so did every call
-                    for p in group:
-                        p.error = e
-                else:
-                    for p in group:
-                        try:
-                            self._run([self._insert_statement([p])])
-                        except AuditError as alone:
-                            p.error = alone
-            for p in group:
-                p.done = True
+    def _after_commit(self) -> None:
         if time.monotonic() - self.purged_at > PURGE_EVERY:
             self.purged_at = time.monotonic()
             try:
@@ -264,7 +187,7 @@ class AuditStore:
                 self.purged_at = 0.0
                 log.error("expired audit records not deleted: %s", e)
 
-    def _insert_statement(self, group: list[_Pending]) -> tuple[str, tuple]:
+    def _insert_statement(self, group: list[Pending]) -> tuple[str, tuple]:
         """One INSERT of every row of the group (all of one table): atomic without BEGIN and COMMIT."""
         cols = TABLES[group[0].table]
         row = f"({', '.join('?' * len(cols))})"

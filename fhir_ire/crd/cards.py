@@ -1,5 +1,7 @@
 """CDS Hooks cards from rule actions, payment benchmarks and the things a call could not check."""
 
+from functools import lru_cache
+
 from fhir_ire.citations import cited_page
 from fhir_ire.ids import new_uuid
 from fhir_ire.uris import CARD_TYPE_201, CARD_TYPE_22
@@ -9,6 +11,7 @@ MAX_BASES = 8  # FHIR bases whose links an action keeps (one per Host header the
 #               --base-url fixes it): a few in practice, bounded against clients that send many
 
 
+@lru_cache(maxsize=256)  # card topics are the rules' and a few of ours: shared by every card (read only)
 def _topic(code: str, old: bool) -> dict:
     return {"system": CARD_TYPE_201 if old else CARD_TYPE_22, "code": code, "display": code.replace("-", " ")}
 

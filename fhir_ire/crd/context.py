@@ -160,8 +160,8 @@ def lines_of_business(coverage: dict | None) -> list[str]:
     data, out = lob_data(), []
     for c in ((coverage or {}).get("type") or {}).get("coding") or []:
         system, code = c.get("system"), str(c.get("code") or "")
-        if system in data["systems"]["sopt"]:
-            prefix = max((p for p in data["sopt"] if code.startswith(p)), key=len, default=None)
+        if system in data["systems"]["sopt"]:  # the longest prefix of the code that the table has
+            prefix = next((code[:n] for n in range(len(code), -1, -1) if code[:n] in data["sopt"]), None)
             out += data["sopt"].get(prefix, []) if prefix else []
         elif system in data["systems"]["actcode"]:
             out += data["actcode"].get(code, [])

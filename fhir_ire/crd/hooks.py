@@ -123,17 +123,6 @@ def _appointments_by_order(request: dict) -> dict[str, dict]:
             if isinstance(b, dict)}
 
 
-def _order_code(codings: list[dict], governed: dict) -> str:
-    """The code an order is named by: its first code a rule governs, else its first code."""
-    first = None
-    for c in codings:
-        code = c.get("code")
-        if (c.get("system"), code) in governed:
-            return code
-        first = first or code
-    return first or "this order"
-
-
 def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, today: date | None = None) -> Outcome:
     service = engine.services[service_id]
     hook = service["hook"]
@@ -188,7 +177,7 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
             if config.get(act.card_text[0], True) is False:
                 continue  # dev-5, dev-14: the client turned this card type off
             cards.append(card_of.action_card(act, label, old, order, fhir_base, _removals(act, env)))
-        code = _order_code(codings, rules.by_code)
+        code = rules.order_code(codings)
         det, extras = _determination(engine, resolution, order, codings, candidates, found, fetcher, code, fhir_base,
                                      hook, old)
         if "shaped" not in extras:

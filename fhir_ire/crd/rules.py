@@ -140,6 +140,15 @@ class RuleIndex:
     def governs(self, codings: list[dict]) -> bool:
         return any((normalize_system(c.get("system")), c.get("code")) in self.by_code for c in codings)
 
+    def order_code(self, codings: list[dict]) -> str:
+        """The code an order is named by: its first code a rule governs, else its first code."""
+        for c in codings:
+            if (c.get("system"), c.get("code")) in self.by_code:
+                if c.get("code"):
+                    return c["code"]
+                break
+        return next((c["code"] for c in codings if c.get("code")), "this order")
+
     def actions_for(self, codings: list[dict], payer_id: str | None) -> list[Action]:
         """The actions that can apply to an order with these codings for this payer, in evaluation order (read
         only: an order with one code gets the list kept for its code and payer)."""

@@ -4,7 +4,7 @@ literal collections (`|`), `=` `!=` `in` `contains` `and` `or` `xor` `implies` (
 operand is evaluated, cardinality and type errors raise. Anything else raises FhirPathUnsupported at compile time."""
 
 from fhir_ire.errors import FhirPathError, FhirPathUnsupported as Unsupported
-from fhir_ire.fhirpath.items import any_match, item_test, matches
+from fhir_ire.fhirpath.items import any_match, item_test, matches, member_step
 from fhir_ire.fhirpath.operators import Compiled, binary, constant
 
 DEFAULT_VARIABLES = {"context", "ucum", "resource", "rootResource"}  # fhirpathpy supplies these itself
@@ -25,7 +25,7 @@ def compile_node(node, this_ok: bool = False) -> Compiled:
             raise Unsupported("$this outside a where/exists criterion without nested criteria")
         return Compiled(lambda focus, env: focus)
     if tag == "member":
-        return Compiled(_member_step(node[1]))
+        return Compiled(member_step(node[1]))
     if tag == "call":
         step = _call_step(node[1], node[2], this_ok)
         return Compiled(step.fn, step.kind)
@@ -51,29 +51,6 @@ def _variable(name: str) -> Compiled:
     return Compiled(fn)
 
 
-def _member_step(name: str):
-    if name[:1] == name[:1].upper():  # fhirpathpy reads such a name (also `_x`) as a type filter
-        raise Unsupported(f"type name {name} as a path step")
-    keys = (name, "_" + name)  # primitive extensions: fhirpathpy returns them beside the value
-
-    def fn(items, env):
-        out = []
-        for item in items:
-            if isinstance(item, dict):
-                for key in keys:
-                    value = item.get(key)
-                    if value is None or value == []:
-                        continue
-                    if isinstance(value, list):
-                        out.extend(value)
-                    else:
-                        out.append(value)
-            elif name == "length":
-                out.append(len(item))
-        return out
-    return fn
-
-
 def _path(node, this_ok: bool) -> Compiled:
     _, head, steps = node
     first = compile_node(head, this_ok)
@@ -82,7 +59,7 @@ def _path(node, this_ok: bool) -> Compiled:
     while steps:
         step = steps.pop(0)
         if step[0] == "member":
-            fns.append(_member_step(step[1]))
+            fns.append(member_step(step[1]))
             kind = "data"
         elif step[1] == "where" and len(step[2]) == 1 and steps and steps[0][0] == "call" \
                 and steps[0][1] in ("exists", "empty") and not steps[0][2] and item_test(step[2][0]):

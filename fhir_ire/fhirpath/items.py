@@ -4,7 +4,33 @@ item. A test answers True, False, None (the empty collection) or GENERAL when th
 an object, a value that is not one string, a primitive extension `_code` beside it): the general closures then
 evaluate that item, so every answer and every error stays fhirpathpy's (tests/fhirpath/ is the oracle)."""
 
+from fhir_ire.errors import FhirPathUnsupported as Unsupported
+
 GENERAL = object()  # this item needs the general closures
+
+
+def member_step(name: str):
+    """`.name` on a collection: each item's value and its primitive extension `_name`, lists flattened."""
+    if name[:1] == name[:1].upper():  # fhirpathpy reads such a name (also `_x`) as a type filter
+        raise Unsupported(f"type name {name} as a path step")
+    keys = (name, "_" + name)  # primitive extensions: fhirpathpy returns them beside the value
+
+    def fn(items, env):
+        out = []
+        for item in items:
+            if isinstance(item, dict):
+                for key in keys:
+                    value = item.get(key)
+                    if value is None or value == []:
+                        continue
+                    if isinstance(value, list):
+                        out.extend(value)
+                    else:
+                        out.append(value)
+            elif name == "length":
+                out.append(len(item))
+        return out
+    return fn
 
 
 def _strings(node) -> frozenset | None:
@@ -160,11 +186,54 @@ def _fields(fields: list[tuple[str, frozenset]]):
     return test_pair
 
 
+def _nested(names: list[str], inner, negate: bool):
+    """`a.b.where(criterion).exists()` (or `.empty()`, `a.b.exists(criterion)`) inside a criterion: the members read
+    as the general closures read them, the criterion off each of their items; an item it leaves to the general
+    closures leaves this whole item to them."""
+    steps = [member_step(name) for name in names]
+
+    def test(item):
+        if type(item) is not dict:
+            return GENERAL
+        values = [item]
+        for step in steps:
+            values = step(values, None)
+        hit = False
+        for value in values:
+            kept = inner(value)
+            if kept is GENERAL:
+                return GENERAL
+            if kept is True:
+                hit = True
+        return hit != negate
+    return test
+
+
+def _nested_test(node):
+    """_nested for a path of members ending in where(c).exists() / where(c).empty() / exists(c), else None."""
+    if node[0] != "path" or node[1][0] != "member" or len(node[2]) < 1:
+        return None
+    steps, names = list(node[2]), [node[1][1]]
+    while steps and steps[0][0] == "member":
+        names.append(steps.pop(0)[1])
+    if len(steps) == 2 and steps[0][:2] == ("call", "where") and len(steps[0][2]) == 1 and steps[1][0] == "call" \
+            and steps[1][1] in ("exists", "empty") and not steps[1][2]:
+        criterion, negate = steps[0][2][0], steps[1][1] == "empty"
+    elif len(steps) == 1 and steps[0][:2] == ("call", "exists") and len(steps[0][2]) == 1:
+        criterion, negate = steps[0][2][0], False
+    else:
+        return None
+    inner = item_test(criterion)
+    return _nested(names, inner, negate) if inner else None
+
+
 def item_test(node):
     """test(item) for a criterion node of the shapes above, else None (the general closures only)."""
     fields = [_field(n) for n in _conjuncts(node)]
     if all(fields):
         return _fields(fields)
+    if (nested := _nested_test(node)) is not None:
+        return nested
     if node[0] == "binary" and node[1] in ("and", "or"):
         left, right = item_test(node[2]), item_test(node[3])
         return _logic(left, right, node[1] == "and") if left and right else None
