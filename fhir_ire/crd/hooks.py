@@ -20,6 +20,7 @@ from fhir_ire.store import ResourceIndex
 
 PRIMARY = {"order-sign", "order-dispatch", "appointment-book"}
 DATA_VARIABLES = {"conditions": "%conditions"}  # fetched data -> the rule variable it feeds
+SUMMARY = ("covered", "pa-needed", "doc-needed", "reason-code")  # what the audit record keeps of a determination
 PHRASES = {"covered": "covered", "not-covered": "not covered", "conditional": "covered if conditions are met",
            "indeterminate": "cannot be determined"}
 log = logging.getLogger("fhir_ire.crd")
@@ -185,8 +186,11 @@ def evaluate(engine: CrdEngine, service_id: str, request: dict, fhir_base: str, 
         exts = [coverage_information(det, ref, hook, request, new_assertion_id(), today=today, old=old, **extras)
                 for ref in refs or _coverage_refs(resolution, order)]
         reference = f"{order.get('resourceType')}/{order.get('id')}"
-        summary.append({"order": reference, "codes": [c.get("code") for c in codings if c.get("code")], **{
-            k: det[k] for k in ("covered", "pa-needed", "doc-needed", "reason-code") if det.get(k)}})
+        entry = {"order": reference, "codes": [c.get("code") for c in codings if c.get("code")]}
+        for k in SUMMARY:
+            if det.get(k):
+                entry[k] = det[k]
+        summary.append(entry)
         target = booked.get(reference, order) if old else order
         if show_info and id(target) not in updated and not is_unchanged(target, exts):  # dev-14, resp-35
             updated.add(id(target))

@@ -55,6 +55,19 @@ def _determination(action: dict, base_suffix: str) -> dict | None:
     return out
 
 
+def _is_indexed_by(condition: Expression) -> bool:
+    """A condition on the ordered codes or the payer, which the index reads: true for most actions it hands out."""
+    tree = condition.tree
+    return tree is not None and (required_codings(tree, "orderCodes") is not None
+                                 or required_value(tree, "payerId") is not None)
+
+
+def _in_test_order(conditions: list[Expression]) -> list[Expression]:
+    """The conditions the index does not read first: an action that does not apply is usually told by them. All
+    must be true, and one that cannot be evaluated makes the action not apply, whatever the order."""
+    return sorted(conditions, key=_is_indexed_by)
+
+
 class RuleIndex:
     """Actions by (system, code) and payer id (None for cross-payer); payers by normalised name, alias, identifier."""
 
@@ -124,7 +137,7 @@ class RuleIndex:
                     and any(c.get("code") == "remove" for c in (sub.get("type") or {}).get("coding", []))]
         action = Action(raw=raw, rule=rule, rank=rank, hooks=hooks, conditions=conditions,
                         determination=_determination(raw, EXT_DETERMINATION), removals=removals,
-                        card_text=card_text(raw), tests=[c.bound({}) for c in conditions],
+                        card_text=card_text(raw), tests=[c.bound({}) for c in _in_test_order(conditions)],
                         questionnaires=[a["definitionCanonical"] for a in raw.get("action") or []
                                         if a.get("definitionCanonical")])
         rule.actions.append(action)

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import fastjsonschema
 import jsonschema
+import orjson
 from flask import Blueprint, jsonify, request
 
 from fhir_ire.crd.audit import DEFAULT_RETENTION_DAYS, AuditError, AuditStore, JsonText
@@ -15,7 +16,7 @@ from fhir_ire.data import load as load_data
 from fhir_ire.errors import FhirError, InvalidRequest, NotFound, TooLarge
 from fhir_ire.terminology.outcome import error_outcome
 from fhir_ire.web.bases import base_url
-from fhir_ire.web.encoding import json_response
+from fhir_ire.web.encoding import OPTIONS as ENCODING, json_response
 from fhir_ire.web.guard import loggable
 from fhir_ire.web.limits import check_hook_size, parse_json, read_body
 
@@ -157,6 +158,17 @@ def init(app, index, config, prefix="/cds-services"):
             raise FhirError("The audit store is not available; call again later", status=503,
                             code="transient") from None
 
+    response_class = app.response_class
+
+    def encoded(answer: dict, status: int):
+        """The response and its body's text (the audit record keeps the answer as sent, encoded once)."""
+        try:
+            data = orjson.dumps(answer, option=ENCODING)
+        except (TypeError, orjson.JSONEncodeError):  # what orjson refuses: web/encoding.py's way
+            response = json_response(answer, status)
+            return response, (response[0] if isinstance(response, tuple) else response).get_data(as_text=True)
+        return response_class(data, status=status, mimetype="application/json"), data.decode()
+
     @bp.post("/<service_id>")
     def call(service_id):
         client = authenticate().get("iss")
@@ -176,12 +188,12 @@ def init(app, index, config, prefix="/cds-services"):
             log.info("malformed FHIR content in a %s call: %s", service_id, type(e).__name__)
             status, answer = 400, error_outcome(InvalidRequest("the request's FHIR resources are malformed "
                                                                "(context or prefetch)"))
-        response = json_response(answer, status)
+        response, text = encoded(answer, status)
         kept(f"CDS Hooks {service_id} call", audit.record_call, service=service_id, hook=service["hook"],
              hook_instance=str(body.get("hookInstance")) if body else None, client=client, status=status,
              payer=outcome.payer_id if outcome else None, orders=outcome.orders if outcome else None,
              request=body, request_text=raw.decode() if body else None,  # parse_call checked it is UTF-8
-             response=JsonText((response[0] if isinstance(response, tuple) else response).get_data(as_text=True)))
+             response=JsonText(text))
         return response
 
     @bp.post("/<service_id>/feedback")

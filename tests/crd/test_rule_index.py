@@ -86,3 +86,22 @@ def test_an_unreadable_condition_stops_the_load_naming_the_rule_and_expression()
     with pytest.raises(BundleError, match=r"^PlanDefinition/guide action bad: the FHIRPath expression "
                                           r"'%orderCodes\.where\(' does not compile: not valid FHIRPath at 1:18"):
         rules(plan("guide", [action("bad", "%orderCodes.where(")]))
+
+
+def test_the_conditions_the_index_reads_are_tested_last():
+    index = rules(plan("p", [action("x", "%payerId = 'acme'", ordered("9991T"), "%reasonCodes.exists()",
+                                    "%draftCodes.empty()")], payer="acme"))
+    (x,) = index.actions_for(cpt("9991T"), "acme")
+    order = [next(c.text for c in x.conditions if c.bound({})[0] is fn) for fn, _ in x.tests]
+    assert order == ["%reasonCodes.exists()", "%draftCodes.empty()", "%payerId = 'acme'", ordered("9991T")]
+
+
+@pytest.mark.parametrize("reasons", [[], [{"code": "C25.0"}]], ids=["no reason", "a reason"])
+def test_an_action_applies_whatever_the_order_its_conditions_are_tested_in(reasons):
+    from fhir_ire.crd.hooks import _applies
+    index = rules(plan("p", [action("x", ordered("9991T"), "%reasonCodes.exists()"),
+                             action("y", ordered("9991T"), "%reasonCodes.code = 'C25.0'")]))
+    env = {"orderCodes": cpt("9991T"), "reasonCodes": reasons}
+    for act in index.actions_for(cpt("9991T"), None):
+        written = all(c({}, env) == [True] for c in act.conditions)  # each condition in the order written
+        assert _applies(act, "order-sign", env) is written is bool(reasons)
