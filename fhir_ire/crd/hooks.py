@@ -15,6 +15,7 @@ from fhir_ire.crd.coverage_info import (check_version, coverage_information, is_
 from fhir_ire.crd.discovery import VERSIONS, card_topics, configuration, load_services
 from fhir_ire.crd.payers import PayerIndex, Resolution, resolve_coverage
 from fhir_ire.crd.rules import RuleIndex
+from fhir_ire.fhirpath import TRUE
 from fhir_ire.limits import Limits
 from fhir_ire.store import ResourceIndex
 
@@ -61,7 +62,7 @@ def _applies(action, hook: str, env: dict) -> bool:
     try:
         for fn, focus in action.tests:
             result = fn(focus, env)
-            if not (len(result) == 1 and result[0] is True) and not _truthy(result):
+            if result is not TRUE and not _truthy(result):  # TRUE: the closures' usual answer, shared
                 return False
         return True
     except Exception as e:  # noqa: BLE001 - a rule that cannot be evaluated on this data does not apply

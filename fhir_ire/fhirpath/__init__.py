@@ -5,10 +5,11 @@ from fhirpathpy import compile as compile_fhirpathpy
 
 from fhir_ire.errors import FhirPathError, FhirPathUnsupported
 from fhir_ire.fhirpath.compiler import compile_node
+from fhir_ire.fhirpath.operators import TRUE
 from fhir_ire.fhirpath.parser import parse
 from fhir_ire.fhirpath.syntax import check_syntax
 
-__all__ = ["Expression", "FhirPathError", "compile_expression"]
+__all__ = ["TRUE", "Expression", "FhirPathError", "compile_expression"]
 
 
 class Expression:

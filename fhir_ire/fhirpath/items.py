@@ -5,6 +5,7 @@ an object, a value that is not one string, a primitive extension `_code` beside 
 evaluate that item, so every answer and every error stays fhirpathpy's (tests/fhirpath/ is the oracle)."""
 
 from fhir_ire.errors import FhirPathUnsupported as Unsupported
+from fhir_ire.fhirpath.operators import FALSE, TRUE
 
 GENERAL = object()  # this item needs the general closures
 
@@ -275,5 +276,5 @@ def any_match(test, general, negate: bool = False):
                 kept = len(general(item, env)) > 0
             if kept is True:
                 hit = True
-        return [hit != negate]
+        return TRUE if hit != negate else FALSE
     return found

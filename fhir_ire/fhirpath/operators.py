@@ -4,6 +4,9 @@ collections (`|`), with fhirpathpy's semantics (every operand evaluated, cardina
 from fhir_ire.errors import FhirPathError, FhirPathUnsupported as Unsupported
 
 LOGIC = {"and", "or", "xor", "implies"}
+# the commonest answers, one list each: no closure changes a collection it is given or has returned, so a caller
+# may test `result is TRUE` before looking closer (crd/hooks.py)
+TRUE, FALSE = [True], [False]
 
 
 class Compiled:
@@ -51,14 +54,15 @@ def _and_or(lf, rf, is_and: bool):
     """`and` / `or` (the commonest operators) in one closure each, _boolean's checks inline: the operand that
     decides (false for `and`, true for `or`) wins, two of the other give the other, anything else is empty."""
     decisive, other = (False, True) if is_and else (True, False)
+    answer_decisive, answer_other = (FALSE, TRUE) if is_and else (TRUE, FALSE)
 
     def fn(focus, env):
         a, b = lf(focus, env), rf(focus, env)
         a = (a[0] if len(a) == 1 and (a[0] is True or a[0] is False) else _boolean(a)) if a else None
         b = (b[0] if len(b) == 1 and (b[0] is True or b[0] is False) else _boolean(b)) if b else None
         if a is decisive or b is decisive:
-            return [decisive]
-        return [other] if a is other and b is other else []
+            return answer_decisive
+        return answer_other if a is other and b is other else []
     return fn
 
 
@@ -71,7 +75,7 @@ def _equal(lf, right: Compiled, negate: bool):
             a = lf(focus, env)
             if not a:
                 return []
-            return [(len(a) == 1 and a[0] == value) != negate]
+            return TRUE if (len(a) == 1 and a[0] == value) != negate else FALSE
         return equal_literal
 
     def equal(focus, env):
@@ -104,7 +108,7 @@ def _membership(element, collection: Compiled):
             return [False]
         if len(a) > 1:
             raise FhirPathError("`in` expects a single element on its left")
-        return [contains(b, a[0])]
+        return TRUE if contains(b, a[0]) else FALSE
     return membership
 
 
