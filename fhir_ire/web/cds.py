@@ -196,6 +196,9 @@ def init(app, index, config, prefix="/cds-services"):
              response=JsonText(text))
         return response
 
+    for known in engine.services:  # each service's own rule: matched by a lookup, not by a converter's pattern
+        bp.add_url_rule(f"/{known}", "call", call, methods=["POST"], defaults={"service_id": known})
+
     @bp.post("/<service_id>/feedback")
     def on_feedback(service_id):
         client = authenticate().get("iss")
