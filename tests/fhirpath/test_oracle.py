@@ -27,6 +27,14 @@ def variants(rules: RuleIndex, envs: list[dict], extra: int, seed: int = 10) -> 
         ordered = [{"system": s, "code": c} for s, c in rng.sample(codes, min(len(codes), rng.randint(1, 2)))]
         out.append({**env, "payerId": [rng.choice(payers)] if payers else [], "orderCodes": ordered,
                     "draftCodes": env["draftCodes"] + [{"system": s, "code": c} for s, c in rng.sample(codes, 1)]})
+    for env in envs[:extra // 4]:  # codings and conditions not plainly shaped: the closures' general path
+        s, c = rng.choice(codes)
+        out.append({**env, "orderCodes": env["orderCodes"] + [{"system": s, "code": c, "_code": {"id": "x"}}],
+                    "reasonCodes": env["reasonCodes"] + [{"system": s, "code": {"text": c}}]})
+        out.append({**env, "orderCodes": [{"system": s, "code": c}, {"system": [s], "code": c}],
+                    "draftCodes": env["draftCodes"] + [{"system": s, "code": [c, c]}], "conditions": [
+                        *env["conditions"], {"resourceType": "Condition", "clinicalStatus": {"coding": [
+                            {"code": ["active"]}]}, "code": {"coding": [{"system": s, "code": c, "_code": {}}]}}]})
     return out
 
 
