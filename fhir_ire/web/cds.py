@@ -110,6 +110,8 @@ def parse_feedback(raw: bytes, limits, max_items: int) -> list[dict]:
 def init(app, index, config, prefix="/cds-services"):
     engine = CrdEngine(index, config)
     app.extensions["fhir_ire.crd"] = engine
+    for hook in [None, *(s["hook"] for s in engine.services.values())]:
+        request_check(hook)  # compiled at start-up (10-25 ms each), before workers fork, not on a first call
     checker = JwtChecker(config["TRUST"], config.get("JTI_STORE")) if config.get("TRUST") else None
     if checker is None:
         log.warning("CDS Hooks JWT checks are OFF: hook calls are unauthenticated (start with --trust ISSUER=JWKS)")
