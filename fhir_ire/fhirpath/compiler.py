@@ -36,7 +36,8 @@ def compile_node(node, this_ok: bool = False) -> Compiled:
     raise Unsupported(f"{tag} expressions")
 
 
-def _variable(name: str) -> Compiled:
+def _variable(name: str, then=None) -> Compiled:
+    """%name as a collection; then(collection, env): the one step after it, in the same closure."""
     if name in DEFAULT_VARIABLES:
         raise Unsupported(f"%{name}")
 
@@ -45,9 +46,8 @@ def _variable(name: str) -> Compiled:
             value = env[name]
         except KeyError:
             raise FhirPathError(f"undefined environment variable %{name}") from None
-        if value is None:
-            return []
-        return value if isinstance(value, list) else [value]
+        value = [] if value is None else value if isinstance(value, list) else [value]
+        return value if then is None else then(value, env)
     return Compiled(fn)
 
 
@@ -69,6 +69,8 @@ def _path(node, this_ok: bool) -> Compiled:
             compiled = _call_step(step[1], step[2], this_ok)
             fns.append(compiled.fn)
             kind = compiled.kind
+    if len(fns) == 2 and head[0] == "var":  # `%var.step`, the commonest path: one closure
+        return Compiled(_variable(head[1], fns[1]).fn, kind)
     if len(fns) == 2:
         a, b = fns
         return Compiled(lambda focus, env: b(a(focus, env), env), kind)

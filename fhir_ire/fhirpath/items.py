@@ -177,6 +177,8 @@ def _fields(fields: list[tuple[str, frozenset]]):
         if type(item) is not dict or a_ext in item or b_ext in item:
             return GENERAL
         x, y = item.get(a), item.get(b)
+        if type(x) is str and type(y) is str:  # a coding as codings are
+            return x in a_in and y in b_in
         if type(x) is not str and (x is not None and x != []):
             return GENERAL
         if type(y) is not str and (y is not None and y != []):
