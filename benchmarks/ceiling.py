@@ -1,10 +1,9 @@
-"""The ceiling: a bare Flask app served exactly as `fhir-ire serve` serves ours (granian, WSGI, same workers), with a
-GET and a POST endpoint that read the request and answer a small JSON document.
+"""The ceiling: a bare Flask app served exactly as `fhir-ire serve` serves ours (granian with the settings of
+`fhir_ire.serve.granian_settings`, taken from the same defaults: WSGI, HTTP/1, a thread per open connection up to
+--max-connections, ...), with a GET and a POST endpoint that read the request and answer a small JSON document.
+It has no request permits: those are the app's (web/admission.py), and their cost is part of what is measured.
 
-    python benchmarks/ceiling.py PORT [WORKERS [THREADS]]
-
-THREADS (default: `fhir-ire serve --threads`'s default) sets granian's blocking threads and backpressure per worker,
-as `fhir-ire serve` does."""
+    python benchmarks/ceiling.py PORT [WORKERS]"""
 
 import sys
 
@@ -27,12 +26,11 @@ def post():
 
 if __name__ == "__main__":
     from granian import Granian
-    from granian.constants import Interfaces
 
-    from fhir_ire.config import OPTIONS
+    from fhir_ire import config as options
+    from fhir_ire.serve import granian_settings
 
-    threads = next(o.default for o in OPTIONS if o.name == "threads")
-    port, workers = int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    threads = int(sys.argv[3]) if len(sys.argv) > 3 else threads
-    Granian("ceiling:app", address="127.0.0.1", port=port, interface=Interfaces.WSGI, workers=workers,
-            blocking_threads=threads, backpressure=threads, log_access=False).serve()
+    config = {**options.defaults(), "HOST": "127.0.0.1", "PORT": int(sys.argv[1])}
+    if len(sys.argv) > 2:
+        config["WORKERS"] = int(sys.argv[2])
+    Granian("ceiling:app", **granian_settings(config, config["HOST"])).serve()

@@ -17,6 +17,7 @@ from fhir_ire import config as options
 from fhir_ire.errors import BundleError, IreError
 from fhir_ire.logs import AccessLog
 from fhir_ire.store import load_bundles
+from fhir_ire.web.admission import Admission
 from fhir_ire.web.direct import Direct
 from fhir_ire.web.kept import Kept
 
@@ -118,8 +119,9 @@ class _SyncCache(dict):
 
 def create_app(config: dict | str | Path | None = None) -> Flask:
     """The service as its own app: our blueprints at the root, an access log line and X-Request-ID per request,
-    reads and searches already answered once answered again before Flask (web/kept.py), and plain GETs of the
-    terminology operations answered before Flask by the routes' own functions (web/direct.py)."""
+    reads and searches already answered once answered again before Flask (web/kept.py), every other request
+    admitted (its body in, then a permit: web/admission.py), and plain GETs of the terminology operations answered
+    before Flask by the routes' own functions (web/direct.py)."""
     app = Flask("fhir_ire")
     app.request_class = _Request
     app.ensure_sync = _SyncCache(app.ensure_sync)
@@ -127,6 +129,8 @@ def create_app(config: dict | str | Path | None = None) -> Flask:
     app.extensions["fhir_ire.standalone"] = True  # every path is ours: JSON errors everywhere
     mount(app, config, root=Path.cwd())
     ext = app.extensions
-    direct = Direct(app.wsgi_app, *ext["fhir_ire.operations"], ext["fhir_ire.admission"])
-    app.wsgi_app = AccessLog(Kept(direct, ext["fhir_ire.kept_reads"], ext["fhir_ire.kept_searches"]))
+    inner = Direct(app.wsgi_app, *ext["fhir_ire.operations"], ext["fhir_ire.admission"])
+    if ext["fhir_ire.permits"] is not None:  # the body in, then a permit, then the rest (web/admission.py)
+        inner = Admission(inner, ext["fhir_ire.permits"], ext["fhir_ire.limits"].max_body_bytes)
+    app.wsgi_app = AccessLog(Kept(inner, ext["fhir_ire.kept_reads"], ext["fhir_ire.kept_searches"]))
     return app

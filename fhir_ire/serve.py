@@ -83,6 +83,27 @@ def announce_when_ready(config: dict, index, timeout: float = 120.0) -> None:
     log.error("no worker answered %s within %.0f s", url, timeout)
 
 
+def granian_settings(config: dict, address: str) -> dict:
+    """How granian serves a WSGI app for `fhir-ire serve`; the ceiling benchmark (benchmarks/ceiling.py) serves its
+    bare Flask app with the same settings, so that the two are compared on equal terms."""
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+
+    tls = {"ssl_cert": Path(config["CERTFILE"]), "ssl_key": Path(config["KEYFILE"]),
+           "ssl_key_password": config.get("KEYFILE_PASSWORD"), "ssl_protocol_min": "tls1.2"} \
+        if config.get("CERTFILE") else {}
+    # granian's backpressure bounds the connections a worker holds open (idle keep-alive ones count too), and each
+    # may have a thread for its request: a request whose body is still arriving waits in its own thread, and only
+    # THREADS requests work at once (web/admission.py). hyper restarts the header timeout whenever a connection
+    # falls idle, so it also closes idle keep-alive connections; HTTP/1 only, as the HTTP/2-sniffing mode waits for
+    # a silent connection's first bytes forever.
+    return {"address": address, "port": config["PORT"], "http": HTTPModes.http1, "interface": Interfaces.WSGI,
+            "workers": config["WORKERS"], "log_access": False, "respawn_failed_workers": True,
+            "workers_kill_timeout": config["DRAIN_TIMEOUT"], "backpressure": config["MAX_CONNECTIONS"],
+            "blocking_threads": config["MAX_CONNECTIONS"],
+            "http1_settings": HTTP1Settings(header_read_timeout=config["HEADER_TIMEOUT"] * 1000), **tls}
+
+
 def run(args) -> int:
     global _preloaded
     resolved = options.resolve(args)
@@ -109,24 +130,9 @@ def run(args) -> int:
         reserved.close()
     os.environ[WORKER_CONFIG_ENV] = json.dumps(config)
     from granian import Granian
-    from granian.constants import HTTPModes, Interfaces
-    from granian.http import HTTP1Settings
 
-    tls = {"ssl_cert": Path(config["CERTFILE"]), "ssl_key": Path(config["KEYFILE"]),
-           "ssl_key_password": config.get("KEYFILE_PASSWORD"), "ssl_protocol_min": "tls1.2"} \
-        if config.get("CERTFILE") else {}
-    server = Granian("fhir_ire.serve:app_from_env", address=address, port=config["PORT"], http=HTTPModes.http1,
-                     interface=Interfaces.WSGI, workers=config["WORKERS"], factory=True, log_access=False,
-                     log_dictconfig=log_config, log_level=config["LOG_LEVEL"], respawn_failed_workers=True,
-                     workers_kill_timeout=config["DRAIN_TIMEOUT"],
-                     # granian's backpressure bounds the connections a worker holds open (each keeps its permit
-                     # while idle), and each may have a thread for its request: a request whose body is still
-                     # arriving waits in its own thread, and only THREADS requests work at once (web/guard.py).
-                     # hyper restarts the header timeout whenever a connection falls idle, so it also closes idle
-                     # keep-alive connections; HTTP/1 only, as the HTTP/2-sniffing mode waits for a silent
-                     # connection's first bytes forever.
-                     backpressure=config["MAX_CONNECTIONS"], blocking_threads=config["MAX_CONNECTIONS"],
-                     http1_settings=HTTP1Settings(header_read_timeout=config["HEADER_TIMEOUT"] * 1000), **tls)
+    server = Granian("fhir_ire.serve:app_from_env", factory=True, log_dictconfig=log_config,
+                     log_level=config["LOG_LEVEL"], **granian_settings(config, address))
     # granian warns when its thread cap passes 2 x cores + 1; here the cap is per connection and the app's own
     # permits bound the threads working at once
     logging.getLogger("_granian").addFilter(lambda record: "Python threads" not in record.getMessage())

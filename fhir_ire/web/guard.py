@@ -5,7 +5,6 @@ stack trace), JSON answers to OPTIONS, and request data escaped before it reache
 import json
 import logging
 import re
-import threading
 
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
@@ -14,12 +13,12 @@ from fhir_ire import budget
 from fhir_ire.errors import FhirError
 from fhir_ire.limits import Limits
 from fhir_ire.terminology.outcome import error_outcome
+from fhir_ire.web.admission import NO_BODY, Permits
 from fhir_ire.web.limits import check_length
 
 log = logging.getLogger("fhir_ire.web")
 FHIR_JSON = "application/fhir+json"
 ISSUE_CODES = {404: "not-found", 405: "not-supported", 413: "too-long", 415: "not-supported", 422: "too-costly"}
-NO_BODY = ("GET", "HEAD", "OPTIONS")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -60,14 +59,16 @@ def init(app, config: dict, prefix: str = "") -> Limits:
     # At most THREADS requests of a worker work at once, and a request takes its permit only once its whole body
     # is in: a client sending its body slowly (or never) waits in a thread of its own (the server gives each open
     # connection one, up to --max-connections) without keeping the others from working. Granian cannot time out
-    # or abandon that read (docs/hardening.md). No THREADS (the app mounted in a host app): no permits.
-    # A semaphore wakes its waiters first come, first served; a C queue's get is cheaper but wakes whichever thread
-    # the lock picks, and that unfairness raised the p99 at 32 connections by a third (docs/performance.md).
-    permits = threading.BoundedSemaphore(config["THREADS"]) if config.get("THREADS") else None
+    # or abandon that read (docs/hardening.md). Permits are granted first come, first served (web/admission.py);
+    # under create_app they are taken before Flask by its Admission middleware, which marks the request admitted.
+    # No THREADS: no permits.
+    permits = Permits(config["THREADS"]) if config.get("THREADS") else None
+    app.extensions["fhir_ire.permits"] = permits
 
     def admit(environ) -> None:
-        """A permit and the time budget, for a request that is about to work (in Flask, or before it: web/direct.py)."""
-        if permits is not None:
+        """A permit and the time budget, for a request that is about to work (in Flask, or before it: web/direct.py);
+        no second permit for a request already admitted before them (web/admission.py)."""
+        if permits is not None and "fhir_ire.admitted" not in environ:
             permits.acquire()
             environ["fhir_ire.permit"] = permits
         budget.start(limits.time_budget)

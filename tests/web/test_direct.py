@@ -35,7 +35,10 @@ def app(index):
 
 
 def direct_of(app) -> Direct:
-    return app.wsgi_app.app.app  # AccessLog(Kept(Direct(Flask)))
+    wsgi = app.wsgi_app
+    while not isinstance(wsgi, Direct):  # AccessLog(Kept(Admission(Direct(Flask))))
+        wsgi = wsgi.app
+    return wsgi
 
 
 def q(value: str) -> str:
