@@ -7,7 +7,8 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from fhir_ire.build.output import diff_tree, write_atomically
+from fhir_ire.build.bundle import SpooledBundle
+from fhir_ire.build.output import Deferred, diff_tree, write_atomically
 from fhir_ire.build.context import MAPPING_POLICIES
 from fhir_ire.checks.reading import status_line
 from fhir_ire.codesets.nucc import load_nucc
@@ -39,24 +40,33 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def output_files(seeds, nucc_csv=None, *, as_of=None, base=DEFAULT_BASE, mapping_policy="correct", jobs=None):
-    """(relative path -> JSON data, documents, findings) of a build, nothing written."""
+def output_files(seeds, nucc_csv=None, *, as_of=None, base=DEFAULT_BASE, mapping_policy="correct", jobs=None,
+                 spool=False):
+    """(relative path -> JSON data, documents, findings) of a build, nothing written. spool: the bundles are
+    SpooledBundles and each document's facts are made when written (output.Deferred), so that the build holds no
+    bundle in memory; the bytes written are the same."""
     from fhir_ire.build.pipeline import build  # the readers and ICD-10-CM load only when a build runs
 
     as_of = as_of or date.today()
-    bundles, outcome, documents, findings = build(Path(seeds), load_nucc(nucc_csv), as_of, base, mapping_policy, jobs)
-    for b in bundles.values():  # the as-of date is recorded, so that --check can rebuild with it on a later day
-        b["timestamp"] = f"{as_of.isoformat()}T00:00:00Z"
+    bundles, outcome, documents, findings = build(Path(seeds), load_nucc(nucc_csv), as_of, base, mapping_policy, jobs,
+                                                  spool)
+    stamp = f"{as_of.isoformat()}T00:00:00Z"  # recorded, so that --check can rebuild with it on a later day
+    for b in bundles.values():
+        if spool:
+            b.timestamp = stamp
+        else:
+            b["timestamp"] = stamp
     files = {f"{name}.json": b for name, b in bundles.items()}
     files["qa-outcome.json"] = outcome
-    files.update({f"facts/{d.file.rsplit('.', 1)[0]}.json": d.to_json() for d in documents})
+    files.update({f"facts/{d.file.rsplit('.', 1)[0]}.json": Deferred(d.to_json) if spool else d.to_json()
+                  for d in documents})
     return files, documents, findings
 
 
 def build_to(seeds, out, nucc_csv=None, strict=False, **options):
     """Build into out (atomically). Raises BuildError on bad input (and, when strict, on a document left out or
     partly read), leaving out untouched."""
-    files, documents, findings = output_files(seeds, nucc_csv, **options)
+    files, documents, findings = output_files(seeds, nucc_csv, spool=True, **options)
     if strict:
         check_strict(documents)
     write_atomically(Path(out), files)
@@ -85,8 +95,9 @@ def summarize(files, documents, findings) -> str:
     sev = Counter(f.severity for f in findings)
     lines.append(f"checks: {sev['error']} errors, {sev['warning']} warnings, {sev['information']} information")
     lines += ["  " + f.line() for f in findings]
-    resources = Counter(e["resource"]["resourceType"] for name, b in files.items() if name.endswith(".json")
-                        and isinstance(b, dict) and b.get("resourceType") == "Bundle" for e in b["entry"])
+    resources = sum((b.counts() for b in files.values() if isinstance(b, SpooledBundle)),
+                    Counter(e["resource"]["resourceType"] for b in files.values()
+                            if isinstance(b, dict) and b.get("resourceType") == "Bundle" for e in b["entry"]))
     lines.append(f"resources: {', '.join(f'{n} {t}' for t, n in sorted(resources.items()))}")
     return "\n".join(lines)
 
@@ -105,7 +116,7 @@ def run(args) -> int:
     options = {"as_of": args.as_of, "base": args.base, "mapping_policy": args.mapping_policy, "jobs": args.jobs}
     if args.check:
         options["as_of"] = args.as_of or recorded_as_of(args.out)
-        files, documents, findings = output_files(args.seeds, args.nucc, **options)
+        files, documents, findings = output_files(args.seeds, args.nucc, spool=True, **options)
         changed = diff_tree(Path(args.out), files)
         if changed:
             print(f"fhir-ire build --check: {args.out} differs from a fresh build: {', '.join(changed[:10])}"

@@ -13,12 +13,25 @@ MARKER = ".fhir-ire-build"
 MARKER_HEADER = "# written by `fhir-ire build`; every file it wrote to this folder, one per line\n"
 
 
+class Deferred:
+    """A file whose JSON data is made only when it is written, and dropped after (a document's facts)."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def write_to(self, path: Path) -> None:
+        path.write_bytes(dump_bytes(self.make()))
+
+
 def write_tree(folder: Path, files: dict[str, object]) -> None:
-    """files: relative path -> JSON data."""
+    """files: relative path -> JSON data, or an object that writes itself (write_to: a Deferred, a SpooledBundle)."""
     for rel, data in files.items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(dump_bytes(data))  # bytes straight to the file: no text copy of a large bundle
+        if hasattr(data, "write_to"):
+            data.write_to(path)
+        else:
+            path.write_bytes(dump_bytes(data))  # bytes straight to the file: no text copy of a large bundle
 
 
 def files_in(folder: Path) -> set[str]:
@@ -72,6 +85,9 @@ def write_atomically(out: Path, files: dict[str, object]) -> None:
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         raise BuildError(f"cannot write output: {e.strerror or e}", str(out)) from None
+    except BaseException:  # whatever stops the writing (an error, ^C), the half-written folder goes
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def diff_tree(out: Path, files: dict[str, object]) -> list[str]:

@@ -48,10 +48,10 @@ def _with_manifest(ref: dict, entry: dict) -> dict:
     return ref
 
 
-def build_provenance(ctx: BuildContext, resources: list[dict]) -> list[dict]:
-    out = []
-    for res in resources:
-        key = f"{res['resourceType']}/{res['id']}"
+def build_provenance(ctx: BuildContext, made: list[tuple[str, str]]):
+    """One Provenance per resource (type, id) that cites sources, made one at a time."""
+    for rtype, rid in made:
+        key = f"{rtype}/{rid}"
         sources = ctx.sources.get(key)
         if not sources:
             continue
@@ -60,12 +60,11 @@ def build_provenance(ctx: BuildContext, resources: list[dict]) -> list[dict]:
             entities.append({"role": "source", "what": {
                 "reference": f"DocumentReference/{ctx.doc_id(s.file)}",
                 "display": f"{s.cite()}: \"{s.quote[:900]}\""}})
-        out.append({"resourceType": "Provenance", "id": fhir_id(f"prov-{res['resourceType'].lower()}-{res['id']}"),
-                    "target": [{"reference": key}], "recorded": ctx.recorded,
-                    "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
-                                             "code": "CREATE"}]},
-                    "agent": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-                                                    "code": "assembler"}]},
-                               "who": {"display": "fhir-ire build"}}],
-                    "entity": entities})
-    return out
+        yield {"resourceType": "Provenance", "id": fhir_id(f"prov-{rtype.lower()}-{rid}"),
+               "target": [{"reference": key}], "recorded": ctx.recorded,
+               "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                                        "code": "CREATE"}]},
+               "agent": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                                               "code": "assembler"}]},
+                          "who": {"display": "fhir-ire build"}}],
+               "entity": entities}
