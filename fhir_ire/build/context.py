@@ -1,12 +1,15 @@
 """What every resource builder shares: the documents, findings, options, ids, and the sources of each resource."""
 
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from pathlib import Path
 
 from fhir_ire.codesets.nucc import NuccTable
+from fhir_ire.errors import BuildError
 from fhir_ire.facts import DocumentFacts, Source
 
 MAPPING_POLICIES = {
@@ -36,6 +39,8 @@ class BuildContext:
     sources: dict[str, dict[Source, None]] = field(default_factory=lambda: defaultdict(dict))  # ordered sets
     _findings_index: tuple = field(default=(0, {}), init=False, repr=False)
     evaluated: dict = field(default_factory=dict, init=False, repr=False)  # FHIRPath texts checked by the build
+    folder: Path | None = None  # where the documents are: their bytes are read again when needed, not kept
+    _last_read: tuple = field(default=("", b""), init=False, repr=False)
 
     def doc_id(self, file: str) -> str:
         return "doc-" + slug(file.rsplit(".", 1)[0])
@@ -46,6 +51,22 @@ class BuildContext:
 
     def doc(self, file: str) -> DocumentFacts:
         return self._by_file[file]
+
+    def content(self, file: str) -> bytes:
+        """A document's bytes: those the reader kept, else read again from the folder (the last one is kept, since
+        a builder asks for one document several times in a row), refused if they changed since they were read."""
+        doc = self.doc(file)
+        if doc.content or self.folder is None:
+            return doc.content
+        if self._last_read[0] != file:
+            try:
+                raw = (self.folder / file).read_bytes()
+            except OSError as e:
+                raise BuildError(f"cannot read the document again: {e.strerror}", file) from None
+            if hashlib.sha256(raw).hexdigest() != doc.sha256:
+                raise BuildError("the document changed while the build ran; build again", file)
+            self._last_read = (file, raw)
+        return self._last_read[1]
 
     def cite(self, resource: dict, *sources: Source) -> None:
         """Record that a resource was derived from these quoted sources (Provenance is built from this)."""

@@ -78,13 +78,27 @@ def build_resources(ctx: BuildContext, emit: Callable[[str, dict], None]) -> Non
         emit("04-provenance", r)
 
 
+def _drop_text(read: Callable[[Path], DocumentFacts], path: Path) -> DocumentFacts:
+    """Read a document and hand back its facts without its bytes, which the build reads again when it writes them
+    (BuildContext.content); a document left out or partly read keeps them for the reading checks, which quote its
+    first line."""
+    doc = read(path)
+    if doc.status == "read":
+        doc.content = b""
+    return doc
+
+
+def _read_without_text(read, paths: list[Path], jobs: int | None) -> list[DocumentFacts]:
+    return map_in_processes(partial(_drop_text, read), paths, jobs=jobs)
+
+
 def build(seeds: Path, nucc: NuccTable, as_of: date, base: str = DEFAULT_BASE, mapping_policy: str = "correct",
           jobs: int | None = None, spool: bool = False) -> tuple[dict, dict, list[DocumentFacts], list[Finding]]:
     """(bundles by file stem, QA OperationOutcome, every document (left out ones too), findings). Documents left out
     contribute nothing but their finding; the rest contribute what they say. jobs: processes reading the documents
     (None: every CPU for a large folder, parallel.default_jobs); the result is the same whatever the number. spool:
     bundles are SpooledBundles (entries encoded to a temporary file as they are made) rather than JSON data."""
-    everything = read_sources(seeds, partial(map_in_processes, jobs=jobs))
+    everything = read_sources(seeds, partial(_read_without_text, jobs=jobs))
     documents = [d for d in everything if not d.left_out]
     if not documents:
         raise BuildError("no document in the folder is a code report, reimbursement guide or payer policy", str(seeds))
@@ -93,7 +107,7 @@ def build(seeds: Path, nucc: NuccTable, as_of: date, base: str = DEFAULT_BASE, m
         documents.append(manifest.document())
     findings = check(documents, nucc, as_of) + check_reading(everything, set(manifest.entries))
     ctx = BuildContext(documents=documents, base=base, nucc=nucc, mapping_policy=mapping_policy, as_of=as_of,
-                       findings=findings)
+                       findings=findings, folder=seeds)
     if spool:
         bundles = {name: SpooledBundle(name, base) for name in BUNDLES}
         build_resources(ctx, lambda name, resource: bundles[name].add(resource))

@@ -25,8 +25,9 @@ def build_document_reference(ctx: BuildContext, doc: DocumentFacts) -> dict:
     lines; the sha256 identifier is the hash of exactly these bytes."""
     attachment = {"contentType": "text/plain; charset=utf-8", "url": f"seeds/{doc.file}", "size": doc.size,
                   "title": doc.title}
-    if doc.content:
-        attachment["data"] = base64.b64encode(doc.content).decode("ascii")
+    content = ctx.content(doc.file)
+    if content:
+        attachment["data"] = base64.b64encode(content).decode("ascii")
     ref = {"resourceType": "DocumentReference", "id": ctx.doc_id(doc.file), "status": "current",
            "identifier": [{"system": "urn:ietf:rfc:6920", "value": _ni_sha256(doc.sha256)}],
            "type": {"text": KINDS[doc.kind]}, "description": doc.title, "content": [{"attachment": attachment}]}

@@ -71,7 +71,7 @@ def _item_source(ctx: BuildContext, src: Source, text: str) -> Source:
     authorization's 'must include:' list), else the statement's quote when it already holds the item's words."""
     if text.lower() in src.quote.lower():
         return src
-    lines = ctx.doc(src.file).content.decode("utf-8", "replace").splitlines()
+    lines = ctx.content(src.file).decode("utf-8", "replace").splitlines()
     for n in range(src.line - 1, min(len(lines), src.end_line + 40)):
         if text.lower() in lines[n].lower():
             return Source(src.file, n + 1, n + 1, lines[n].strip())

@@ -1,16 +1,21 @@
-"""A build that spools its bundles to disk as the resources are made (what `fhir-ire build` does, so that memory does
-not grow with the output) writes the same bytes as the bundles held whole and dumped."""
+"""What keeps a large build's memory from growing with its output gives the same output: bundles spooled to disk as
+the resources are made write the bytes of the bundles held whole; documents' text is dropped after reading and read
+again (and refused if it changed) when the build writes it."""
 
 import importlib.util
+import shutil
 from pathlib import Path
 
 import pytest
 
 from fhir_ire.build.bundle import SpooledBundle, transaction
 from fhir_ire.build.command import build_to, output_files
+from fhir_ire.build.context import BuildContext
 from fhir_ire.build.output import Deferred, write_atomically, write_tree
 from fhir_ire.errors import BuildError
 from fhir_ire.r4 import dump_bytes
+
+from fhir_ire.sources import read_source
 
 from .conftest import AS_OF, SEEDS
 
@@ -98,3 +103,21 @@ def test_a_bundle_that_fails_half_written_leaves_the_output_as_it_was(tmp_path):
         write_atomically(out, {"a.json": {"kept": False}, "b.json": _Failing()})
     assert _tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundles"]  # no temporary folder left beside it
+
+
+def test_read_documents_come_back_without_their_text(nucc_sample):
+    documents = output_files(SEEDS, nucc_sample, as_of=AS_OF, jobs=2)[1]
+    assert documents and all(d.content == b"" for d in documents if d.status == "read")
+
+
+def test_a_document_changed_while_the_build_ran_is_refused(tmp_path):
+    path = tmp_path / "policy.txt"
+    shutil.copy(next(SEEDS.glob("003_*")), path)
+    doc = read_source(path)
+    doc.content = b""
+    ctx = BuildContext(documents=[doc], base=BASE, nucc=None, mapping_policy="correct", as_of=AS_OF, folder=tmp_path)
+    assert ctx.content("policy.txt") == path.read_bytes()
+    ctx = BuildContext(documents=[doc], base=BASE, nucc=None, mapping_policy="correct", as_of=AS_OF, folder=tmp_path)
+    path.write_bytes(path.read_bytes() + b"one more line\n")
+    with pytest.raises(BuildError, match="^policy.txt: the document changed while the build ran; build again$"):
+        ctx.content("policy.txt")
