@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 from corpus import generate
@@ -54,14 +55,16 @@ def sample_tree(pid: int, peak: list[float], done: threading.Event) -> None:
         peak[0] = max(peak[0], sum(pss_mb(p) for p in tree_of(pid)))
 
 
-def measure_build(seeds: Path, out: Path, source: Path | None = None, jobs: int | None = None) -> dict:
+def measure_build(seeds: Path, out: Path, source: Path | None = None, jobs: int | None = None,
+                  as_of: str | None = None) -> dict:
     """wait4's figures cover the build and its reading workers: CPU summed, peak the largest single process; the
     sampled tree figure is the largest sum of PSS of the build and its workers at one moment."""
     shutil.rmtree(out, ignore_errors=True)
     start = time.monotonic()
     env = {**os.environ, "PYTHONPATH": str(source)} if source else None
     command = [sys.executable, "-m", "fhir_ire.cli", "build", "--seeds", str(seeds), "--out", str(out)]
-    proc = subprocess.Popen(command + (["--jobs", str(jobs)] if jobs else []),
+    command += (["--jobs", str(jobs)] if jobs else []) + (["--as-of", as_of] if as_of else [])
+    proc = subprocess.Popen(command,
                             cwd=source or ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak, done = [0.0], threading.Event()
     sampler = threading.Thread(target=sample_tree, args=(proc.pid, peak, done), daemon=True)
@@ -97,6 +100,7 @@ def main(argv=None) -> None:
     p.add_argument("--compare", type=Path, metavar="CHECKOUT", help="build every corpus with this checkout's code too")
     p.add_argument("--jobs", type=int, help="fhir-ire build --jobs (default: the build's own)")
     args = p.parse_args(argv)
+    as_of = date.today().isoformat()  # one date for every build: a run that passes midnight compares like with like
     runs = [("seeds", 0, "mixed")] + [(f"mixed-{n}", n, "mixed") for n in args.sizes]
     runs += [(f"policies-{n}", n, "policy") for n in args.policies]
     print(f"{'corpus':16} {'code':6} {'documents':>9} {'wall s':>8} {'CPU s':>8} {'ms/doc':>7} {'peak MB':>8} "
@@ -107,9 +111,9 @@ def main(argv=None) -> None:
         generate(seeds, n, kind=kind, with_seeds=True)
         out = args.work / f"{name}-out"
         if args.compare:
-            before = measure_build(seeds, args.work / f"{name}-before", args.compare, args.jobs)
+            before = measure_build(seeds, args.work / f"{name}-before", args.compare, args.jobs, as_of)
             print(row(name, "before", before), flush=True)
-        after = measure_build(seeds, out, None, args.jobs)
+        after = measure_build(seeds, out, None, args.jobs, as_of)
         same = ("yes" if same_tree(args.work / f"{name}-before", out) else "NO") if args.compare else ""
         print(row(name, "after" if args.compare else "", after, same), flush=True)
         if args.compare:
