@@ -4,7 +4,8 @@ literal collections (`|`), `=` `!=` `in` `contains` `and` `or` `xor` `implies` (
 operand is evaluated, cardinality and type errors raise. Anything else raises FhirPathUnsupported at compile time."""
 
 from fhir_ire.errors import FhirPathError, FhirPathUnsupported as Unsupported
-from fhir_ire.fhirpath.items import any_match, item_test, matches, member_step
+from fhir_ire.fhirpath.items import item_test
+from fhir_ire.fhirpath.steps import any_match, matches, member_step
 from fhir_ire.fhirpath.operators import Compiled, binary, constant
 
 DEFAULT_VARIABLES = {"context", "ucum", "resource", "rootResource"}  # fhirpathpy supplies these itself
