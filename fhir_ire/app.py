@@ -18,7 +18,7 @@ from fhir_ire.errors import BundleError, IreError
 from fhir_ire.logs import AccessLog
 from fhir_ire.store import load_bundles
 from fhir_ire.web.admission import Admission
-from fhir_ire.web.direct import Direct
+from fhir_ire.web.direct import Direct, DirectHook
 from fhir_ire.web.kept import Kept
 
 log = logging.getLogger("fhir_ire")
@@ -120,8 +120,8 @@ class _SyncCache(dict):
 def create_app(config: dict | str | Path | None = None) -> Flask:
     """The service as its own app: our blueprints at the root, an access log line and X-Request-ID per request,
     reads and searches already answered once answered again before Flask (web/kept.py), every other request
-    admitted (its body in, then a permit: web/admission.py), and plain GETs of the terminology operations answered
-    before Flask by the routes' own functions (web/direct.py)."""
+    admitted (its body in, then a permit: web/admission.py), and plain GETs of the terminology operations and CDS
+    Hooks service calls answered before Flask by the routes' own functions (web/direct.py)."""
     app = Flask("fhir_ire")
     app.request_class = _Request
     app.ensure_sync = _SyncCache(app.ensure_sync)
@@ -130,6 +130,8 @@ def create_app(config: dict | str | Path | None = None) -> Flask:
     mount(app, config, root=Path.cwd())
     ext = app.extensions
     inner = Direct(app.wsgi_app, *ext["fhir_ire.operations"], ext["fhir_ire.admission"])
+    inner = DirectHook(inner, ext["fhir_ire.hook_calls"], ext["fhir_ire.admission"],
+                       ext["fhir_ire.limits"].max_body_bytes, app.config)
     if ext["fhir_ire.permits"] is not None:  # the body in, then a permit, then the rest (web/admission.py)
         inner = Admission(inner, ext["fhir_ire.permits"], ext["fhir_ire.limits"].max_body_bytes)
     app.wsgi_app = AccessLog(Kept(inner, ext["fhir_ire.kept_reads"], ext["fhir_ire.kept_searches"]))

@@ -22,7 +22,11 @@ def check_length(content_length: int | None, limits: Limits) -> None:
 def read_body(limits: Limits) -> bytes:
     """The request body, refused (413) when longer than the limit. The guard lets werkzeug read at most one byte
     more than the limit (a chunked body has no length to check first), which is how a longer one shows."""
-    data = request.get_data(cache=True)
+    return check_body(request.get_data(cache=True), limits)
+
+
+def check_body(data: bytes, limits: Limits) -> bytes:
+    """data, refused (413) when longer than the body size limit."""
     if len(data) > limits.max_body_bytes:
         raise TooLarge(f"The request body is larger than {limits.max_body_bytes:,} bytes, the most this server "
                        "takes (--max-body-bytes)")

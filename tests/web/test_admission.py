@@ -152,7 +152,7 @@ def permits_seen_by_a_view(app) -> list:
 def test_under_create_app_a_request_takes_one_permit_before_flask(index):
     app = create_app({"INDEX": index, "BUNDLES": str(BUNDLES), "THREADS": 3})
     seen = permits_seen_by_a_view(app)
-    assert app.test_client().post("/cds-services/order-sign-crd", json={}).status_code == 400
+    assert app.test_client().post("/cds-services/order-sign-crd/feedback", json={}).status_code == 400
     assert app.test_client().get("/health/live").status_code == 200
     assert seen == [2, 2] and app.extensions["fhir_ire.permits"].free == 3
 
