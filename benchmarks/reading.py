@@ -319,7 +319,7 @@ def score_document(score: Score, name: str, e: dict, g: dict | None):
     elif g["payer"]:  # a payer the document does not name
         score.add(name, "payer", "wrong", None, g["payer"])
     _score_list(score, name, "aliases", e.get("aliases", []), [a for a in g["aliases"]
-                                                               if loose(a) != loose(e.get("payer"))])
+                                                               if loose(a) != loose(e.get("payer"))], _same_alias)
     if "policy_number" in e:
         _score_value(score, name, "policy_number", e["policy_number"], g["number"])
     elif g["number"]:
@@ -340,6 +340,13 @@ def as_read_nothing() -> dict:
     return {"kind": None, "payer": None, "aliases": [], "number": None, "lob": [], "dates": {}, "positions": [],
             "codes": set(), "payments": [], "descriptions": [], "attributes": {}, "payers": [], "modifiers": set(),
             "related": set(), "missing": set(), "primary": None}
+
+
+def _same_alias(a: str, b: str) -> bool:
+    """The same name, written with or without its corporate suffix ('X Insurance Company, Inc.' and 'X Insurance
+    Company')."""
+    bare = lambda t: re.sub(r"\s+(?:inc|llc|corp|ltd)$", "", loose(t))  # noqa: E731
+    return bare(a) == bare(b)
 
 
 def _same_lob(expected: str, got: str) -> bool:

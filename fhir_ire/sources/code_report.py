@@ -229,7 +229,7 @@ def read_code_report(doc: Document, layout: Layout) -> tuple[str, list, list[str
             facts.append(CodeDescription(source=found[0], system=CPT, code=code, role=role, text=found[0].quote))
     facts += _attributes(layout, code, facts)
     facts += _payers(layout)
-    last = len(layout.blocks) - 1
+    last = max((k for k, b in enumerate(layout.blocks) if not b.cell), default=-1)  # a cell's paragraph is the table's
     ends_without_newline = bool(doc.lines) and doc.lines[-1] != ""
     for k, b in enumerate(layout.blocks):
         if b.kind == "table" and b.rows:

@@ -58,6 +58,7 @@ class Block:
     rows: list[Row] = field(default_factory=list)  # a table's rows (the header row first when it has one)
     header: bool = False  # the table's first row is a header (a separator line follows it)
     section: str = ""  # the text of the heading this block falls under
+    cell: bool = False  # a paragraph a table cell says (the table stays where it is, before it)
 
     @property
     def line(self) -> int:
@@ -81,6 +82,7 @@ class Layout:
     file: str
     blocks: list[Block]
     truncated: bool  # the text stops mid-sentence with no final newline: it was cut
+    furniture: list[Passage] = field(default_factory=list)  # running headers and footers, once each
 
 
 def _style(marker: str) -> str:
@@ -217,6 +219,13 @@ class _Reader:
             parts.append((j + 1, nxt))
             j += 1
         text = Passage(self.file, parts)
+        if len(parts) == 1 and _style(m.group("marker")) == "number" and self.is_caption(i, text.clean) \
+                and not _MARKER.match(self.lines[i + 1].lstrip()):
+            # a numbered section heading over the paragraph right under it ('1. Lung tumors' / 'PacificSource
+            # covers ...'), not an item of a list
+            self.item_indents = []
+            self.add(Block("heading", text))
+            return j
         fields = self.labels.split_fields(text.clean) if len(parts) == 1 else []
         if len(fields) == 1 and not fields[0][2]:  # a bulleted field ('- Service type: ...')
             label, value, _ = fields[0]
@@ -372,6 +381,7 @@ class _Reader:
             self.item_indents = []
             self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows, header=True))
             self.dated_rows(rows[1:])
+            self.prose_cells(rows[1:])
             return j
         data: list[Row] = []
         # a key-value table set out in markdown has its first pair in the header row
@@ -421,7 +431,7 @@ class _Reader:
                     self.add(Block("field", Passage(self.file, [(r.line, f"{name}: {value.raw}")]), label=name,
                                    value=value))
             return
-        if self.column_fields(rows):
+        if self.column_fields(rows) or self.check_rows(rows):
             return
         if all(len(r.cells) == 2 for r in rows) and self.is_key_table(rows) and not self.labelled_header(rows):
             for r in rows:
@@ -432,6 +442,20 @@ class _Reader:
         self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows,
                        header=self.labelled_header(rows)))
         self.dated_rows(rows)
+
+    def check_rows(self, rows: list[Row]) -> bool:
+        """A known label over rows of a name and a check mark or its absence ('Line of business | Applies' over
+        'Commercial | Yes', 'Medicaid | No, see ...'): a field of the names marked. True when the rows were read so."""
+        if len(rows) < 3 or len(rows[0].cells) != 2 or not self.labels.is_label(rows[0].cells[0].clean.rstrip(":")) \
+                or any(len(r.cells) != 2 for r in rows[1:]):
+            return False
+        marks = [_mark(r.cells[1].clean) for r in rows[1:]]
+        if None in marks or not any(marks):
+            return False
+        names = [(r.line, r.cells[0].raw) for r, marked in zip(rows[1:], marks) if marked]
+        self.add(Block("field", self.passage(rows[0].line, rows[-1].line), label=rows[0].cells[0].clean.rstrip(":"),
+                       value=Passage(self.file, names)))
+        return True
 
     def dated_rows(self, rows: list[Row]):
         """In a table that stays a table (a revision table: 'Date Revised | 01/08/2025 | Added ...'), a row headed by
@@ -475,7 +499,20 @@ class _Reader:
         if data:
             self.item_indents = []
             self.add(Block("table", self.passage(data[0].line, data[-1].line), rows=list(data)))
+            self.prose_cells(data)
             data.clear()
+
+    def prose_cells(self, rows: list[Row]):
+        """A cell that says something in sentences (a policy-update table: 'Cryoablation of breast cancer (CPT
+        0581T) is not covered.') is also a paragraph of its own, after the table, so the positions it takes are
+        read as any paragraph's."""
+        for r in rows:
+            for cell in r.cells:
+                if shapes.is_prose(cell.clean):
+                    start = len(self.blocks)
+                    self.add_paragraph(cell)
+                    for b in self.blocks[start:]:
+                        b.cell = True
 
     def is_key_table(self, rows: list[Row]) -> bool:
         return bool(rows) and all(len([c for c in r.cells if c]) <= 2 for r in rows) and \
@@ -502,6 +539,12 @@ class _Reader:
             self.add_paragraph(cell)
 
 
+def _mark(text: str) -> bool | None:
+    """True for a check mark ('X', 'Yes'), False for its absence ('No', 'No, see ...', '-'), None for anything else."""
+    first = (text.split() or [""])[0].strip(".,;:").lower()
+    return True if first in _CHECK_MARKS else False if first in ("no", "n", "-", "–", "") else None
+
+
 def _sections(blocks: list[Block]) -> None:
     current = ""
     for b in blocks:
@@ -513,8 +556,15 @@ def _sections(blocks: list[Block]) -> None:
 def read_layout(file: str, lines: list[str], labels: Labels | None = None) -> Layout:
     """The blocks of a document's lines (1-based line numbers in every Source)."""
     labels = labels or Labels.load()
-    blocks = _Reader(file, lines, labels).read()
+    reader = _Reader(file, lines, labels)
+    blocks = reader.read()
     _sections(blocks)
+    seen, furniture = set(), []
+    for i in sorted(reader.furniture):
+        text = " ".join(lines[i].replace("\f", " ").split())
+        if text and text not in seen:
+            seen.add(text)
+            furniture.append(Passage(file, [(i + 1, lines[i].replace("\f", " "))]))
     last = plain(next((ln for ln in reversed(lines) if ln.strip()), ""))
     truncated = bool(lines) and lines[-1] != "" and not re.search(r"[.!?][\"')\]]*$", last)
-    return Layout(file, blocks, truncated)
+    return Layout(file, blocks, truncated, furniture)

@@ -10,8 +10,8 @@ from fhir_ire.facts import CodeMention, CoverageStatement, GovernedCode, PolicyF
 from fhir_ire.sources.codes import CodeEntry, find_codes, system_of
 from fhir_ire.sources.document import Document
 from fhir_ire.sources.fields import read_fields
-from fhir_ire.sources.labels import Labels
 from fhir_ire.sources.layout import Layout
+from fhir_ire.sources.numbers import number_without_field
 from fhir_ire.sources.payers import payer_fields
 from fhir_ire.sources.positions import coverage_vocabulary, find_positions, position_facts
 from fhir_ire.sources.procedures import Procedure, describe, meaning, vocabulary
@@ -78,45 +78,24 @@ def _products(layout: Layout, payer: str | None) -> list[PolicyField]:
         for a, z in sentences(b.clean):
             text = b.clean[a:z]
             if (any(p in text.lower() for p in all_products) and _APPLIES.search(text)) or (
-                    _POLICY_APPLIES.search(text) and _lob_words().search(text)):
+                    _POLICY_APPLIES.search(text) and _lob_words().search(text)) or _members_of(text):
                 facts.append(PolicyField(source=b.text.source(a, z), name="line-of-business", value=text))
     return facts
 
 
+def _members_of(text: str) -> bool:
+    """A position or a policy statement made for the members of lines of business ('... is not a covered benefit for
+    Commercial or Medicare Advantage members', 'Turquoise Care (Medicaid) members follow the same policy')."""
+    if not (coverage_vocabulary().category(text) or re.search(r"\bpolicy\b", text, re.I)):
+        return False
+    return any(re.match(r"\)?(?:\s*\([^()]*\))?\s+(?:members|enrollees)\b", text[m.end():])
+               for m in _lob_words().finditer(text))
+
+
 _APPLIES = re.compile(r"administer|underwrit|offer|insure|\bappl(?:y|ies)\s+to\b", re.I)
-_POLICY_APPLIES = re.compile(r"\b(?:policy|guideline|document|changes|updates?)\s+(?:also\s+|only\s+)?appl(?:y|ies)\s+to\b",
-                             re.I)
+_POLICY_APPLIES = re.compile(r"\b(?:policy|guideline|document|changes|updates?)\s+(?:also\s+|only\s+)?"
+                             r"appl(?:y|ies)\s+to\b|\btakes?\s+effect\b.{0,80}?\bfor\b", re.I)
 _LOB_HEAD = re.compile(r"\b(?:plan\s+)?(?:policy|members)\s*:?$", re.I)
-
-
-_TITLE_NUMBER = re.compile(r"(?<![\w-])(?=[A-Z0-9.-]*\d)(?=[A-Z0-9.-]*[A-Z])[A-Z][A-Z0-9]{0,7}(?:[-.][A-Z0-9]{1,8}){1,4}(?![\w-])")
-
-
-_VERSIONED = re.compile(r"\((?P<n>[A-Z]{1,5}[-.]?\d{2,6}),\s*(?:Ver\.?|Version|Rev\.?)\s*\d+\)")
-_LONE_NUMBER = re.compile(r"(?=[\d.-]*\d[\d.-]*$)\d{1,4}(?:[-.]\d{1,6}){2,3}")
-_LABELLED_NUMBER = re.compile(r"(?P<label>\b[A-Z][A-Za-z]*(?:\s+[A-Za-z]+)?\s+(?:No\.?|#|Number))\s*:?\s*"
-                              r"(?P<n>[A-Z0-9][\w.-]*\d[\w.-]*)(?![\w-])")
-_NOT_NUMBER = re.compile(r"(?:1-)?\d{3}-\d{3}-\d{4}|\d{1,2}[-.]\d{1,2}[-.](?:\d{2}|\d{4})")  # a phone number or a date
-
-
-def _number_in_title(layout: Layout) -> list[PolicyField]:
-    """A policy number that stands in the document's opening line without a label ('Anthem ... CG-SURG-61 ...'), with
-    its version in a heading ('... (CG071, Ver. 4)'), or alone on a line near the top ('02-40000-26')."""
-    for b in layout.blocks[:2]:
-        if b.kind in ("heading", "paragraph") and (m := _TITLE_NUMBER.search(b.clean)):
-            return [PolicyField(source=b.text.source(m.start(), m.end()), name="number", value=m.group(0))]
-    labels = Labels.load()
-    for b in layout.blocks[:6]:  # a number label inside an opening heading ('Surgery, Policy No. 214')
-        for m in _LABELLED_NUMBER.finditer(b.clean) if b.kind == "heading" else ():
-            if labels.role(m.group("label"), m.group("n")) == "number":
-                return [PolicyField(source=b.text.source(m.start("n"), m.end("n")), name="number", value=m.group("n"))]
-    for b in layout.blocks[:15]:
-        if b.kind in ("heading", "paragraph", "field") and (m := _VERSIONED.search(b.clean)):
-            return [PolicyField(source=b.text.source(m.start("n"), m.end("n")), name="number", value=m.group("n"))]
-        if b.kind in ("heading", "paragraph") and _LONE_NUMBER.fullmatch(b.clean) \
-                and not _NOT_NUMBER.fullmatch(b.clean):
-            return [PolicyField(source=b.text.source(), name="number", value=b.clean)]
-    return []
 
 
 def _governs(e: CodeEntry) -> bool:
@@ -149,12 +128,20 @@ def _link_codes(layout: Layout, positions, entries: list[CodeEntry]):
         family = None if hit is None else ("covered" if hit[0] == "covered" else "not")
         targets = [p for p in positions if (family is None and (p.category or p in named)) or p.category and
                    (p.category.startswith("covered") if family == "covered" else not p.category.startswith("covered"))]
-        if family is None and len(modalities) > 1 and described:
-            own = describe(described).modalities
+        # a note in the row that names the procedure ('Microwave ablation of a lung tumor; section 1') says what an
+        # unlisted code is used for
+        noted = describe(e.cells)
+        if noted.modalities:
+            described = f"{described} {e.cells}"
+        if (family is None or noted.modalities) and len(modalities) > 1 and described:
+            own = noted.modalities or describe(described).modalities
             if own:
                 targets = [p for p in targets if p.procedure.modalities & own] or targets
             else:  # a code of no modality ('Unlisted procedure') serves the modalities no other code names
                 targets = [p for p in targets if p.procedure.modalities and not p.procedure.modalities & claimed]
+        elif family is not None and len({p.procedure.modalities for p in targets}) > 1 and described:
+            own = describe(described).modalities  # 'Not covered' over positions on several modalities
+            targets = [p for p in targets if p.procedure.modalities & own] or targets
         targets = _same_site(targets, describe(described).sites)
         targets = _same_lesion(layout, targets, vocabulary().lesions_of(described))
         targets = _same_approach(targets, describe(described).approaches)
@@ -187,7 +174,7 @@ def _share_codes(layout: Layout, positions):
     renal tumor') those of the positions that cover a procedure on its site, whatever the modality (prior
     authorization is asked for what may be covered)."""
     for p in positions:
-        if p.category or p.prior_auth is None or p.codes or not p.procedure.modalities:
+        if p.category or p.prior_auth is None or p.codes or not (p.procedure.modalities or p.procedure.sites):
             continue
         covered = [q for q in positions if q.category.startswith("covered") and _same_site([q], p.procedure.sites)]
         if covered and not describe(layout.blocks[p.block].clean[p.start:p.end]).modalities:
@@ -213,7 +200,7 @@ def read_policy(doc: Document, layout: Layout, known_payer: str | None = None) -
     """(title, facts, what is missing) of a payer coverage policy."""
     fields = read_fields(layout)
     if not any(f.name == "number" for f in fields):
-        fields += _number_in_title(layout)
+        fields += number_without_field(layout)
     payer = [] if known_payer else payer_fields(layout, "payer-policy")
     payer_name = known_payer or next((f.value for f in payer if f.name == "payer"), None)
     fields = [f for f in fields if f.name != "payer" or not payer]

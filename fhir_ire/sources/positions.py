@@ -17,8 +17,11 @@ from fhir_ire.sources.text import sentences
 _CODE = re.compile(rf"(?<![\w$.,/-]){shapes.PROCEDURE_CODE}(?![\w%/-]|\.\d)")
 
 
-def _phrases(items: list[str]) -> re.Pattern:
-    parts = [r"\b" + r".{0,100}?".join(re.escape(p.strip()) for p in item.split("...")) for item in items]
+def _phrases(items: list[str], whole: bool = False) -> re.Pattern:
+    """One pattern of the phrases ('...' stands for up to 100 characters); whole: a phrase ends a word ('require' is
+    not in 'requirements')."""
+    end = r"(?!\w)" if whole else ""
+    parts = [r"\b" + r".{0,100}?".join(re.escape(p.strip()) for p in item.split("...")) + end for item in items]
     return re.compile("|".join(f"(?:{p})" for p in parts), re.I)
 
 
@@ -31,7 +34,7 @@ class Vocabulary:
         self.not_statements = _phrases(data["not_statements"]["phrases"])
         pa = data["prior_authorization"]
         self.pa_terms = _phrases(pa["terms"])
-        self.pa_required = _phrases(pa["required"])
+        self.pa_required = _phrases(pa["required"], whole=True)
         self.pa_not = _phrases(pa["not_required"])
         self.pa_hedges = _phrases(pa["hedges"])
         crit = data["criteria"]
@@ -39,6 +42,7 @@ class Vocabulary:
         self.counts = crit["counts"]
         self.continues = tuple(crit["continues"])
         self.openers = tuple(o.lower() for o in data["subordinate"]["openers"])
+        self.superseded = _phrases(data["superseded"]["lead_ins"])
         self.restating = re.compile(rf"(?:{'|'.join(re.escape(w) for w in data['restating']['openers'])})\b", re.I)
 
     def category(self, text: str) -> tuple[str, re.Match] | None:
@@ -92,6 +96,20 @@ def _clause(text: str, start: int, end: int, match_end: int, openers) -> tuple[i
     return start, end
 
 
+def _subject(vocab: Vocabulary, procs, text: str, hit) -> tuple[Procedure, str]:
+    """(the procedure a position is on, the words that name it): the modalities named before its condition when
+    there are any; one named only after 'when', 'if', ... is part of a criterion ('Microwave ablation ... is medically
+    necessary when the criteria for radiofrequency ablation are met')."""
+    proc = procs.describe(text)
+    cond = vocab.conditions.search(text, hit[1].end()) if hit is not None else None
+    if cond is None or len(proc.modalities) < 2:
+        return proc, text
+    head = procs.describe(text[:cond.start()])
+    if not head.modalities or head.modalities == proc.modalities:
+        return proc, text
+    return Procedure(head.modalities, proc.sites, proc.approaches, proc.classes), text[:cond.start()]
+
+
 def _category(vocab: Vocabulary, text: str, matched: str, match: re.Match) -> str:
     if matched != "covered":
         return matched
@@ -113,8 +131,13 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
     listed: dict[int, str] = {}  # list items under a lead-in that takes a position on each: their category
     last: Procedure = subject
     last_phrase = ""
+    superseded = False  # under a lead-in to the wording an amendment replaces
     for k, b in enumerate(blocks):
-        if b.kind not in ("paragraph", "item") or skip_sections.search(b.section or ""):
+        if b.kind == "heading" or b.clean.rstrip().endswith(":") and b.kind != "item":
+            superseded = bool(vocab.superseded.search(b.clean)) and b.clean.rstrip().endswith(":")
+            if superseded:
+                continue
+        if superseded or b.kind not in ("paragraph", "item") or skip_sections.search(b.section or ""):
             if b.kind == "heading" and procs.describe(b.clean):
                 last = procs.describe(b.clean) if procs.describe(b.clean).modalities else last
             continue
@@ -131,20 +154,30 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
             text = b.clean[a:z]
             hit = vocab.category(text)
             pa = vocab.prior_auth(text)
-            if (hit is None and pa is None) or vocab.not_statements.search(text):
-                continue
-            proc = procs.describe(text)
+            if (hit is None and pa is None) or vocab.not_statements.search(text) or text.rstrip().endswith("?"):
+                continue  # a question ('Is IRE covered for pancreatic cancer?') takes no position
+            proc, named = _subject(vocab, procs, text, hit)
             codes = _codes_in(text)
             meant = " ".join(meaning(c) for c in codes) if codes and not proc.modalities else ""
             if meant.strip():  # 'Procedure code 19105 will be a benefit ...': about what its codes are about
                 proc = procs.describe(meant).with_sites(proc.sites)
             if not proc and not codes:
                 own = proc
-                if pa is True and hit is None:
+                if pa is not None and hit is None and _CODES_REF.search(text) and (rows := _codes_before(blocks, k)):
+                    # 'Both codes continue to require prior authorization': the codes listed above, on what they
+                    # are about
+                    proc = procs.describe(" ".join(meaning(c, d) for c, d in rows))
+                    named, codes = " ".join(d for _, d in rows), [c for c, _ in rows]
+                elif pa is True and hit is None:
                     proc = last  # prior authorization for what the policy is about (never 'not required' for a
                     # sentence that does not name the procedure: it may be about a visit)
                 elif procs.refers_back(text) and last:
                     proc = last
+                elif hit is not None and _CODE_LEAD.search(text) and (rows := _code_rows(blocks, k + 1)):
+                    # 'The following procedure codes remain noncovered services.' over a code table: a position on
+                    # what the codes are about
+                    proc = procs.describe(" ".join(meaning(c, d) for c, d in rows))
+                    named = " ".join(d for _, d in rows)
                 else:
                     _restate(vocab, found, k, a, text, hit)
                     if hit is not None and hit[0] != "covered" and n == len(spans) - 1 and text.rstrip().endswith(":"):
@@ -156,11 +189,12 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
                 proc = Procedure(proc.modalities, own.sites or proc.sites, own.approaches or proc.approaches,
                                  proc.classes)
             if proc.modalities:
-                last, last_phrase = proc, procs.phrase(text)
+                last, last_phrase = proc, procs.phrase(named)
             if hit is not None:
                 a, z = _clause(b.clean, a, z, a + hit[1].end(), vocab.openers)
             pos = Position(k, a, z, _category(vocab, text, *hit) if hit else "", _scope(vocab, text), proc, codes,
-                           prior_auth=pa, phrase=(procs.phrase(meant) if meant.strip() else procs.phrase(text)) or last_phrase)
+                           prior_auth=pa,
+                           phrase=(procs.phrase(meant) if meant.strip() else procs.phrase(named)) or last_phrase)
             pos.announced = text.rstrip().endswith(":") or bool(vocab.announce.search(text))
             found.append(pos)
         mine = [p for p in found if p.block == k]
@@ -252,8 +286,30 @@ def _codes_after(layout: Layout, found: list[Position]):
 
 def _is_code_block(b: Block) -> bool:
     if b.kind == "table":
-        return all(_CODE.fullmatch(r.cells[0].clean.strip()) for r in b.rows if r.cells and r.cells[0])
+        return bool(_code_rows([b], 0))
     return shapes.is_code_line(b.clean)
+
+
+_CODES_REF = re.compile(r"\b(?:both|these|those|all\s+(?:of\s+)?(?:the|these))\s+(?:\w+\s+)?codes\b|\bcodes\s+"
+                        r"(?:above|listed\s+above)\b", re.I)
+
+
+def _codes_before(blocks: list[Block], k: int) -> list[tuple[str, str]]:
+    """(code, descriptor) of the code table nearest before block k."""
+    return next((rows for j in range(k - 1, -1, -1) if (rows := _code_rows(blocks, j))), [])
+
+
+def _code_rows(blocks: list[Block], k: int) -> list[tuple[str, str]]:
+    """(code, descriptor) of each row of a code table at block k, under its header row if it has one; [] when the
+    block is no code table."""
+    if k >= len(blocks) or blocks[k].kind != "table":
+        return []
+    rows = [r for r in blocks[k].rows if r.cells and r.cells[0]]
+    if rows and not _CODE.fullmatch(rows[0].cells[0].clean.strip()):
+        rows = rows[1:]  # the header row
+    if not rows or not all(_CODE.fullmatch(r.cells[0].clean.strip()) for r in rows):
+        return []
+    return [(r.cells[0].clean.strip(), r.cells[1].clean if len(r.cells) > 1 else "") for r in rows]
 
 
 def _merge(layout: Layout, found: list[Position]) -> list[Position]:
@@ -263,9 +319,10 @@ def _merge(layout: Layout, found: list[Position]) -> list[Position]:
     for p in found:
         key = (layout.blocks[p.block].section, p.category, p.scope, p.procedure.modalities, p.procedure.sites,
                p.procedure.classes, p.prior_auth)
-        lead = _CODE_LEAD.match(layout.blocks[p.block].clean[p.start:p.end]) and not p.procedure.modalities
-        earlier = next((q for q in out if q.category == p.category and q.procedure.classes == p.procedure.classes
-                        and not q.procedure.modalities), None) if lead else None
+        lead = _CODE_LEAD.match(layout.blocks[p.block].clean[p.start:p.end])
+        earlier = next((q for q in out if q.category == p.category and (
+            q.procedure.modalities == p.procedure.modalities if p.procedure.modalities else
+            q.procedure.classes == p.procedure.classes and not q.procedure.modalities)), None) if lead else None
         first = seen.get(key) if p.category else None
         if first is None and earlier is not None:
             first = earlier  # 'The following Category III CPT codes are non-covered.' over the code table restates

@@ -31,6 +31,9 @@ class Procedure:
 class Vocabulary:
     def __init__(self, data: dict):
         self.modalities = [(m["id"], m["title"], _matcher(m)) for m in data["modalities"]]
+        # a family's words start a word, never after a hyphen ('non-thermal ablation' names no thermal modality)
+        self.families = [(frozenset(f["modalities"]), _Matcher({"patterns": []}, family=f["patterns"]))
+                         for f in data.get("families", {}).get("entries", [])]
         self.sites = [(s["id"], _matcher(s, word_start=True)) for s in data["sites"]]
         self.approaches = [(a["id"], _matcher(a)) for a in data["approaches"]]
         self.classes = [(cid, _matcher(c)) for cid, c in data["classes"].items() if cid != "about"]
@@ -39,7 +42,8 @@ class Vocabulary:
                                           re.I)) for kind in ("benign", "malignant")]
 
     def describe(self, text: str) -> Procedure:
-        return Procedure(frozenset(i for i, _, m in self.modalities if m(text)),
+        family = frozenset().union(*(ids for ids, m in self.families if m(text)))
+        return Procedure(frozenset(i for i, _, m in self.modalities if m(text)) | family,
                          frozenset(i for i, m in self.sites if m(text)),
                          frozenset(i for i, m in self.approaches if m(text)),
                          frozenset(i for i, m in self.classes if m(text)))
@@ -49,6 +53,8 @@ class Vocabulary:
         spans = []
         for mid, _, m in self.modalities:
             spans += [(a, b, mid) for a, b in m.spans(text)]
+        for ids, m in self.families:
+            spans += [(a, b, mid) for a, b in m.spans(text) for mid in sorted(ids)]
         return sorted(spans)
 
     def phrase(self, text: str) -> str:
@@ -69,11 +75,12 @@ class Vocabulary:
 
 
 class _Matcher:
-    def __init__(self, entry: dict, word_start: bool = False):
+    def __init__(self, entry: dict, word_start: bool = False, family: list[str] = ()):
         # a site word starts a word ('cutaneous' is not in 'percutaneous', 'renal' not in 'adrenal'); a pattern may
         # still end inside one ('pancrea' for 'pancreas', 'pancreatic')
         start = r"(?<![A-Za-z])" if word_start else ""
         words = [start + re.escape(p) if p[:1].isalpha() else re.escape(p) for p in entry.get("patterns", [])]
+        words += [rf"(?<![\w-]){re.escape(p)}" for p in family]
         self.patterns = re.compile("|".join(words), re.I) if words else None
         abbreviations = [rf"(?<![\w-]){re.escape(a)}(?![\w-])" for a in entry.get("abbreviations", [])]
         self.abbreviations = re.compile("|".join(abbreviations)) if abbreviations else None

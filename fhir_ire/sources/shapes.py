@@ -40,6 +40,15 @@ def is_cpt(code: str) -> bool:
     return bool(re.fullmatch(CPT_CODE, code))
 
 
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+
+
+def is_prose(text: str) -> bool:
+    """A table cell that says something in sentences ('Irreversible electroporation (CPT 0600T) remains
+    investigational.'), not a label, a value or a descriptor: ten words or more and a sentence end."""
+    return len(text.split()) >= 10 and bool(_SENTENCE_END.search(text)) and text[:1].isupper()
+
+
 def is_code_line(text: str) -> bool:
     """The whole text is procedure codes ('20982', 'CPT 76940', '60660, 60661')."""
     return bool(_CODE_LINE.match(text.strip()))

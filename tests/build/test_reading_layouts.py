@@ -18,9 +18,10 @@ from .test_real_docs import bench  # noqa: F401  (the benchmark module, a fixtur
 
 BLIND3 = Path(__file__).resolve().parent / "fixtures" / "blind3"
 # The third blind set: 71.7% blind (the commit after its first, readers untouched), 94.8% when this floor was first
-# set, 99.3% after the aliases, edits, lines of business and numbers it showed next.
+# set, 99.3% after the aliases, edits, lines of business and numbers it showed next, 99.7% after the fourth blind
+# set's (the legal name in a page footer).
 # Raise it as the readers improve; never lower it.
-BLIND3_FLOOR = 0.99
+BLIND3_FLOOR = 0.995
 
 
 def read(tmp_path, text, name="doc.txt"):
