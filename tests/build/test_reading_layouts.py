@@ -190,11 +190,16 @@ def test_a_guide_on_a_payers_own_site_names_that_payer(tmp_path, first_line, pay
     assert (fields(doc, "payer") or [None])[0] == payer
 
 
+def folder_score(bench, folder: Path):  # noqa: F811
+    """The benchmark's score of a folder of documents and its EXPECTED.json, built with the seeds."""
+    expected = json.loads((folder / "EXPECTED.json").read_text())
+    documents, left = bench.build_real_docs(folder)
+    return bench.score(documents, expected, left)
+
+
 @pytest.fixture(scope="module")
 def blind3_score(bench):  # noqa: F811
-    expected = json.loads((BLIND3 / "EXPECTED.json").read_text())
-    documents, left = bench.build_real_docs(BLIND3)
-    return bench.score(documents, expected, left)
+    return folder_score(bench, BLIND3)
 
 
 def test_the_third_blind_set_keeps_its_floor(blind3_score):

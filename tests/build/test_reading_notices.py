@@ -4,31 +4,20 @@ a state's own name for its Medicaid program, numbered section headings, a family
 lines of business, the payer's legal names, a policy number in a masthead or a sentence, prior authorization no longer
 needed; and the floor on the fourth blind set itself."""
 
-import json
 from pathlib import Path
 
 import pytest
 
-from fhir_ire.sources import read_source
 from fhir_ire.sources.payers import directory
 from fhir_ire.sources.procedures import describe
 
 from .conftest import facts_of
+from .test_reading_layouts import fields, folder_score, read
 from .test_real_docs import bench  # noqa: F401  (the benchmark module, a fixture)
 
 BLIND4 = Path(__file__).resolve().parent / "fixtures" / "blind4"
 # The fourth blind set: 51.4% blind (14c27a3, readers untouched). Raise it as the readers improve; never lower it.
 BLIND4_FLOOR = 0.82
-
-
-def read(tmp_path, text, name="doc.txt"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return read_source(path)
-
-
-def fields(doc, name):
-    return [f.value for f in facts_of(doc, "policy-field") if f.name == name]
 
 
 def positions(doc):
@@ -177,9 +166,7 @@ def test_a_modality_named_in_a_condition_is_not_the_positions_procedure(tmp_path
 
 @pytest.fixture(scope="module")
 def blind4_score(bench):  # noqa: F811
-    expected = json.loads((BLIND4 / "EXPECTED.json").read_text())
-    documents, left = bench.build_real_docs(BLIND4)
-    return bench.score(documents, expected, left)
+    return folder_score(bench, BLIND4)
 
 
 def test_the_fourth_blind_set_keeps_its_floor(blind4_score):
