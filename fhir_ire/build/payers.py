@@ -1,7 +1,9 @@
 """Payer Organizations (named in policies and code reports, with aliases) and lines of business."""
 
 from fhir_ire.build.context import BuildContext, slug
+from fhir_ire.crd.lineage import MAX_DEPTH
 from fhir_ire.data import load as load_data
+from fhir_ire.errors import BuildError
 from fhir_ire.facts import PayerMention, PolicyField
 from fhir_ire.names import name_key as _key
 from fhir_ire.sources.payers import directory
@@ -43,14 +45,47 @@ def collect_payers(ctx: BuildContext) -> dict[str, dict]:
                 doc.file if doc.kind == "payer-policy" else None)
     for _, f in ctx.facts(PayerMention):
         add(f.name, [], [f.source], None)
-    for p in list(payers.values()):  # a regional plan is part of its brand (the directory's parent): both published
-        parent = directory().lookup((p["entry"] or {}).get("parent"))
-        if parent is not None:
-            p["parent"] = slug(parent["name"])
-            payers.setdefault(p["parent"], {"id": p["parent"], "name": parent["name"], "aliases": {}, "sources": {},
-                                            "policies": {}, "entry": parent})
+    _add_members(payers)
+    _add_parents(payers)  # after the members: every line is walked, its depth and cycles checked
     return {pid: {**p, "aliases": list(p["aliases"]), "sources": list(p["sources"]), "policies": list(p["policies"])}
             for pid, p in payers.items()}
+
+
+def _add_parents(payers: dict[str, dict]) -> None:
+    """A regional plan is part of its brand, a contractor of its program (the directory's parent), and the brand of
+    its own parent, if any: every payer of the line published, each with its parent. A line deeper than the engine
+    takes (crd/lineage.py MAX_DEPTH) or a cycle is a directory error (BuildError, one line)."""
+    for p in list(payers.values()):
+        line = [p["name"]]
+        while (parent := directory().lookup((p["entry"] or {}).get("parent"))) is not None:
+            if parent["name"] in line or len(line) > MAX_DEPTH:
+                raise BuildError(f"payer directory: the parents of {line[0]} make a cycle or a line deeper than "
+                                 f"{MAX_DEPTH} ({' -> '.join([*line, parent['name']])})")
+            line.append(parent["name"])
+            p["parent"] = slug(parent["name"])
+            p = payers.setdefault(p["parent"], {"id": p["parent"], "name": parent["name"], "aliases": {},
+                                                "sources": {}, "policies": {}, "entry": parent})
+
+
+def _add_members(payers: dict[str, dict]) -> None:
+    """The payers the directory lists as part of a published payer (a brand's regional plans, a program's
+    contractors), published with it, so that a Coverage naming one is matched and answered with the policies of
+    the payers it is part of (docs/crd.md). Listed entries only: the state programs the directory derives from
+    place names are published when a document names them."""
+    children: dict[str, list[dict]] = {}
+    for e in load_data("payers.json")["payers"]:
+        if e.get("parent"):
+            children.setdefault(_key(e["parent"]), []).append(e)
+    known = {_key(n) for p in payers.values() for n in [p["name"], *p["aliases"]]}
+    todo = [p for p in payers.values() if p["entry"]]
+    while todo:
+        parent = todo.pop()
+        for e in children.get(_key(parent["entry"]["name"]), []):
+            if _key(e["name"]) not in known:
+                known.add(_key(e["name"]))
+                todo.append(payers.setdefault(slug(e["name"]), {
+                    "id": slug(e["name"]), "name": e["name"], "aliases": {}, "sources": {}, "policies": {},
+                    "entry": e, "parent": parent["id"]}))
 
 
 def names_index(payers: dict[str, dict]) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from fhir_ire.crd.context import Fetcher, read_reference, relative, resources_of
+from fhir_ire.crd.lineage import ancestry
 from fhir_ire.errors import FhirError
 from fhir_ire.names import name_key
 from fhir_ire.store import ResourceIndex
@@ -48,6 +49,8 @@ class PayerIndex:
             for name in [org.get("name"), *(org.get("alias") or [])]:
                 if name:
                     self.names.setdefault(name_key(name), org["id"])
+        self.lineage = ancestry(self.orgs)  # {payer id: the payers it is part of, nearest first}
+        self.parents = {a for line in self.lineage.values() for a in line}
 
     def by_identifier(self, ident) -> str | None:
         """An identifier with a system must match system and value; one without a system matches a value that
@@ -85,26 +88,49 @@ def _referenced_org(payor: dict, coverage: dict, request: dict, fetcher: Fetcher
     return None
 
 
+def _org_payer(payers: PayerIndex, org: dict) -> str | None:
+    """The handled payer a Coverage's payor Organization is: by its identifiers, then its name and aliases."""
+    for ident in org.get("identifier") or []:
+        if found := payers.by_identifier(ident):
+            return found
+    for name in [org.get("name"), *(org.get("alias") or [])]:
+        if found := payers.by_name(name):
+            return found
+    return None
+
+
 def match_payer(payers: PayerIndex, coverage: dict, request: dict, fetcher: Fetcher) -> str | None:
     """The handled payer of a Coverage: payor.identifier, then the referenced Organization, then payor.display."""
     payors = [p for p in coverage.get("payor") or [] if isinstance(p, dict)]
+    found = None
     for p in payors:
         if found := payers.by_identifier(p.get("identifier")):
-            return found
+            break
+    else:
+        for p in payors:
+            org = _referenced_org(p, coverage, request, fetcher)
+            if org is not None and (found := _org_payer(payers, org)):
+                break
+        else:
+            for p in payors:
+                if found := payers.by_name(p.get("display")):
+                    break
+    if len(payors) > 1 and found in payers.parents:
+        return _most_specific(payers, found, payors, coverage, request, fetcher)
+    return found
+
+
+def _most_specific(payers: PayerIndex, found: str, payors: list[dict], coverage: dict, request: dict,
+                   fetcher: Fetcher) -> str:
+    """A Coverage that names a payer and also one that is part of it (Medicare and the contractor of the member's
+    jurisdiction, a brand and its regional plan) is the more specific one's: the request shows which it is."""
     for p in payors:
-        org = _referenced_org(p, coverage, request, fetcher)
-        if org is None:
-            continue
-        for ident in org.get("identifier") or []:
-            if found := payers.by_identifier(ident):
-                return found
-        for name in [org.get("name"), *(org.get("alias") or [])]:
-            if found := payers.by_name(name):
-                return found
-    for p in payors:
-        if found := payers.by_name(p.get("display")):
-            return found
-    return None
+        org = _referenced_org(p, coverage, request, fetcher) if p.get("reference") else None
+        other = payers.by_identifier(p.get("identifier")) or (org and _org_payer(payers, org)) or \
+            payers.by_name(p.get("display"))
+        if other and found in payers.lineage.get(other, ()):
+            found = other
+    return found
 
 
 def is_active(coverage: dict, today: date) -> bool:

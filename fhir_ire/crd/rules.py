@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from fhir_ire.crd.cards import card_text
+from fhir_ire.crd.lineage import MAX_DEPTH, ancestry, inherited
 from fhir_ire.errors import BundleError
 from fhir_ire.fhirpath import Expression
 from fhir_ire.fhirpath.requirements import required_codings, required_value
@@ -14,6 +15,7 @@ from fhir_ire.store import ResourceIndex
 from fhir_ire.uris import CS_USAGE_CONTEXT, EXT_DETERMINATION, USAGE_CONTEXT_TYPE, normalize_system
 
 DETERMINATION_REPEATS = {"doc-needed", "doc-purpose", "info-needed", "requirement"}
+CROSS_PAYER = MAX_DEPTH + 1  # rank of cross-payer actions: after the payer's and its ancestors' (0, then 1..)
 
 
 @dataclass
@@ -29,7 +31,7 @@ class Rule:
 class Action:
     raw: dict
     rule: Rule
-    rank: tuple  # payer rules before cross-payer ones, then bundle order
+    rank: tuple  # (level, rule, action): the payer's (0), its ancestors' (1.. nearest first), cross-payer, in bundle order
     hooks: set
     conditions: list  # Expressions, all must be true
     determination: dict | None
@@ -39,6 +41,7 @@ class Action:
     tests: list = field(default_factory=list)  # (fn, focus) of each condition: fn(focus, env), the focus made once
     shaped: dict = field(default_factory=dict)  # its determination as each hook and CRD version say it: shaped_for
     questionnaires: list = field(default_factory=list)  # the DTR Questionnaires its sub-actions name
+    payer: str | None = None  # the payer it is indexed under (None: cross-payer)
 
 
 def _determination(action: dict, base_suffix: str) -> dict | None:
@@ -77,6 +80,7 @@ class RuleIndex:
         self.actions: dict[tuple, dict[str | None, list[Action]]] = defaultdict(lambda: defaultdict(list))
         self.expressions: dict[str, Expression] = {}  # one compiled expression per distinct text
         self.ranked: dict[tuple, list[Action]] = {}  # (code, payer id) -> its actions in order: _ranked
+        self.views: dict[tuple, Action] = {}  # (payer id, id(ancestor's action)) -> lineage.inherited, made on demand
         self.payer_keys: dict[str, str] = {}
         self.payers: dict[str, dict] = {}
         for org in index.all("Organization"):
@@ -88,6 +92,7 @@ class RuleIndex:
                 for ident in org.get("identifier") or []:
                     if ident.get("value"):
                         self.payer_keys[key_of(ident["value"])] = org["id"]
+        self.lineage = ancestry(self.payers)  # {payer id: its ancestors, nearest first}, for those that have any
         self.count = 0
         for pd in index.all("PlanDefinition"):
             if not any(c.get("code") == "eca-rule" for c in (pd.get("type") or {}).get("coding", [])):
@@ -96,7 +101,7 @@ class RuleIndex:
             for code in rule.codes:
                 self.by_code[code].append(rule)
             for n, raw in enumerate(pd.get("action") or []):
-                self._add_action(rule, raw, (rule.payer_id is None, self.count, n))
+                self._add_action(rule, raw, (self.count, n))
             self.count += 1
         self.charge_items: dict[tuple, list[dict]] = defaultdict(list)
         for cid in index.all("ChargeItemDefinition"):
@@ -126,7 +131,7 @@ class RuleIndex:
                                   f"{escape(e, 200) or type(e).__name__}") from None
         return self.expressions[text]
 
-    def _add_action(self, rule: Rule, raw: dict, rank: tuple) -> None:
+    def _add_action(self, rule: Rule, raw: dict, order: tuple) -> None:
         where = f"PlanDefinition/{rule.plan.get('id')} action {raw.get('id')}"
         hooks = {t.get("name") for t in raw.get("trigger") or [] if t.get("type") == "named-event"}
         conditions = [self._expression(c["expression"]["expression"], where) for c in raw.get("condition") or []
@@ -135,18 +140,19 @@ class RuleIndex:
         removals = [self._expression(dv["expression"]["expression"], where) for sub in raw.get("action") or []
                     for dv in sub.get("dynamicValue") or [] if dv.get("path") == "resourceId"
                     and any(c.get("code") == "remove" for c in (sub.get("type") or {}).get("coding", []))]
-        action = Action(raw=raw, rule=rule, rank=rank, hooks=hooks, conditions=conditions,
+        trees = [c.tree for c in conditions if c.tree is not None]
+        payer = rule.payer_id or next((p for p in (required_value(t, "payerId") for t in trees) if p), None)
+        action = Action(raw=raw, rule=rule, rank=(CROSS_PAYER if payer is None else 0, *order), hooks=hooks,
+                        conditions=conditions, payer=payer,
                         determination=_determination(raw, EXT_DETERMINATION), removals=removals,
                         card_text=card_text(raw), tests=[c.bound({}) for c in _in_test_order(conditions)],
                         questionnaires=[a["definitionCanonical"] for a in raw.get("action") or []
                                         if a.get("definitionCanonical")])
         rule.actions.append(action)
-        trees = [c.tree for c in conditions if c.tree is not None]
         needed = [s for s in (required_codings(t, "orderCodes") for t in trees) if s is not None]
         codes = min(needed, key=len) if needed else rule.codes
         if not codes <= rule.codes:  # the rule's focus bounds where it is looked for
             codes = rule.codes
-        payer = rule.payer_id or next((p for p in (required_value(t, "payerId") for t in trees) if p), None)
         for code in codes:
             self.actions[code][payer].append(action)
 
@@ -178,17 +184,30 @@ class RuleIndex:
         return out
 
     def _ranked(self, key: tuple, payer_id: str | None) -> list[Action]:
-        """One indexed code's actions for a payer, payer rules first, worked out once per code and payer (both
-        bounded by the index: a payer without actions of its own for the code shares the cross-payer list)."""
+        """One indexed code's actions for a payer: its own, then its ancestors' (nearest first, each evaluated as
+        that ancestor's policy: lineage.inherited), then cross-payer ones; worked out once per code and payer
+        (both bounded by the index: a payer without actions of its line for the code shares the cross-payer
+        list)."""
         ranked = self.ranked.get((key, payer_id))
         if ranked is None:
             by_payer = self.actions[key]
-            payer = payer_id if payer_id and payer_id in by_payer else None
+            line = [p for p in (payer_id, *self.lineage.get(payer_id, ())) if p and p in by_payer]
+            payer = payer_id if line else None
             ranked = self.ranked.get((key, payer))
             if ranked is None:
-                ranked = (by_payer[payer] if payer else []) + by_payer.get(None, [])
-                ranked = self.ranked[(key, payer)] = sorted({id(a): a for a in ranked}.values(), key=lambda a: a.rank)
+                own = [a for p in line for a in self._as_member(by_payer[p], payer)] + by_payer.get(None, [])
+                ranked = self.ranked[(key, payer)] = sorted({id(a): a for a in own}.values(), key=lambda a: a.rank)
         return ranked
+
+    def _as_member(self, actions: list[Action], payer: str) -> list[Action]:
+        """A payer's own actions as they are; an ancestor's as they apply to this payer's members (one view per
+        payer and action, kept: an order with several codes meets the same view under each)."""
+        if not actions or actions[0].payer == payer:
+            return actions
+        line = self.lineage[payer]
+        return [self.views.get((payer, id(a))) or self.views.setdefault(
+            (payer, id(a)), inherited(a, self.payers[payer], self.payers[a.payer], line.index(a.payer) + 1))
+            for a in actions]
 
     def match_payer(self, names: list[str]) -> str | None:
         for name in names:
