@@ -31,7 +31,7 @@ class Rule:
 class Action:
     raw: dict
     rule: Rule
-    rank: tuple  # (level, rule, action): the payer's (0), its ancestors' (1.. nearest first), cross-payer, in bundle order
+    rank: tuple  # (level, rule, action): the payer's (0), its ancestors' (1..), cross-payer; bundle order
     hooks: set
     conditions: list  # Expressions, all must be true
     determination: dict | None

@@ -4,6 +4,8 @@ docs/rules.md lists, determinations in CRD terms, citations with quotes."""
 import fhirpathpy
 import pytest
 
+from fhir_ire.build.context import slug
+from fhir_ire.data import load as load_data
 from fhir_ire.uris import CPT, ICD10CM
 
 
@@ -27,6 +29,13 @@ def determination(action) -> dict:
 
 def cpt(*codes):
     return [{"system": CPT, "code": c} for c in codes]
+
+
+def directory_members(orgs: dict) -> dict[str, str]:
+    """{id: parent id} of the payers the directory lists as part of a published payer (docs/crd.md: published with
+    it, though no document names them)."""
+    ids = {o["name"]: i for i, o in orgs.items()}
+    return {slug(e["name"]): ids[e["parent"]] for e in load_data("payers.json")["payers"] if e.get("parent") in ids}
 
 
 def test_policy_rule_applies_to_its_payer_and_codes_only(seed_resources):
@@ -93,8 +102,11 @@ def test_diagnosis_rule_accepts_children_of_listed_categories(seed_resources):
 
 def test_payers_and_aliases(seed_resources):
     orgs = {r["id"]: r for r in seed_resources if r["resourceType"] == "Organization"}
-    assert set(orgs) == {"aetna", "blue-cross-blue-shield-association", "cigna-healthcare",
-                         "independent-care-health-plan", "medicare", "unitedhealthcare"}
+    members = directory_members(orgs)
+    assert set(orgs) - set(members) == {"aetna", "blue-cross-blue-shield-association", "cigna-healthcare",
+                                        "independent-care-health-plan", "medicare", "unitedhealthcare"}
+    assert members and set(members.values()) == {"medicare"}  # its administrative contractors
+    assert all(orgs[m]["partOf"]["reference"] == f"Organization/{p}" for m, p in members.items())
     assert orgs["independent-care-health-plan"]["alias"] == ["iCare"]
     assert all(o["type"][0]["coding"][0]["code"] == "pay" for o in orgs.values())
 
@@ -120,9 +132,13 @@ def test_payment_benchmarks_carry_year_and_amount(seed_resources):
 
 
 def test_every_derived_resource_has_provenance_with_quotes(seed_resources):
-    """Everything but our own small code systems (publisher fhir-ire) comes from the documents."""
+    """Everything but our own small code systems (publisher fhir-ire) and the payers the directory alone lists as
+    part of a published payer comes from the documents."""
     provs = {p["target"][0]["reference"]: p for p in seed_resources if p["resourceType"] == "Provenance"}
+    members = directory_members({r["id"]: r for r in seed_resources if r["resourceType"] == "Organization"})
     for r in seed_resources:
+        if r["resourceType"] == "Organization" and r["id"] in members and f"Organization/{r['id']}" not in provs:
+            continue
         if r["resourceType"] not in ("Provenance", "DocumentReference") and r.get("publisher") != "fhir-ire":
             prov = provs[f"{r['resourceType']}/{r['id']}"]
             assert all(e["what"]["reference"].startswith("DocumentReference/doc-") and '"' in e["what"]["display"]

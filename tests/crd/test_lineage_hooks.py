@@ -65,7 +65,8 @@ def determination(pd: dict, code: str) -> str:
 
 
 def test_the_build_publishes_the_line_and_the_plans_the_directory_lists(store):
-    plan, brand = payer_named(store, "Kaiser Foundation Health Plan of Washington"), payer_named(store, "Kaiser Permanente")
+    plan = payer_named(store, "Kaiser Foundation Health Plan of Washington")
+    brand = payer_named(store, "Kaiser Permanente")
     assert plan["partOf"]["reference"] == f"Organization/{brand['id']}"
     # a plan no document names is published as part of its brand, so its members are answered (hook-13)
     other = payer_named(store, "Kaiser Foundation Health Plan of Georgia")
@@ -179,8 +180,9 @@ def test_inherited_answers_pass_the_inferno_checks_in_both_modes(shared, built, 
     checks = shared / "tools" / "crd-checks"
     bodies = tmp_path / "lineage"
     bodies.mkdir()
-    for n, (payor, code) in enumerate([("Kaiser Permanente Washington", "0601T"), ("Kaiser Permanente Georgia", "0600T"),
-                                       ("Novitas", "0601T"), ("Kaiser Permanente Washington", "0600T")]):
+    cases = [("Kaiser Permanente Washington", "0601T"), ("Kaiser Permanente Georgia", "0600T"), ("Novitas", "0601T"),
+             ("Kaiser Permanente Washington", "0600T")]
+    for n, (payor, code) in enumerate(cases):
         body = request(orders=[service_request(f"sr-{n}", code)], cov=coverage(payor))
         body["hookInstance"] = f"d1577c69-dfbe-44ad-ba6d-3e05e953b2e{n}"
         (bodies / f"order-sign-lineage-{n}.json").write_text(json.dumps(body))
