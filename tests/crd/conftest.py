@@ -25,11 +25,11 @@ def client():
     return create_app({"BUNDLES": str(ROOT / "bundles")}).test_client()
 
 
-def build_extra(tmp_path_factory) -> Path:
-    """The seeds plus our synthetic documents (a criteria + prior-auth policy, an investigational one), rebuilt into
-    a temporary bundles folder."""
+def build_extra(tmp_path_factory, documents: Path = SYNTHETIC) -> Path:
+    """The seeds plus more documents (by default our synthetic ones: a criteria + prior-auth policy, an
+    investigational one), rebuilt into a temporary bundles folder."""
     seeds = tmp_path_factory.mktemp("seeds")
-    for p in list((ROOT / "seeds").iterdir()) + list(SYNTHETIC.iterdir()):
+    for p in list((ROOT / "seeds").iterdir()) + list(documents.iterdir()):
         shutil.copy(p, seeds / p.name)
     out = tmp_path_factory.mktemp("bundles") / "bundles"
     build_to(seeds, out, NUCC_SAMPLE)

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from fhir_ire import create_app
-from fhir_ire.build.command import build_to
+from fhir_ire.crd.payers import PayerIndex
 from fhir_ire.store import load_bundles
 
 from ..conftest import serve_process
-from .conftest import HERE, NUCC_SAMPLE, ROOT, call, coverage, coverage_info, request, service_request
+from .conftest import HERE, ROOT, build_extra, call, coverage, coverage_info, request, service_request
 from .test_inferno_checks import failures
 
 DOCS = HERE / "fixtures" / "lineage"
@@ -24,12 +24,7 @@ DOCS = HERE / "fixtures" / "lineage"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    seeds = tmp_path_factory.mktemp("lineage-seeds")
-    for p in [*(ROOT / "seeds").iterdir(), *DOCS.iterdir()]:
-        shutil.copy(p, seeds / p.name)
-    out = tmp_path_factory.mktemp("lineage") / "bundles"
-    build_to(seeds, out, NUCC_SAMPLE)
-    return out
+    return build_extra(tmp_path_factory, DOCS)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +45,15 @@ def policy_of(store, payer: dict) -> dict:
     """The payer's coverage PlanDefinition (the one whose useContext names it)."""
     return next(pd for pd in store.all("PlanDefinition") for u in pd.get("useContext") or []
                 if (u.get("valueReference") or {}).get("reference") == f"Organization/{payer['id']}")
+
+
+def match_payer_id(store, name: str) -> str:
+    """The payer Organization a Coverage naming `name` is matched to (the engine's own matching)."""
+    return PayerIndex(store).by_name(name)
+
+
+def policy(store, name: str) -> dict:
+    return policy_of(store, payer_named(store, name))
 
 
 def answer(client, payor, code):
@@ -75,65 +79,44 @@ def test_the_build_publishes_the_line_and_the_plans_the_directory_lists(store):
         f"Organization/{payer_named(store, 'Medicare')['id']}"
 
 
-def test_a_plan_without_a_policy_for_the_code_gets_its_brands(client, store):
-    brand = payer_named(store, "Kaiser Permanente")
-    info = answer(client, "Kaiser Foundation Health Plan of Washington", "0601T")
-    assert info["covered"] == [determination(policy_of(store, brand), "0601T")]
-    assert "Kaiser Foundation Health Plan of Washington is part of Kaiser Permanente" in info["reason"][0]["text"]
-    assert info["reason"][0]["text"].startswith(brand["name"])  # whose policy it is
+# (the Coverage's payor, the ordered code, whose policy must answer, whether that payer is one the payor is part of)
+NEAREST = {
+    "a plan's own policy outranks its brand's": ("Kaiser Permanente Washington", "0600T",
+                                                 "Kaiser Foundation Health Plan of Washington", False),
+    "a plan without a policy for the code gets its brand's, never a sibling's": (
+        "Kaiser Foundation Health Plan of Washington", "0601T", "Kaiser Permanente", True),
+    "the sibling gets its own": ("Kaiser Permanente Colorado", "0601T", "Kaiser Foundation Health Plan of Colorado",
+                                 False),
+    "a plan no document names gets its brand's": ("Kaiser Permanente Georgia", "0600T", "Kaiser Permanente", True),
+    "the brand's members never get a plan's": ("Kaiser Permanente", "0600T", "Kaiser Permanente", False),
+    "a contractor's members get its LCD": ("Novitas Solutions", "0600T", "Novitas Solutions", False),
+    "and Medicare's rule where it has none": ("Novitas", "0601T", "Medicare", True),
+    "a Medicare Coverage never gets a contractor's LCD": ("Medicare", "0600T", "Medicare", False),
+    "nor does another contractor's": ("Palmetto GBA", "0600T", "Medicare", True),
+}
 
 
-def test_a_plan_no_document_names_gets_its_brands_policy(client, store):
-    brand = payer_named(store, "Kaiser Permanente")
-    info = answer(client, "Kaiser Permanente Georgia", "0600T")
-    assert info["covered"] == [determination(policy_of(store, brand), "0600T")]
+@pytest.mark.parametrize("payor, code, whose, inherited", NEAREST.values(), ids=NEAREST.keys())
+def test_the_nearest_policy_in_the_payors_line_answers(client, store, payor, code, whose, inherited):
+    info = answer(client, payor, code)
+    assert info["covered"] == [determination(policy(store, whose), code)]
+    text = info["reason"][0]["text"]
+    assert text.startswith(whose)  # the policy's reason names its payer
+    member = store.get("Organization", match_payer_id(store, payor))["name"]
+    assert (f"{member} is part of {whose}: {whose}'s policy applies." in text) is inherited
 
 
-def test_the_plans_own_policy_outranks_its_brands_for_the_same_code(client, store):
-    own = policy_of(store, payer_named(store, "Kaiser Foundation Health Plan of Washington"))
-    brand = policy_of(store, payer_named(store, "Kaiser Permanente"))
-    assert determination(own, "0600T") != determination(brand, "0600T")  # the documents disagree
-    info = answer(client, "Kaiser Permanente Washington", "0600T")
-    assert info["covered"] == [determination(own, "0600T")]
-    assert "part of" not in info["reason"][0]["text"]
-
-
-def test_a_siblings_policy_never_applies(client, store):
-    sibling = policy_of(store, payer_named(store, "Kaiser Foundation Health Plan of Colorado"))
-    brand = policy_of(store, payer_named(store, "Kaiser Permanente"))
-    assert determination(sibling, "0601T") != determination(brand, "0601T")
-    assert answer(client, "Kaiser Permanente Colorado", "0601T")["covered"] == [determination(sibling, "0601T")]
-    assert answer(client, "Kaiser Permanente Washington", "0601T")["covered"] == [determination(brand, "0601T")]
-
-
-def test_a_plans_policy_never_applies_to_its_brands_members(client, store):
-    brand = policy_of(store, payer_named(store, "Kaiser Permanente"))
-    info = answer(client, "Kaiser Permanente", "0600T")
-    assert info["covered"] == [determination(brand, "0600T")]
-    assert "part of" not in info["reason"][0]["text"]
-
-
-def test_a_contractors_members_get_its_lcd_and_medicares_rule_for_other_codes(client, store):
-    lcd = policy_of(store, payer_named(store, "Novitas Solutions"))
-    medicare = policy_of(store, payer_named(store, "Medicare"))
-    assert answer(client, "Novitas Solutions", "0600T")["covered"] == [determination(lcd, "0600T")]
-    info = answer(client, "Novitas", "0601T")
-    assert info["covered"] == [determination(medicare, "0601T")]
-    assert "Novitas Solutions is part of Medicare" in info["reason"][0]["text"]
-
-
-def test_a_medicare_coverage_never_gets_a_contractors_lcd(client, store):
-    lcd = policy_of(store, payer_named(store, "Novitas Solutions"))
-    medicare = policy_of(store, payer_named(store, "Medicare"))
-    assert determination(lcd, "0600T") != determination(medicare, "0600T")
-    assert answer(client, "Medicare", "0600T")["covered"] == [determination(medicare, "0600T")]
-    # another contractor's members: Medicare's rule, never a sibling contractor's LCD
-    assert answer(client, "Palmetto GBA", "0600T")["covered"] == [determination(medicare, "0600T")]
+@pytest.mark.parametrize("a, b, code", [("Kaiser Foundation Health Plan of Washington", "Kaiser Permanente", "0600T"),
+                                        ("Kaiser Foundation Health Plan of Colorado", "Kaiser Permanente", "0601T"),
+                                        ("Novitas Solutions", "Medicare", "0600T")])
+def test_the_documents_disagree_where_the_line_decides(store, a, b, code):
+    """So that the answers above tell which policy applied."""
+    assert determination(policy(store, a), code) != determination(policy(store, b), code)
 
 
 @pytest.mark.parametrize("first", ["program", "contractor"])
 def test_a_coverage_naming_medicare_and_its_contractor_is_the_contractors(client, store, first):
-    lcd = policy_of(store, payer_named(store, "Novitas Solutions"))
+    lcd = policy(store, "Novitas Solutions")
     payors = [{"display": "Medicare"}, {"display": "Novitas Solutions"}]
     info = answer(client, payors if first == "program" else payors[::-1], "0600T")
     assert info["covered"] == [determination(lcd, "0600T")]
