@@ -2,15 +2,25 @@
 then its ancestors' (nearest first, evaluated as the ancestor's policy), then cross-payer ones; never a sibling's;
 a payer with no parent exactly as before; cycles and deep lines refused at load with one line."""
 
+import json
+import subprocess
+import sys
+
 import fhirpathpy
 import pytest
 
 from fhir_ire.build import payers as build_payers
+from fhir_ire.crd.hooks import CrdEngine, decide
 from fhir_ire.crd.lineage import MAX_DEPTH, ancestry
 from fhir_ire.crd.rules import RuleIndex
 from fhir_ire.errors import BuildError, BundleError
 from fhir_ire.store import ResourceIndex
 
+from ..conftest import ROOT, free_port
+from .conftest import coverage, request, service_request
+from .test_engine import CODE
+from .test_engine import action as synthetic_action
+from .test_engine import plan as synthetic_plan
 from .test_rule_index import action, cpt, ids, ordered, plan
 
 
@@ -171,3 +181,51 @@ def test_the_build_refuses_a_directory_whose_parents_make_a_cycle(monkeypatch):
     with pytest.raises(BuildError, match=r"payer directory: the parents of Plan make a cycle or a line deeper than "
                                          r"4 \(Plan -> Brand -> Plan\)"):
         build_payers._add_parents(payers_of("Plan", directory=d))
+
+
+def engine_of(*plans):
+    index = ResourceIndex()
+    for r in [*FAMILY, *plans]:
+        index.add(r)
+    return CrdEngine(index, {})
+
+
+def covered(out) -> list:
+    return [e["valueCode"] for e in out["systemActions"][0]["resource"]["extension"][0]["extension"]
+            if e["url"] == "covered"]
+
+
+def test_a_nearer_policy_that_does_not_apply_to_the_order_leaves_the_ancestors_to_decide():
+    """The plan's policy is for orders with a diagnosis (say, another line of business): for this one the brand's
+    decides; for an order it applies to, the plan's outranks the brand's."""
+    eng = engine_of(synthetic_plan("north-policy", [synthetic_action("own", "%payerId = 'north' and "
+                                                                     "%reasonCodes.exists()", covered="covered")],
+                                   payer="north"),
+                    synthetic_plan("brand-policy", [synthetic_action("brand", "%payerId = 'brand'",
+                                                                     covered="not-covered")], payer="brand"))
+    plain = request(orders=[service_request("sr-1", CODE)], cov=coverage("North"), version="2.2")
+    assert covered(decide(eng, "order-sign-crd", plain, "http://x/fhir")) == ["not-covered"]
+    with_dx = request(orders=[service_request("sr-1", CODE, dx="C25.0")], cov=coverage("North"), version="2.2")
+    assert covered(decide(eng, "order-sign-crd", with_dx, "http://x/fhir")) == ["covered"]
+
+
+def test_an_ancestors_card_keeps_the_insurer_as_its_label_and_says_whose_policy_it_is():
+    eng = engine_of(synthetic_plan("brand-guide", [synthetic_action("guide", "%payerId = 'brand'")], payer="brand"))
+    out = decide(eng, "order-sign-crd", request(orders=[service_request("sr-1", CODE)], cov=coverage("North Local"),
+                                                version="2.2"), "http://x/fhir")
+    (card,) = out["cards"]
+    assert card["source"]["label"] == "North Local"  # the insurer on the patient's card (CRD resp-4)
+    assert card["summary"] == "Synthetic guide"
+    assert card["detail"].startswith("*North Local is part of Brand: Brand's policy applies.*")
+
+
+@pytest.mark.integration
+def test_serve_refuses_a_part_of_cycle_at_start_with_one_line(tmp_path):
+    orgs = [org("a", "b"), org("b", "a")]
+    bundle = {"resourceType": "Bundle", "type": "transaction",
+              "entry": [{"resource": o, "request": {"method": "PUT", "url": f"Organization/{o['id']}"}} for o in orgs]}
+    (tmp_path / "01-payers.json").write_text(json.dumps(bundle))
+    run = subprocess.run([sys.executable, "-m", "fhir_ire.cli", "serve", "--bundles", str(tmp_path), "--port",
+                          str(free_port())], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert run.returncode == 1
+    assert run.stderr == "fhir-ire serve: error: Organization/a: its partOf makes a cycle (a -> b -> a)\n"
