@@ -102,7 +102,6 @@ def _org_payer(payers: PayerIndex, org: dict) -> str | None:
 def match_payer(payers: PayerIndex, coverage: dict, request: dict, fetcher: Fetcher) -> str | None:
     """The handled payer of a Coverage: payor.identifier, then the referenced Organization, then payor.display."""
     payors = [p for p in coverage.get("payor") or [] if isinstance(p, dict)]
-    found = None
     for p in payors:
         if found := payers.by_identifier(p.get("identifier")):
             break
@@ -115,9 +114,10 @@ def match_payer(payers: PayerIndex, coverage: dict, request: dict, fetcher: Fetc
             for p in payors:
                 if found := payers.by_name(p.get("display")):
                     break
-    if len(payors) > 1 and found in payers.parents:
-        return _most_specific(payers, found, payors, coverage, request, fetcher)
-    return found
+            else:
+                return None
+    return _most_specific(payers, found, payors, coverage, request, fetcher) if len(payors) > 1 and \
+        found in payers.parents else found
 
 
 def _most_specific(payers: PayerIndex, found: str, payors: list[dict], coverage: dict, request: dict,
