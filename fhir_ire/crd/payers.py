@@ -124,10 +124,10 @@ def _most_specific(payers: PayerIndex, found: str, payors: list[dict], coverage:
                    fetcher: Fetcher) -> str:
     """A Coverage that names a payer and also one that is part of it (Medicare and the contractor of the member's
     jurisdiction, a brand and its regional plan) is the more specific one's: the request shows which it is."""
-    for p in payors:
-        org = _referenced_org(p, coverage, request, fetcher) if p.get("reference") else None
-        other = payers.by_identifier(p.get("identifier")) or (org and _org_payer(payers, org)) or \
-            payers.by_name(p.get("display"))
+    for p in payors:  # an Organization is read (perhaps from the EHR again) only when the payor says no more
+        other = payers.by_identifier(p.get("identifier")) or payers.by_name(p.get("display"))
+        if other is None and (org := _referenced_org(p, coverage, request, fetcher)) is not None:
+            other = _org_payer(payers, org)
         if other and found in payers.lineage.get(other, ()):
             found = other
     return found

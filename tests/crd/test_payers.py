@@ -94,3 +94,30 @@ def test_resp_43_coverage_search_failure_is_technical():
     fetcher.failures["coverage"] = "the FHIR server could not be reached (ConnectionError)"
     found = resolve_coverage(payers(), [], {}, fetcher, TODAY)
     assert found.kind == "technical" and "could not be reached" in found.reason
+
+
+def family():
+    index = ResourceIndex()
+    for rid, parent, ident in [("program", None, "10000"), ("contractor", "program", "10001"),
+                               ("other-contractor", "program", "10002")]:
+        org = {"resourceType": "Organization", "id": rid, "name": rid.replace("-", " ").title(),
+               "identifier": [{"system": NAIC, "value": ident}], "type": [{"coding": [{"code": "pay"}]}]}
+        if parent:
+            org["partOf"] = {"reference": f"Organization/{parent}"}
+        index.add(org)
+    return PayerIndex(index)
+
+
+@pytest.mark.parametrize("payor, expected", [
+    ([{"display": "Program"}, {"identifier": {"system": NAIC, "value": "10001"}}], "contractor"),
+    ([{"identifier": {"system": NAIC, "value": "10001"}}, {"display": "Program"}], "contractor"),
+    ([{"identifier": {"system": NAIC, "value": "10000"}}, {"reference": "#org"}], "contractor"),
+    ([{"display": "Program"}, {"display": "Someone Else"}], "program"),
+    ([{"display": "Contractor"}, {"display": "Other Contractor"}], "contractor"),
+], ids=["program-then-contractor", "contractor-then-program", "contractor-as-contained-organization",
+        "program-and-a-stranger", "two-siblings-the-first"])
+def test_a_coverage_naming_a_payer_and_one_part_of_it_is_the_more_specific_ones(payor, expected):
+    c = cov(payor)
+    c["contained"] = [{"resourceType": "Organization", "id": "org", "name": "A Contractor",
+                       "identifier": [{"system": NAIC, "value": "10001"}]}]
+    assert match_payer(family(), c, {}, Fetcher({}, [])) == expected
