@@ -9,6 +9,7 @@ import gc
 import json
 import logging
 import os
+import signal
 import ssl
 import threading
 import time
@@ -30,9 +31,45 @@ def add_arguments(p):
     options.add_arguments(p)
 
 
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_forwarding = None  # the process that forwards its stop signals (a forked worker starts its own thread)
+
+
+def forward_stop_signals() -> None:
+    """Make SIGINT and SIGTERM reach this process's handler, whichever of its threads the kernel gives them to.
+
+    Python runs a signal's handler in the main thread, and only when that thread runs Python code. Granian's main
+    process and its workers wait in the main thread on a lock (threading.Event.wait) that a signal given to
+    another thread (a request thread, granian's own, a worker watcher) does not interrupt: the signal was noted and
+    never handled, so a worker kept serving after SIGTERM until the drain timeout killed it, and the server did not
+    stop at all when the main process's signal went to another thread (tests/hardening/test_signals.py). Here the
+    two signals are blocked in the calling thread, whose mask every thread it starts (and a fork of it) inherits,
+    and one thread waits for them and calls the handler installed for them (granian's: it only sets an event)."""
+    global _forwarding
+    if _forwarding == os.getpid():
+        return
+    _forwarding = os.getpid()
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    threading.Thread(target=_forward, name="fhir-ire-stop-signals", daemon=True).start()
+
+
+def _forward() -> None:
+    while True:
+        sig = signal.sigwait(STOP_SIGNALS)
+        handler = signal.getsignal(sig)
+        if handler is signal.SIG_IGN:
+            continue
+        if not callable(handler) or handler is signal.default_int_handler:  # not the server's yet: as by default
+            os._exit(128 + sig)
+        handler(sig, None)
+
+
 def app_from_env():
     """The WSGI app factory each worker calls: the app built before fork, or one built from the configuration
-    (`granian --factory fhir_ire.serve:app_from_env` with FHIR_IRE_* variables works too)."""
+    (`granian --factory fhir_ire.serve:app_from_env` with FHIR_IRE_* variables works too). Under `fhir-ire serve`
+    the worker's stop signals are forwarded to its handler (forward_stop_signals)."""
+    if WORKER_CONFIG_ENV in os.environ:
+        forward_stop_signals()
     if _preloaded is not None:
         return _preloaded
     from fhir_ire.app import create_app
@@ -129,6 +166,7 @@ def run(args) -> int:
     finally:
         reserved.close()
     os.environ[WORKER_CONFIG_ENV] = json.dumps(config)
+    forward_stop_signals()  # before any thread is started here or in granian, and before the workers are forked
     from granian import Granian
 
     server = Granian("fhir_ire.serve:app_from_env", factory=True, log_dictconfig=log_config,
