@@ -29,6 +29,7 @@ _MODIFIER = re.compile(rf"\bmodifiers?\s+(?P<code>{_MOD})\b(?:(?:,|\s+or|\s+and|
                        r"(?:\s+(?:can\s+indicate|indicates|for|to\s+indicate|means|is\s+used\s+for)\s+"
                        r"(?:an?\s+|the\s+)?(?P<desc>[^,.;]+))?")
 _MORE_MODIFIERS = re.compile(rf"(?:,|\bor|\band)\s+({_MOD})\b")
+_PAIRED = re.compile(r"\b([A-Z]{2})\s+(?:and|or)\s+([A-Z]{2})\b")  # two-letter modifiers paired in a sentence on modifiers
 _MODIFIER_LINE = re.compile(rf"^(?P<code>{_MOD})\s*[-–:]\s+(?P<desc>[A-Z].*)$")
 _IMAGING = re.compile(r"includ(?:es|ing|ed)\s+(?:the\s+)?(?:[\w-]+,?\s+(?:and\s+)?){0,3}guidance"
                       r"|imaging\s+guidance\s+(?:is\s+)?includ|guidance\s+(?:used\s+)?falls\s+within", re.I)
@@ -171,13 +172,17 @@ def _table_facts(layout: Layout, b: Block, code: str, ends_document: bool) -> li
     return facts
 
 
-def _code_rows(layout: Layout, b: Block, code: str) -> list[RelatedCodeRow]:
+def _code_rows(layout: Layout, b: Block, code: str) -> list[RelatedCodeRow | DiagnosisRow]:
     """Rows of a table with no known header that open with another code ('0601T<tab>Ablation ...' under 'Companion
-    codes'): related codes, their relationship the section they stand in."""
+    codes'): related codes, their relationship the section they stand in; rows that open with an ICD-10-CM code
+    ('C50.411<tab>Malignant neoplasm ...' under 'Common diagnoses') are the code's diagnoses."""
     out = []
     for row in b.rows:
         cells = [c.clean.strip() for c in row.cells if c]
-        if cells and re.fullmatch(_CODE, cells[0]) and cells[0] != code:
+        if len(cells) > 1 and re.fullmatch(shapes.ICD10_CODE, cells[0]) and "." in cells[0]:
+            out.append(DiagnosisRow(source=row.source(layout.file), procedure=code, code=cells[0],
+                                    description=cells[1], relevance=b.section))
+        elif cells and re.fullmatch(_CODE, cells[0]) and cells[0] != code:
             out.append(RelatedCodeRow(source=row.source(layout.file), procedure=code, code=cells[0],
                                       description=cells[1] if len(cells) > 1 else "",
                                       relationship=b.section or "named"))
@@ -247,12 +252,18 @@ def read_code_report(doc: Document, layout: Layout) -> tuple[str, list, list[str
             facts.append(RelatedCodeRow(source=e.source, procedure=code, code=e.code, description=e.description,
                                         relationship=e.relation or "named"))
     for b in layout.blocks:
-        for m in _MODIFIER.finditer(b.clean):
-            for mod in [m.group("code")] + _MORE_MODIFIERS.findall(b.clean[m.end("code"):m.end()]):
+        found = [(m, [m.group("code")] + _MORE_MODIFIERS.findall(b.clean[m.end("code"):m.end()]))
+                 for m in _MODIFIER.finditer(b.clean)]
+        for a, z in sentences(b.clean) if found else ():  # '... append modifier 50, or report two lines with RT and LT'
+            if "modifier" in b.clean[a:z].lower():
+                found += [(m, [m.group(1), m.group(2)]) for m in _PAIRED.finditer(b.clean, a, z)]
+        for m, mods in found:
+            for mod in mods:
                 if mod not in tabled:
                     tabled.add(mod)
+                    desc = (m.groupdict().get("desc") or "").strip()
                     facts.append(ModifierRow(source=b.text.source(m.start(), m.end()), procedure=code,
-                                             code=mod, description=(m.group("desc") or "").strip(), when_to_use=""))
+                                             code=mod, description=desc, when_to_use=""))
         if b.kind in ("paragraph", "item") and "modifier" in b.section.lower() \
                 and (m := _MODIFIER_LINE.match(b.clean)) and m.group("code") not in tabled:
             tabled.add(m.group("code"))  # a line of a modifier list: '59 - Distinct procedural service'

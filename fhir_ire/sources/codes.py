@@ -9,13 +9,22 @@ from fhir_ire.facts import NotReportedWith, Source
 from fhir_ire.sources import shapes
 from fhir_ire.sources.labels import Labels
 from fhir_ire.sources.layout import Block, Layout
+from fhir_ire.sources.procedures import describe
 from fhir_ire.sources.text import sentences
 from fhir_ire.uris import CPT, HCPCS, ICD10CM
 
 _ONE = rf"(?:{shapes.PROCEDURE_CODE})"
 _LIST = rf"{_ONE}(?:\s*-\s*{_ONE})?(?:\s*(?:,|;|and|or|&|/)\s*(?:CPT®?\s*)?{_ONE}(?:\s*-\s*{_ONE})?)*"
-_CUE = re.compile(rf"(?P<cue>\b(?:CPT®?|HCPCS|[Cc]odes?|[Ss]ee|[Uu]se|[Rr]eport(?:ed)?|[Bb]ill(?:ed|ing)?|with|such\s+as|for\s+example)"
+_CUE = re.compile(rf"(?P<cue>\b(?:CPT®?|HCPCS|[Cc]odes?|[Ss]ee|[Uu]se|[Rr]eport(?:ed)?|[Bb]ill(?:ed|ing)?|with|such\s+as|for\s+example"
+                  r"|[Aa]dd|[Nn]either\s+(?:are|is)|nor|price[sd]?)"
                   rf"\s*(?:®\s*)?(?:codes?\s+)?)(?P<list>{_LIST})(?![\w%/])")
+# a code the sentence goes on to say is (not) reported, billed or for something ('77013 is not reported separately',
+# '19105 is for cryoablation of a fibroadenoma'), or calls a code ('0581T, a Category III code'); a Category III
+# code, whose shape nothing else has
+_SAID = re.compile(rf"(?<![\w$./#-])(?P<list>{_LIST})(?=\s+(?:is|are)\s+(?:not\s+)?(?:reported|billed|coded|used|for)\b"
+                   rf"|,\s+(?:a|an|the)\s+(?:Category\s+I{{1,3}}\s+)?(?:CPT\s+)?code\b)|(?<![\w$./#-])(?P<cat3>\d{{4}}T)\b(?!\s*[-–]\s*\d{{4}}T)")  # not a range of the code set ('0042T-0999T')
+# a code for a body site ('... 32999 for the lung'): the words after 'for' must name a site (data/procedures.json)
+_FOR_SITE = re.compile(rf"(?<![\w$./#-])(?P<list>{_LIST})\s+for\s+(?:the\s+)?(?P<site>[a-z]+)\b")
 _DESCRIBED = re.compile(rf"(?<![\w$./#-])(?P<list>{_ONE})\s*(?:\((?P<paren>[A-Z][^)]{{3,}})\)|(?=\$\s?\d))")
 _LINE = re.compile(rf"^(?:CPT®?\s*(?:[Cc]ode\s*)?)?(?P<code>{_ONE})(?:(?:\s*[-–:|]\s*|\s+)(?P<desc>[A-Za-z(].*))?$")
 _NOT_CODE_BEFORE = re.compile(r"(?:modifiers?|policy|#|No\.|number|MP|page|policies|PI-|version)\s*$", re.I)
@@ -27,13 +36,18 @@ _NOT_IN_ADDITION = re.compile(
     rf"\s+(?:in\s+addition\s+to|with)\s+(?:codes?\s+)?(?P<code>{_ONE})", re.I)
 _NOT_WITH_PRIMARY = re.compile(  # 'Do not report 76940 or 77002 in addition to 0601T'
     rf"\bdo\s+not\s+report\s+(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)\s+in\s+addition\s+to"
-    rf"\s+(?:codes?\s+)?(?P<code>{_ONE})", re.I)
+    rf"\s+(?:codes?\s+)?(?P<code>{_ONE})"
+    # 'do not report 76641, 76642 or 76942 with 0581T': a list of codes not reported with one ('do not report 0686T
+    # in conjunction with 76940, ...' is the other way round: _NOT_REPORT)
+    rf"|\bdo\s+not\s+report\s+(?:codes?\s+)?(?P<others2>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})+)\s+with"
+    rf"\s+(?:codes?\s+)?(?P<code2>{_ONE})\b", re.I)
 _SEPARATELY = re.compile(
     rf"\bdo\s+not\s+(?:report|bill|code)\s+(?:codes?\s+)?(?P<others>{_ONE}(?:\s*(?:,|and|or|&)\s*{_ONE})*)"
     rf"\s+separately", re.I)
 _INCLUDED_IN = re.compile(rf"\bincluded\s+in\s+(?:codes?\s+)?(?P<code>{_ONE})", re.I)
 _ALL_CODES = re.compile(rf"{_LIST}\.?")  # a field whose value is nothing but codes is a code field, whatever its label
 _SYSTEM_CELL = re.compile(r"(?:CPT®?|HCPCS|ICD-?10(?:-CM)?|ICD-10 ?CM)(?:\s+codes?)?:?", re.I)
+_SYSTEM_AND_CODE = re.compile(rf"((?:CPT®?|HCPCS|ICD-?10(?:-CM)?):?)\s+({_ONE}|{shapes.ICD10_CODE})", re.I)
 # a paragraph that says what the codes after it are ('The following CPT code is non-covered.') heads them
 _CODE_LEAD = re.compile(r"\b(?:following|these|the\s+codes?\s+below)\s+(?:\w+\s+){0,2}codes?\b", re.I)
 _RELATION = {"see": "see", "use": "use", "report": "report", "reported": "report", "with": "reported with",
@@ -107,20 +121,21 @@ def find_codes(layout: Layout, labels: Labels | None = None, tables: bool = True
 
 def _prose_codes(b: Block, text: str, offset: int, context: str, seen: set) -> list[CodeEntry]:
     out = []
-    for rx in (_CUE, _DESCRIBED):
+    for rx in (_CUE, _DESCRIBED, _SAID, _FOR_SITE):
         for m in rx.finditer(text):
-            if _NOT_CODE_BEFORE.search(text[:m.start("list")]):
+            group = "list" if m.group("list") else "cat3"
+            if _NOT_CODE_BEFORE.search(text[:m.start(group)]) or rx is _FOR_SITE and not describe(m.group("site")).sites:
                 continue
             cue = (m.groupdict().get("cue") or "").strip().lower()
             relation = next((v for k, v in _RELATION.items() if cue.startswith(k)), "")
             desc = (m.groupdict().get("paren") or "").strip()
-            sentence = next((text[a:z] for a, z in sentences(text) if a <= m.start("list") < z), text)
-            for code in expand(m.group("list")):
+            sentence = next((text[a:z] for a, z in sentences(text) if a <= m.start(group) < z), text)
+            for code in expand(m.group(group)):
                 if code in seen:
                     continue
                 seen.add(code)
-                out.append(CodeEntry(system_of(code), code, desc, b.text.source(offset + m.start("list"),
-                                                                                offset + m.end("list")),
+                out.append(CodeEntry(system_of(code), code, desc, b.text.source(offset + m.start(group),
+                                                                                offset + m.end(group)),
                                      "prose", context, relation, sentence))
     return out
 
@@ -137,6 +152,10 @@ def _table_codes(b: Block, context: str) -> list[CodeEntry]:
             heading_system = ICD10CM if "ICD" in first.upper() else HCPCS if "HCPCS" in first.upper() else CPT
             cells = cells[1:]
             first = cells[0].clean.strip().strip("`*")
+        elif (m := _SYSTEM_AND_CODE.fullmatch(first)) and len(cells) > 1:  # 'ICD-10  D24.1  Benign ...' aligned
+            heading_system = ICD10CM if "ICD" in m.group(1).upper() else HCPCS if "HCPCS" in m.group(1).upper() \
+                else CPT  # with one space too few to part the system from the code
+            first = m.group(2)
         if not (re.fullmatch(_ONE, first) or re.fullmatch(shapes.ICD10_CODE, first)):
             if header is not None and (found := _matrix_codes(b, row, header, context, carried)):
                 out += found  # a code matrix: codes in the cells, the row's and column's headings say what each is
@@ -196,8 +215,10 @@ def not_reported_with(layout: Layout, primary: str | None = None) -> list[NotRep
                 facts.append(NotReportedWith(source=b.text.source(m.start(), m.end()), code=m.group("code").upper(),
                                              others=others))
             for m in [*_NOT_IN_ADDITION.finditer(b.clean), *_NOT_WITH_PRIMARY.finditer(b.clean)]:
-                others = tuple(dict.fromkeys(re.findall(_ONE, m.group("others"))))
-                facts.append(NotReportedWith(source=b.text.source(m.start(), m.end()), code=m.group("code").upper(),
+                listed, code = (m.group("others"), m.group("code")) if m.groupdict().get("others") else \
+                    (m.group("others2"), m.group("code2"))
+                others = tuple(dict.fromkeys(re.findall(_ONE, listed)))
+                facts.append(NotReportedWith(source=b.text.source(m.start(), m.end()), code=code.upper(),
                                              others=others))
         for a, z in sentences(b.clean):
             text = b.clean[a:z]

@@ -6,6 +6,7 @@ leaves page furniture out of the flow (so a list or a paragraph broken by a page
 import re
 from collections import Counter
 
+from fhir_ire.sources.directory import directory
 from fhir_ire.sources.text import Passage
 
 # two columns: three spaces or more between two pieces of text on a line (a sentence never has them)
@@ -89,3 +90,47 @@ def _aligned(parts: list, starts: list[int], columns: list[int]) -> list:
     for k, cell in zip(at, parts):
         out[k] = cell
     return out
+
+
+_RULE = re.compile(r"^\s*(?:[=_~*-]\s*){3,}$")
+
+
+def rules(lines: list[str]) -> set[int]:
+    """Indexes of the lines that are only a rule drawn with characters ('=====', '-----  -----', '***'): a setext
+    heading's underline, a table's header rule, a page divider. They carry no text."""
+    return {i for i, line in enumerate(lines) if "|" not in line and _RULE.match(line)}
+
+
+_TERM_END = (".", ",", ";", ":", "!", "?")
+_CODE_TERM = re.compile(r"\d{4}[0-9FT]|[A-V]\d{4}|[A-TV-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?")
+
+
+def is_term(text: str) -> bool:
+    return 1 <= len(text.split()) <= 5 and len(text) <= 40 and text[:1].isalnum() and not text.endswith(_TERM_END) \
+        and "\t" not in text and "|" not in text and not _GAP.search(text)
+
+
+def _is_definition(text: str) -> bool:
+    return bool(text) and (text[:1].isalnum() or text[:1] in "($") and not text.endswith((".", ":")) \
+        and "\t" not in text and "|" not in text and not _GAP.search(text)
+
+
+def definition_pairs(lines: list[str], i: int) -> list[tuple[int, int]]:
+    """(term line, definition line) indexes of a definition list starting at line index i: an HTML <dl> turned to text,
+    each term on a line, its definition on the next, a blank line after ('Long descriptor' / 'Ablation, ...' / '' /
+    'Status' / 'Active' / ''). Three pairs in a row at least; a term is short, a definition is not a sentence."""
+    pairs, k = [], i
+    while k + 1 < len(lines):
+        term, definition = lines[k].strip(), lines[k + 1].strip()
+        after = lines[k + 2].strip() if k + 2 < len(lines) else ""
+        # pairs may follow each other with no blank line when the term is a code or a payer the directory knows
+        # ('19105' / 'Ablation, ...', 'Aetna' / 'Experimental and investigational')
+        close = _CODE_TERM.fullmatch(term) or directory().lookup(term) is not None
+        if (after and not close) or not (is_term(term) and _is_definition(definition)):
+            break
+        pairs.append((k, k + 1))
+        k += 2
+        while k < len(lines) and not lines[k].strip():
+            k += 1
+    return pairs if len(pairs) >= 3 else []
+

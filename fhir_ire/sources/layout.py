@@ -27,6 +27,7 @@ _TERMINAL = (".", "!", "?", ":", ";")
 # leader makes the line a table-of-contents entry
 _LEADER = re.compile(r"^(?P<label>\S.*?)\s*(?:\.{4,}|…{2,}|_{4,})\s*(?P<value>\S.*)$")
 _PAGE_NUMBER = re.compile(r"^\d{1,3}$")
+_CRUMB = re.compile(r"\s[>›»]\s")
 # a markdown heading ('## At a glance') is a heading whatever its case
 _MD_HEADING = re.compile(r"#{1,6}\s+\S")
 # running page headers and footers ('Page 1 of 14', 'Page: 4 of 5') never open a section
@@ -129,7 +130,11 @@ def _is_heading(text: str, next_text: str) -> bool:
 
 class _Reader:
     def __init__(self, file: str, lines: list[str], labels: Labels):
-        self.file, self.lines, self.labels = file, lines, labels
+        self.file, self.labels = file, labels
+        drawn = columns.rules(lines)  # rules carry no text; the line a rule underlines is a heading (setext)
+        self.lines = ["" if i in drawn else line for i, line in enumerate(lines)]
+        self.underlined = {i - 1 for i in drawn if i > 0 and lines[i - 1].strip() and i - 1 not in drawn
+                           and lines[i].strip()[:1] in "=-"}
         self.blocks: list[Block] = []
         self.item_indents: list[tuple[int, str]] = []  # (indent, numbering style) of each open list level
         self.furniture = columns.page_furniture(lines)  # running headers and footers: out of the flow
@@ -157,6 +162,11 @@ class _Reader:
             text = plain(line)
             if not text or text == "|" or set(text) <= set("| ") or i in self.furniture:
                 i += 1
+            elif pairs := columns.definition_pairs(self.lines, i):
+                i = self.definitions(pairs)
+            elif (pairs := columns.definition_pairs(self.lines, i + 1)) and columns.is_term(text):
+                self.add(Block("heading", self.passage(i + 1, i + 1)))  # the caption over a definition list
+                i = self.definitions(pairs)
             elif "|" in line and not _SEPARATOR.match(line.strip()):
                 i = self.table(i)
             elif "\t" in line.strip() and not _MARKER.match(line.lstrip()):
@@ -218,14 +228,15 @@ class _Reader:
                 break
             parts.append((j + 1, nxt))
             j += 1
-        text = Passage(self.file, parts)
-        if len(parts) == 1 and _style(m.group("marker")) == "number" and self.is_caption(i, text.clean) \
+        first = Passage(self.file, parts[:1])
+        if _style(m.group("marker")) == "number" and self.is_caption(i, first.clean) and i + 1 < len(self.lines) \
                 and not _MARKER.match(self.lines[i + 1].lstrip()):
             # a numbered section heading over the paragraph right under it ('1. Lung tumors' / 'PacificSource
             # covers ...'), not an item of a list
             self.item_indents = []
-            self.add(Block("heading", text))
-            return j
+            self.add(Block("heading", first))
+            return i + 1
+        text = Passage(self.file, parts)
         fields = self.labels.split_fields(text.clean) if len(parts) == 1 else []
         if len(fields) == 1 and not fields[0][2]:  # a bulleted field ('- Service type: ...')
             label, value, _ = fields[0]
@@ -278,7 +289,8 @@ class _Reader:
                                    value=self.passage(j + 1, j + 1)))
                     return j + 1
         self.item_indents = []
-        if _is_heading(text, self.next_text(i)) or self.is_caption(i, text) or _MD_HEADING.match(line.lstrip()):
+        if _is_heading(text, self.next_text(i)) or self.is_caption(i, text) or _MD_HEADING.match(line.lstrip()) \
+                or i in self.underlined or len(_CRUMB.findall(text)) >= 2:  # a breadcrumb: navigation, not prose
             self.add(Block("heading", self.passage(i + 1, i + 1)))
             return i + 1
         return self.paragraph(i)
@@ -442,6 +454,24 @@ class _Reader:
         self.add(Block("table", self.passage(rows[0].line, rows[-1].line), rows=rows,
                        header=self.labelled_header(rows)))
         self.dated_rows(rows)
+
+    def definitions(self, pairs: list[tuple[int, int]]) -> int:
+        """A definition list's pairs as fields ('Procedure type' / 'Percutaneous ...'); pairs whose term is a code
+        ('19105' / 'Ablation, cryosurgical, ...', 'C50.411' / 'Malignant neoplasm ...') as rows of a code table."""
+        self.item_indents = []
+        rows: list[Row] = []
+        for term, definition in pairs:
+            label = plain(self.lines[term])
+            if shapes.is_code_line(label) or re.fullmatch(shapes.ICD10_CODE, label):
+                rows.append(Row(term + 1, [self.passage(term + 1, term + 1), self.passage(definition + 1,
+                                                                                          definition + 1)],
+                                f"{self.lines[term].strip()}\t{self.lines[definition].strip()}"))
+                continue
+            self.flush(rows)
+            self.add(Block("field", self.passage(term + 1, definition + 1), label=label,
+                           value=self.passage(definition + 1, definition + 1)))
+        self.flush(rows)
+        return pairs[-1][1] + 1
 
     def check_rows(self, rows: list[Row]) -> bool:
         """A known label over rows of a name and a check mark or its absence ('Line of business | Applies' over

@@ -25,7 +25,7 @@ def _cue_patterns():
     cues = directory().cues
     header = re.compile(rf"^(?P<name>{NAME}?)\s+(?:(?P<lob>Commercial|Medicare Advantage|Medicare|Medicaid)\s+)?"
                         rf"(?:{alternatives(cues['header_words'])})\b(?:\s*-\s*(?P<region>[A-Z][A-Za-z ]+))?", re.I)
-    agent = re.compile(rf"(?P<name>{NAME})(?:'s)?\s+(?i:{alternatives(cues['agent_words'])})\b")
+    agent = re.compile(rf"(?P<name>{NAME})(?:'s)?(?:\s+\([A-Z]{{2,6}}\))?\s+(?i:{alternatives(cues['agent_words'])})\b")
     applies = re.compile(rf"(?i:{alternatives(cues['applies_words'])})\s+(?P<name>{NAME})")
     copyright = re.compile(rf"(?:©|\(c\)|Copyright)\s*(?:©\s*)?(?:(?:\d{{4}}\s*[-,]?\s*)+(?P<name>{NAME})"
                            rf"|(?P<before>{NAME})\s+\d{{4}}\b)")
@@ -57,8 +57,7 @@ def candidates(layout: Layout, kind: str) -> list[Candidate]:
             bare = re.sub(rf"\b(?:{alternatives(d.cues['header_words'])})\b", "", text, flags=re.I).strip(" -:|")
             if b.kind == "heading" and text.isupper() and ORG_WORDS.search(bare) and len(bare.split()) >= 2:
                 found.append(Candidate(clean_name(text), where.source(), 5))
-        if b.kind == "field" and b.label and re.fullmatch(r"(?i)payer|payor|health plan|plan name|insurer|carrier",
-                                                          b.label):
+        if b.kind == "field" and b.label and _payer_label().fullmatch(b.label):
             found.append(Candidate(clean_name(b.value.clean), b.value.source(), 10))
         for rx, weight in ((agent, 3), (owner, 3), (applies, 5), (copyright, 4 if kind == "payer-policy" else 0)):
             for m in rx.finditer(text):
@@ -84,6 +83,11 @@ def candidates(layout: Layout, kind: str) -> list[Candidate]:
     found += _repeated(layout, found)
     return [c for c in found if c.weight and not d.is_generic(c.name) and len(c.name) > 2
             and (d.lookup(c.name) is not None or c.weight >= 5 or _is_proper_name(c.name, flow))]
+
+
+@lru_cache(maxsize=1)
+def _payer_label() -> re.Pattern:
+    return re.compile(rf"(?i:{alternatives(directory().cues['payer_labels'])})")
 
 
 def _site_header(layout: Layout) -> list[Candidate]:

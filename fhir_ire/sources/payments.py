@@ -9,7 +9,7 @@ from fhir_ire.data import load
 from fhir_ire.facts import Payment
 from fhir_ire.sources import shapes
 from fhir_ire.sources.layout import Block, Layout
-from fhir_ire.sources.text import Passage
+from fhir_ire.sources.text import Passage, sentences
 
 _TOKEN = re.compile(r"No\s+national\s+(?:set\s+)?payment|\bN/?A\b|\$\s?[\d,]+(?:\.\d+)?|\(\s*[A-Z][0-9A-Z]?\s*\)"
                     r"|\b\d+(?:\.\d+)?\b", re.IGNORECASE)
@@ -175,7 +175,8 @@ def amounts(layout: Layout, primary: str | None, table_codes: set[str]) -> list[
             labelled = _YEAR.search(label) if any(w in label.lower() for w in vocab["program"]) else None
             context = " ".join(x.clean for x in blocks[max(0, k - 1):k + 2]).lower() + " " + opening
             near = re.search(rf"({shapes.PROCEDURE_CODE})[\s:]*$", b.clean[:m.start()])
-            code = near.group(1) if near else above if b.kind == "field" and above else primary
+            code = near.group(1) if near else above if b.kind == "field" and above else primary or _only_code(b.clean,
+                                                                                                            m.start())
             if code is None or code in table_codes or not any(w in context for w in vocab["program"]):
                 continue
             window = " ".join(x.clean for x in blocks[k:k + 2])
@@ -188,6 +189,16 @@ def amounts(layout: Layout, primary: str | None, table_codes: set[str]) -> list[
                                  code=code, setting=setting, year=year,
                                  amount=float(m.group("n").replace(",", ""))))
     return facts
+
+
+def _only_code(text: str, at: int) -> str | None:
+    """The one code the sentence of an amount names ('CMS assigns 0600T to a New Technology APC; its 2026 OPPS
+    national payment is $8,946.50.'); None when it names none or several."""
+    for a, z in sentences(text):
+        if a <= at < z:
+            codes = set(re.findall(rf"(?<![\w$.,/-])({shapes.PROCEDURE_CODE})(?![\w%/-])", text[a:z]))
+            return codes.pop() if len(codes) == 1 else None
+    return None
 
 
 _YEAR_OF_AMOUNTS = re.compile(r"\b((?:19|20)\d{2})\s+(?:[\w-]+\s+){0,3}(?:allowances?|payments?|prices?|pricing|fee schedule"

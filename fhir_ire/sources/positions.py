@@ -154,6 +154,8 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
             text = b.clean[a:z]
             hit = vocab.category(text)
             pa = vocab.prior_auth(text)
+            if pa is None and hit is None and vocab.pa_terms.fullmatch(b.section.strip(" :")):
+                pa = vocab.prior_auth(f"{b.section}: {text}")  # 'Not required for 19105 ...' under 'Prior authorization'
             if (hit is None and pa is None) or vocab.not_statements.search(text) or text.rstrip().endswith("?"):
                 continue  # a question ('Is IRE covered for pancreatic cancer?') takes no position
             proc, named = _subject(vocab, procs, text, hit)
