@@ -2,6 +2,7 @@
 
 CPT = "http://www.ama-assn.org/go/cpt"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD9CM = "http://hl7.org/fhir/sid/icd-9-cm"  # read from older policies, never checked or published as ICD-10-CM
 NUCC = "http://nucc.org/provider-taxonomy"
 HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 

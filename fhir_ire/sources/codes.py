@@ -4,14 +4,16 @@ and "do not report X with Y" edits. Each with the words the document gives for i
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from fhir_ire.data import load
 from fhir_ire.facts import NotReportedWith, Source
 from fhir_ire.sources import shapes
 from fhir_ire.sources.labels import Labels
 from fhir_ire.sources.layout import Block, Layout
 from fhir_ire.sources.procedures import describe
 from fhir_ire.sources.text import sentences
-from fhir_ire.uris import CPT, HCPCS, ICD10CM
+from fhir_ire.uris import CPT, HCPCS, ICD9CM, ICD10CM
 
 _ONE = rf"(?:{shapes.PROCEDURE_CODE})"
 _LIST = rf"{_ONE}(?:\s*-\s*{_ONE})?(?:\s*(?:,|;|and|or|&|/)\s*(?:CPT®?\s*)?{_ONE}(?:\s*-\s*{_ONE})?)*"
@@ -110,6 +112,7 @@ def find_codes(layout: Layout, labels: Labels | None = None, tables: bool = True
                 rest = b.clean
             offset = len(b.clean) - len(rest)
             entries += _prose_codes(b, rest, offset, context, {e.code for e in entries if e.source.line == b.line})
+            entries += _icd9_codes(b, context)
         if b.kind in ("paragraph", "heading"):
             said = lead if _CODE_LEAD.search(lead) and b.kind == "heading" and prev is not None \
                 and prev.kind == "paragraph" else ""  # 'The following code is covered ...' over 'Group 1 Codes'
@@ -138,6 +141,24 @@ def _prose_codes(b: Block, text: str, offset: int, context: str, seen: set) -> l
                                                                                 offset + m.end(group)),
                                      "prose", context, relation, sentence))
     return out
+
+
+_ICD9 = re.compile(r"(?P<desc>\([^()]{3,80}\)|\b[A-Za-z][\w-]*)\s*\((?P<code>\d{3}(?:\.\d{1,2})?)\)")
+
+
+@lru_cache(maxsize=1)
+def _condition_words() -> re.Pattern:
+    words = load("reports.json")["icd9"]["condition_words"]
+    return re.compile(rf"\b(?:{'|'.join(re.escape(w) for w in words)})", re.I)
+
+
+def _icd9_codes(b: Block, context: str) -> list[CodeEntry]:
+    """ICD-9-CM codes in brackets after the condition they name ('a fibroadenoma (benign neoplasm of the breast)
+    (217)')."""
+    return [CodeEntry(ICD9CM, m.group("code"), m.group("desc").strip("()"), b.text.source(m.start("code"),
+                                                                                          m.end("code")),
+                      "prose", context)
+            for m in _ICD9.finditer(b.clean) if _condition_words().search(m.group("desc"))]
 
 
 def _table_codes(b: Block, context: str) -> list[CodeEntry]:

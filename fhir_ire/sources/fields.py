@@ -23,9 +23,10 @@ def _date_phrases() -> list[tuple[str, re.Pattern]]:
 
 
 @lru_cache(maxsize=1)
-def _opening_phrases() -> list[tuple[str, re.Pattern]]:
+def _opening_phrases() -> list[tuple[str, re.Pattern, tuple[str, ...]]]:
     data = load("labels.json")["date_phrases"].get("opening", [])
-    return [(d["role"], re.compile(rf"(?:{'|'.join(re.escape(p) for p in d['phrases'])})\s+(?={shapes.DATE})", re.I))
+    return [(d["role"], re.compile(rf"(?:{'|'.join(re.escape(p) for p in d['phrases'])})\s+(?={shapes.DATE})", re.I),
+             tuple(t.lower() for t in d.get("then", ())))
             for d in data]
 
 
@@ -103,11 +104,12 @@ def _dates_in_prose(layout: Layout) -> list[PolicyField]:
             for m in rx.finditer(b.clean):
                 start, end, iso = next(shapes.find_dates(b.clean[m.end():]))
                 facts.append(PolicyField(source=b.text.source(m.start(), m.end() + end), name=role, value=iso))
-        for a, _ in sentences(b.clean):
-            for role, rx in _opening_phrases():
+        for a, z in sentences(b.clean):
+            for role, rx, then in _opening_phrases():
                 if m := rx.match(b.clean, a):
                     start, end, iso = next(shapes.find_dates(b.clean[m.end():]))
-                    if start == 0 and b.clean[m.end() + end:].startswith(","):
+                    rest = b.clean[m.end() + end:z].lower()
+                    if start == 0 and rest.startswith(",") and (not then or any(t in rest for t in then)):
                         facts.append(PolicyField(source=b.text.source(a, m.end() + end), name=role, value=iso))
     return facts
 

@@ -16,8 +16,9 @@ from .test_reading_layouts import fields, folder_score, read
 from .test_real_docs import bench  # noqa: F401  (the benchmark module, a fixture)
 
 BLIND4 = Path(__file__).resolve().parent / "fixtures" / "blind4"
-# The fourth blind set: 51.4% blind (14c27a3, readers untouched). Raise it as the readers improve; never lower it.
-BLIND4_FLOOR = 0.82
+# The fourth blind set: 51.4% blind (14c27a3, readers untouched), 82.4% when this floor was first set, 98.9% after
+# the second round of its fixes. Raise it as the readers improve; never lower it.
+BLIND4_FLOOR = 0.985
 
 
 def positions(doc):
@@ -162,6 +163,113 @@ def test_a_modality_named_in_a_condition_is_not_the_positions_procedure(tmp_path
     doc = read(tmp_path, "Acme Medical Policy\n\nPercutaneous microwave ablation of liver tumors is medically "
                          "necessary when the criteria for radiofrequency ablation are met.\n")
     assert [f.procedure for f in facts_of(doc, "coverage-statement")] == ["microwave; liver"]
+
+
+CODE_PAGE = """Home / CPT codes / 0581T
+
+CPT 0581T
+Breast cryoablation, malignant, percutaneous
+
+Code
+0581T
+
+Long descriptor
+Ablation, malignant breast tumor(s), percutaneous, cryotherapy, including imaging guidance when performed, unilateral
+
+Procedure type
+Percutaneous image-guided tumor ablation (cryotherapy)
+
+Typical setting
+Hospital outpatient department or ambulatory surgery center
+
+Billing notes
+- Ultrasound guidance is included: do not report 76641, 76642 or 76942 with 0581T.
+- For both breasts, append modifier 50, or report two lines with RT and LT.
+
+Common diagnoses
+C50.411
+Malignant neoplasm of upper-outer quadrant of right female breast
+C50.412
+Malignant neoplasm of upper-outer quadrant of left female breast
+D05.11
+Intraductal carcinoma in situ of right breast
+
+How payers treat 0581T
+Medicare
+No national coverage determination; priced by the contractor
+Aetna
+Experimental and investigational
+Humana
+Not covered (investigational)
+"""
+
+
+def test_a_definition_list_gives_fields_code_rows_and_payers(tmp_path):
+    doc = read(tmp_path, CODE_PAGE)
+    attrs = {a.name: a.value for a in facts_of(doc, "code-attribute")}
+    assert attrs["service-type"] == "Percutaneous image-guided tumor ablation (cryotherapy)"
+    assert attrs["site-of-service"] == "Hospital outpatient department or ambulatory surgery center"
+    assert [d.code for d in facts_of(doc, "diagnosis")] == ["C50.411", "C50.412", "D05.11"]
+    assert [p.name for p in facts_of(doc, "payer-mention")] == ["Medicare", "Aetna", "Humana"]
+    assert {m.code for m in facts_of(doc, "modifier")} == {"50", "RT", "LT"}
+    assert [(n.code, n.others) for n in facts_of(doc, "not-reported-with")] == [("0581T", ("76641", "76642", "76942"))]
+    assert not facts_of(doc, "related-code")  # an edit, not a related code
+
+
+SETEXT = """ACME HEALTH PLAN
+================
+
+Medical Policy: Ablation of Breast Lesions
+------------------------------------------
+
+Home > Policies > Cryoablation of breast cancer is not covered
+
+1. Cryoablation of a fibroadenoma
+   Acme Health Plan will cover cryoablation of a breast fibroadenoma when:
+     a) it was confirmed by core needle biopsy;
+     b) it measures 4 cm or less.
+
+Prior authorization
+-------------------
+Not required for 19105 when performed in the office.
+
+Codes
+-----
+CPT     19105   Ablation, cryosurgical, of fibroadenoma, including ultrasound guidance, each fibroadenoma
+ICD-10  D24.1   Benign neoplasm of right breast
+"""
+
+
+def test_setext_headings_rules_and_a_heading_that_says_what_is_not_required(tmp_path):
+    doc = read(tmp_path, SETEXT)
+    assert positions(doc) == {"Acme Health Plan will cover cryoablation of a breast fibroadenoma when:":
+                              ("covered-with-criteria", {"19105"})}  # never the breadcrumb, never a rule
+    assert prior_auth(doc) == {"Not required for 19105 when performed in the office.": False}
+    assert ("D24.1", "Benign neoplasm of right breast") in {(c.code, c.description) for c in facts_of(
+        doc, "code-mention") + facts_of(doc, "governed-code")}
+
+
+def test_codes_said_in_prose_without_a_cue(tmp_path):
+    doc = read(tmp_path, "IO Coding Corner\nCoding guide questions and answers\n\nA1. Report 0600T once. Imaging "
+                         "guidance is part of the code, so 77013 is not reported separately, and neither are 76940 or "
+                         "77022. Yes, 0581T, a Category III code. Report the unlisted code for the organ (for example "
+                         "47399 for the liver, 32999 for the lung). The range 0042T-0999T is Category III. Call "
+                         "53707 for help.\n")
+    codes = {f.code for f in doc.facts if f.kind in ("code-mention", "code-description")}
+    assert codes == {"0600T", "77013", "76940", "77022", "0581T", "47399", "32999"}
+
+
+def test_an_icd9_code_in_brackets_after_the_condition_it_names(tmp_path):
+    doc = read(tmp_path, "Acme Medical Policy\nPolicy Number: S-1\n\nWhen the patient has a fibroadenoma (benign "
+                         "neoplasm of the breast) (217), cryoablation of the breast is covered. See page (12).\n")
+    assert [(c.system.rsplit("/", 1)[-1], c.code) for c in facts_of(doc, "code-mention")] == [("icd-9-cm", "217")]
+
+
+def test_a_date_the_codes_were_put_in_place(tmp_path):
+    doc = read(tmp_path, "CPT 60660: Thyroid RFA\n\nAs of December 9th, 2024, CMS has put in place the official "
+                         "CPT codes for thyroid radiofrequency ablation. The codes took official effect on January 1st, "
+                         "2025.\n")
+    assert fields(doc, "codes-established-date") == ["2024-12-09"]
 
 
 @pytest.fixture(scope="module")
