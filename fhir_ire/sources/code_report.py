@@ -29,7 +29,8 @@ _MODIFIER = re.compile(rf"\bmodifiers?\s+(?P<code>{_MOD})\b(?:(?:,|\s+or|\s+and|
                        r"(?:\s+(?:can\s+indicate|indicates|for|to\s+indicate|means|is\s+used\s+for)\s+"
                        r"(?:an?\s+|the\s+)?(?P<desc>[^,.;]+))?")
 _MORE_MODIFIERS = re.compile(rf"(?:,|\bor|\band)\s+({_MOD})\b")
-_PAIRED = re.compile(r"\b([A-Z]{2})\s+(?:and|or)\s+([A-Z]{2})\b")  # two-letter modifiers paired in a sentence on modifiers
+# two-letter modifiers paired in a sentence on modifiers ('... or report two lines with RT and LT')
+_PAIRED = re.compile(r"\b([A-Z]{2})\s+(?:and|or)\s+([A-Z]{2})\b")
 _MODIFIER_LINE = re.compile(rf"^(?P<code>{_MOD})\s*[-–:]\s+(?P<desc>[A-Z].*)$")
 _IMAGING = re.compile(r"includ(?:es|ing|ed)\s+(?:the\s+)?(?:[\w-]+,?\s+(?:and\s+)?){0,3}guidance"
                       r"|imaging\s+guidance\s+(?:is\s+)?includ|guidance\s+(?:used\s+)?falls\s+within", re.I)

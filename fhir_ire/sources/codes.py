@@ -17,14 +17,15 @@ from fhir_ire.uris import CPT, HCPCS, ICD9CM, ICD10CM
 
 _ONE = rf"(?:{shapes.PROCEDURE_CODE})"
 _LIST = rf"{_ONE}(?:\s*-\s*{_ONE})?(?:\s*(?:,|;|and|or|&|/)\s*(?:CPT®?\s*)?{_ONE}(?:\s*-\s*{_ONE})?)*"
-_CUE = re.compile(rf"(?P<cue>\b(?:CPT®?|HCPCS|[Cc]odes?|[Ss]ee|[Uu]se|[Rr]eport(?:ed)?|[Bb]ill(?:ed|ing)?|with|such\s+as|for\s+example"
-                  r"|[Aa]dd|[Nn]either\s+(?:are|is)|nor|price[sd]?)"
+_CUE = re.compile(rf"(?P<cue>\b(?:CPT®?|HCPCS|[Cc]odes?|[Ss]ee|[Uu]se|[Rr]eport(?:ed)?|[Bb]ill(?:ed|ing)?|with"
+                  r"|such\s+as|for\s+example|[Aa]dd|[Nn]either\s+(?:are|is)|nor|price[sd]?)"
                   rf"\s*(?:®\s*)?(?:codes?\s+)?)(?P<list>{_LIST})(?![\w%/])")
 # a code the sentence goes on to say is (not) reported, billed or for something ('77013 is not reported separately',
 # '19105 is for cryoablation of a fibroadenoma'), or calls a code ('0581T, a Category III code'); a Category III
 # code, whose shape nothing else has
 _SAID = re.compile(rf"(?<![\w$./#-])(?P<list>{_LIST})(?=\s+(?:is|are)\s+(?:not\s+)?(?:reported|billed|coded|used|for)\b"
-                   rf"|,\s+(?:a|an|the)\s+(?:Category\s+I{{1,3}}\s+)?(?:CPT\s+)?code\b)|(?<![\w$./#-])(?P<cat3>\d{{4}}T)\b(?!\s*[-–]\s*\d{{4}}T)")  # not a range of the code set ('0042T-0999T')
+                   rf"|,\s+(?:a|an|the)\s+(?:Category\s+I{{1,3}}\s+)?(?:CPT\s+)?code\b)"
+                   rf"|(?<![\w$./#-])(?P<cat3>\d{{4}}T)\b(?!\s*[-–]\s*\d{{4}}T)")  # not a range ('0042T-0999T')
 # a code for a body site ('... 32999 for the lung'): the words after 'for' must name a site (data/procedures.json)
 _FOR_SITE = re.compile(rf"(?<![\w$./#-])(?P<list>{_LIST})\s+for\s+(?:the\s+)?(?P<site>[a-z]+)\b")
 _DESCRIBED = re.compile(rf"(?<![\w$./#-])(?P<list>{_ONE})\s*(?:\((?P<paren>[A-Z][^)]{{3,}})\)|(?=\$\s?\d))")
@@ -127,7 +128,8 @@ def _prose_codes(b: Block, text: str, offset: int, context: str, seen: set) -> l
     for rx in (_CUE, _DESCRIBED, _SAID, _FOR_SITE):
         for m in rx.finditer(text):
             group = "list" if m.group("list") else "cat3"
-            if _NOT_CODE_BEFORE.search(text[:m.start(group)]) or rx is _FOR_SITE and not describe(m.group("site")).sites:
+            if _NOT_CODE_BEFORE.search(text[:m.start(group)]) or (
+                    rx is _FOR_SITE and not describe(m.group("site")).sites):
                 continue
             cue = (m.groupdict().get("cue") or "").strip().lower()
             relation = next((v for k, v in _RELATION.items() if cue.startswith(k)), "")

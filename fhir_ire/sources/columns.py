@@ -6,6 +6,7 @@ leaves page furniture out of the flow (so a list or a paragraph broken by a page
 import re
 from collections import Counter
 
+from fhir_ire.sources.blocks import Row
 from fhir_ire.sources.directory import directory
 from fhir_ire.sources.text import Passage
 
@@ -48,8 +49,6 @@ def aligned_rows(file: str, lines: list[str], i: int, skip: set[int]):
     """(rows, index after them) of the aligned table starting at line index i: at least two lines with columns, and
     the lines a wrapped cell continues on (more indented than the row, no columns of their own: their text joins the
     cell whose column they start under). None when line i opens no such table."""
-    from fhir_ire.sources.layout import Row
-
     found: list[tuple[int, str, list[list[tuple[int, str]]]]] = []  # (line, raw, parts of each cell)
     starts: list[int] = []
     columns: list[int] = []  # where the first row's cells start

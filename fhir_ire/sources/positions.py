@@ -5,66 +5,13 @@ benefits and disclaimers never becomes a coverage answer."""
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from fhir_ire.data import load
 from fhir_ire.facts import CoverageStatement, Criterion, PriorAuthorization, Source
-from fhir_ire.sources import shapes
+from fhir_ire.sources.code_lists import CODE_LEAD, CODES_REF, code_rows, codes_after, codes_before, codes_in
 from fhir_ire.sources.layout import Block, Layout
 from fhir_ire.sources.procedures import Procedure, meaning, vocabulary
 from fhir_ire.sources.text import sentences
-
-_CODE = re.compile(rf"(?<![\w$.,/-]){shapes.PROCEDURE_CODE}(?![\w%/-]|\.\d)")
-
-
-def _phrases(items: list[str], whole: bool = False) -> re.Pattern:
-    """One pattern of the phrases ('...' stands for up to 100 characters); whole: a phrase ends a word ('require' is
-    not in 'requirements')."""
-    end = r"(?!\w)" if whole else ""
-    parts = [r"\b" + r".{0,100}?".join(re.escape(p.strip()) for p in item.split("...")) + end for item in items]
-    return re.compile("|".join(f"(?:{p})" for p in parts), re.I)
-
-
-class Vocabulary:
-    def __init__(self, data: dict):
-        self.categories = [(c["category"], _phrases(c["phrases"])) for c in data["categories"]]
-        self.conditions = re.compile("|".join(rf"\b{re.escape(w)}\b" if w[-1].isalnum() else rf"\b{re.escape(w)}"
-                                              for w in data["conditions"]), re.I)
-        self.scope = [(s, _phrases(p)) for s, p in data["scope"].items()]
-        self.not_statements = _phrases(data["not_statements"]["phrases"])
-        pa = data["prior_authorization"]
-        self.pa_terms = _phrases(pa["terms"])
-        self.pa_required = _phrases(pa["required"], whole=True)
-        self.pa_not = _phrases(pa["not_required"])
-        self.pa_hedges = _phrases(pa["hedges"])
-        crit = data["criteria"]
-        self.announce = _phrases(crit["announce"])
-        self.counts = crit["counts"]
-        self.continues = tuple(crit["continues"])
-        self.openers = tuple(o.lower() for o in data["subordinate"]["openers"])
-        self.superseded = _phrases(data["superseded"]["lead_ins"])
-        self.restating = re.compile(rf"(?:{'|'.join(re.escape(w) for w in data['restating']['openers'])})\b", re.I)
-
-    def category(self, text: str) -> tuple[str, re.Match] | None:
-        for category, rx in self.categories:
-            if m := rx.search(text):
-                return category, m
-        return None
-
-    def prior_auth(self, text: str) -> bool | None:
-        """True / False when the sentence says prior authorization is / is not required; None when it hedges or
-        does not say."""
-        if not self.pa_terms.search(text) or self.pa_hedges.search(text):
-            return None
-        if self.pa_not.search(text):
-            return False
-        return True if self.pa_required.search(text) else None
-
-
-@lru_cache(maxsize=1)
-def coverage_vocabulary() -> Vocabulary:
-    return Vocabulary(load("coverage.json"))
-
+from fhir_ire.sources.wording import Vocabulary, coverage_vocabulary
 
 @dataclass
 class Position:
@@ -80,10 +27,6 @@ class Position:
     announced: bool = False
     prior_auth: bool | None = None
     phrase: str = ""  # the procedure as the text names it
-
-
-def _codes_in(text: str) -> list[str]:
-    return list(dict.fromkeys(m.group(0) for m in _CODE.finditer(text)))
 
 
 def _clause(text: str, start: int, end: int, match_end: int, openers) -> tuple[int, int]:
@@ -146,7 +89,7 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
             proc = own if own else Procedure(last.modalities, own.sites or last.sites, own.approaches or
                                              last.approaches, last.classes) if procs.refers_back(b.clean) else None
             if proc:
-                found.append(Position(k, 0, len(b.clean), listed[k], _scope(vocab, b.clean), proc, _codes_in(b.clean),
+                found.append(Position(k, 0, len(b.clean), listed[k], _scope(vocab, b.clean), proc, codes_in(b.clean),
                                       phrase=procs.phrase(b.clean) or last_phrase))
                 continue
         spans = sentences(b.clean)
@@ -155,17 +98,17 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
             hit = vocab.category(text)
             pa = vocab.prior_auth(text)
             if pa is None and hit is None and vocab.pa_terms.fullmatch(b.section.strip(" :")):
-                pa = vocab.prior_auth(f"{b.section}: {text}")  # 'Not required for 19105 ...' under 'Prior authorization'
+                pa = vocab.prior_auth(f"{b.section}: {text}")  # 'Not required for 19105' under its heading
             if (hit is None and pa is None) or vocab.not_statements.search(text) or text.rstrip().endswith("?"):
                 continue  # a question ('Is IRE covered for pancreatic cancer?') takes no position
             proc, named = _subject(vocab, procs, text, hit)
-            codes = _codes_in(text)
+            codes = codes_in(text)
             meant = " ".join(meaning(c) for c in codes) if codes and not proc.modalities else ""
             if meant.strip():  # 'Procedure code 19105 will be a benefit ...': about what its codes are about
                 proc = procs.describe(meant).with_sites(proc.sites)
             if not proc and not codes:
                 own = proc
-                if pa is not None and hit is None and _CODES_REF.search(text) and (rows := _codes_before(blocks, k)):
+                if pa is not None and hit is None and CODES_REF.search(text) and (rows := codes_before(blocks, k)):
                     # 'Both codes continue to require prior authorization': the codes listed above, on what they
                     # are about
                     proc = procs.describe(" ".join(meaning(c, d) for c, d in rows))
@@ -175,7 +118,7 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
                     # sentence that does not name the procedure: it may be about a visit)
                 elif procs.refers_back(text) and last:
                     proc = last
-                elif hit is not None and _CODE_LEAD.search(text) and (rows := _code_rows(blocks, k + 1)):
+                elif hit is not None and CODE_LEAD.search(text) and (rows := code_rows(blocks, k + 1)):
                     # 'The following procedure codes remain noncovered services.' over a code table: a position on
                     # what the codes are about
                     proc = procs.describe(" ".join(meaning(c, d) for c, d in rows))
@@ -214,13 +157,13 @@ def find_positions(layout: Layout, subject: Procedure, skip_sections: re.Pattern
             parent = found[-1]
             own = procs.describe(b.clean)
             pos = Position(k, 0, len(b.clean), parent.category, "all",
-                           own if own.modalities else parent.procedure.with_sites(own.sites), _codes_in(b.clean),
+                           own if own.modalities else parent.procedure.with_sites(own.sites), codes_in(b.clean),
                            phrase=procs.phrase(b.clean) if own.modalities else
                            f"{parent.phrase.split(';')[0]}; {procs.phrase(b.clean).lstrip('; ')}".rstrip("; "),
                            announced=True)
             _criteria(vocab, layout, pos, b.clean)
             found.append(pos)
-    _codes_after(layout, found)
+    codes_after(layout, found)
     return _merge(layout, found)
 
 
@@ -275,45 +218,6 @@ def _criteria(vocab: Vocabulary, layout: Layout, pos: Position, text: str):
         pos.announced = True
 
 
-def _codes_after(layout: Layout, found: list[Position]):
-    """Codes set out right after a position and its criteria (a code column under each position)."""
-    blocks = layout.blocks
-    for i, pos in enumerate(found):
-        j = max([pos.block] + [blocks.index(c) for c in pos.criteria]) + 1
-        stop = found[i + 1].block if i + 1 < len(found) else len(blocks)
-        while j < stop and (blocks[j].kind in ("paragraph", "table") and _is_code_block(blocks[j])):
-            pos.codes += [c for c in _codes_in(blocks[j].clean) if c not in pos.codes]
-            j += 1
-
-
-def _is_code_block(b: Block) -> bool:
-    if b.kind == "table":
-        return bool(_code_rows([b], 0))
-    return shapes.is_code_line(b.clean)
-
-
-_CODES_REF = re.compile(r"\b(?:both|these|those|all\s+(?:of\s+)?(?:the|these))\s+(?:\w+\s+)?codes\b|\bcodes\s+"
-                        r"(?:above|listed\s+above)\b", re.I)
-
-
-def _codes_before(blocks: list[Block], k: int) -> list[tuple[str, str]]:
-    """(code, descriptor) of the code table nearest before block k."""
-    return next((rows for j in range(k - 1, -1, -1) if (rows := _code_rows(blocks, j))), [])
-
-
-def _code_rows(blocks: list[Block], k: int) -> list[tuple[str, str]]:
-    """(code, descriptor) of each row of a code table at block k, under its header row if it has one; [] when the
-    block is no code table."""
-    if k >= len(blocks) or blocks[k].kind != "table":
-        return []
-    rows = [r for r in blocks[k].rows if r.cells and r.cells[0]]
-    if rows and not _CODE.fullmatch(rows[0].cells[0].clean.strip()):
-        rows = rows[1:]  # the header row
-    if not rows or not all(_CODE.fullmatch(r.cells[0].clean.strip()) for r in rows):
-        return []
-    return [(r.cells[0].clean.strip(), r.cells[1].clean if len(r.cells) > 1 else "") for r in rows]
-
-
 def _merge(layout: Layout, found: list[Position]) -> list[Position]:
     """One position per thing said: a later sentence of the same section that restates an earlier position (same
     category, scope and procedure) adds nothing."""
@@ -321,7 +225,7 @@ def _merge(layout: Layout, found: list[Position]) -> list[Position]:
     for p in found:
         key = (layout.blocks[p.block].section, p.category, p.scope, p.procedure.modalities, p.procedure.sites,
                p.procedure.classes, p.prior_auth)
-        lead = _CODE_LEAD.match(layout.blocks[p.block].clean[p.start:p.end])
+        lead = CODE_LEAD.match(layout.blocks[p.block].clean[p.start:p.end])
         earlier = next((q for q in out if q.category == p.category and (
             q.procedure.modalities == p.procedure.modalities if p.procedure.modalities else
             q.procedure.classes == p.procedure.classes and not q.procedure.modalities)), None) if lead else None
@@ -335,9 +239,6 @@ def _merge(layout: Layout, found: list[Position]) -> list[Position]:
         seen[key] = p
         out.append(p)
     return out
-
-
-_CODE_LEAD = re.compile(r"(?i)the\s+following\b[^.]*\bcodes?\b")
 
 
 def position_facts(layout: Layout, positions: list[Position], codes_system) -> list:

@@ -267,8 +267,8 @@ def test_an_icd9_code_in_brackets_after_the_condition_it_names(tmp_path):
 
 def test_a_date_the_codes_were_put_in_place(tmp_path):
     doc = read(tmp_path, "CPT 60660: Thyroid RFA\n\nAs of December 9th, 2024, CMS has put in place the official "
-                         "CPT codes for thyroid radiofrequency ablation. The codes took official effect on January 1st, "
-                         "2025.\n")
+                         "CPT codes for thyroid radiofrequency ablation. The codes took official effect on January "
+                         "1st, 2025.\n")
     assert fields(doc, "codes-established-date") == ["2024-12-09"]
 
 
