@@ -21,18 +21,27 @@ def legal_names(layout: Layout, payer: str) -> list[tuple[str, Source]]:
     knows (a sibling plan of the same brand)."""
     words = payer.split()
     d, out = directory(), []
-    forms = [rf"(?<![\w-]){re.escape(payer)}\s+(?:of\s+)?(?:{alternatives(d.places)})(?![\w-])"]
+    forms = [rf"(?<![\w-]){re.escape(payer)}\s+(?:of\s+)?(?P<place>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"]
     if len(words) >= 2 and len(words[0]) >= 4 and words[0].lower() not in _PLAIN_FIRST:
         forms.append(rf"(?<![\w-]){re.escape(words[0])}(?:\s+(?:of\s+|and\s+)?[A-Z][\w&'-]*){{0,4}}?\s+{_CORPORATE}")
-    own = re.compile("|".join(forms))
     mine = d.lookup(payer)
     for text in [b.text for b in layout.blocks] + layout.furniture:  # a footer is page furniture
-        for m in own.finditer(text.clean):
-            name = m.group(0).rstrip(",")
+        if words[0] not in text.clean:
+            continue
+        for m in (m for form in forms for m in re.finditer(form, text.clean)):
+            place = _place(m.group("place")) if "place" in m.groupdict() else ""
+            if "place" in m.groupdict() and not place:
+                continue  # the payer's name and words that are no state ('Health Alliance Plan Commercial')
+            name = m.group(0)[:m.start("place") - m.start()] + place if place else m.group(0).rstrip(",")
             other = d.lookup(name)
             if name.lower() != payer.lower() and (other is None or other is mine):
                 out.append((name, text.source(m.start(), m.start() + len(name))))
     return out
+
+
+def _place(words: str) -> str:
+    """The place a name of a word or two after a payer's name starts with ('New Mexico', 'Michigan'), or ''."""
+    return next((p for p in directory().places if words == p or words.startswith(p + " ")), "")
 
 
 def plans_named(layout: Layout, payer: str) -> list[tuple[str, Source]]:

@@ -145,7 +145,8 @@ def _prose_codes(b: Block, text: str, offset: int, context: str, seen: set) -> l
     return out
 
 
-_ICD9 = re.compile(r"(?P<desc>\([^()]{3,80}\)|\b[A-Za-z][\w-]*)\s*\((?P<code>\d{3}(?:\.\d{1,2})?)\)")
+_ICD9 = re.compile(r"\((?P<code>\d{3}(?:\.\d{1,2})?)\)")
+_ICD9_BEFORE = re.compile(r"(?:\([^()]{3,80}\)|\b[A-Za-z][\w-]*)\s*$")  # the condition right before the code
 
 
 @lru_cache(maxsize=1)
@@ -157,10 +158,13 @@ def _condition_words() -> re.Pattern:
 def _icd9_codes(b: Block, context: str) -> list[CodeEntry]:
     """ICD-9-CM codes in brackets after the condition they name ('a fibroadenoma (benign neoplasm of the breast)
     (217)')."""
-    return [CodeEntry(ICD9CM, m.group("code"), m.group("desc").strip("()"), b.text.source(m.start("code"),
-                                                                                          m.end("code")),
-                      "prose", context)
-            for m in _ICD9.finditer(b.clean) if _condition_words().search(m.group("desc"))]
+    out = []
+    for m in _ICD9.finditer(b.clean):
+        desc = _ICD9_BEFORE.search(b.clean, max(0, m.start() - 90), m.start())
+        if desc and _condition_words().search(desc.group(0)):
+            out.append(CodeEntry(ICD9CM, m.group("code"), desc.group(0).strip("() "),
+                                 b.text.source(m.start("code"), m.end("code")), "prose", context))
+    return out
 
 
 def _table_codes(b: Block, context: str) -> list[CodeEntry]:

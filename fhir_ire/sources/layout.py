@@ -63,9 +63,10 @@ class _Reader(ListReading, TableReading):
             text = plain(line)
             if not text or text == "|" or set(text) <= set("| ") or i in self.furniture:
                 i += 1
-            elif pairs := columns.definition_pairs(self.lines, i):
+            elif columns.is_term(text) and (pairs := columns.definition_pairs(self.lines, i)):
                 i = self.definitions(pairs)
-            elif (pairs := columns.definition_pairs(self.lines, i + 1)) and columns.is_term(text):
+            elif columns.is_term(text) and i + 1 < n and columns.is_term(plain(self.lines[i + 1])) \
+                    and (pairs := columns.definition_pairs(self.lines, i + 1)):
                 self.add(Block("heading", self.passage(i + 1, i + 1)))  # the caption over a definition list
                 i = self.definitions(pairs)
             elif "|" in line and not SEPARATOR.match(line.strip()):
