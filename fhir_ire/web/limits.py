@@ -5,6 +5,7 @@ fhir_ire/config.py."""
 
 import json
 import re
+from functools import lru_cache
 from itertools import accumulate
 
 from flask import request
@@ -40,11 +41,11 @@ _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def _refuse_number(kind: str, limits: Limits):
+def _refuse_number(kind: str, max_length: int):
     def parse(text: str):
-        if len(text) > limits.max_number_length:
+        if len(text) > max_length:
             raise InvalidRequest(f"A JSON number has {len(text):,} characters; this server takes at most "
-                                 f"{limits.max_number_length} (--max-number-length)")
+                                 f"{max_length} (--max-number-length)")
         value = int(text) if kind == "int" else float(text)
         if value in (float("inf"), float("-inf")):
             raise InvalidRequest(f"The JSON number {text[:20]} is out of range")
@@ -56,6 +57,12 @@ def _refuse_constant(name: str):
     raise InvalidRequest(f"{name} is not valid JSON")
 
 
+@lru_cache(maxsize=16)  # made once, not on every request as json.loads(text, parse_int=...) makes it
+def _decoder(max_number_length: int) -> json.JSONDecoder:
+    return json.JSONDecoder(parse_int=_refuse_number("int", max_number_length), parse_constant=_refuse_constant,
+                            parse_float=_refuse_number("float", max_number_length))
+
+
 def parse_json(raw: bytes, limits: Limits, what: str = "The request body"):
     """The JSON value of raw, or InvalidRequest (400) saying what is wrong with it."""
     try:
@@ -63,8 +70,9 @@ def parse_json(raw: bytes, limits: Limits, what: str = "The request body"):
     except UnicodeDecodeError as e:
         raise InvalidRequest(f"{what} is not UTF-8 (byte {e.start})") from None
     try:
-        value = json.loads(text, parse_int=_refuse_number("int", limits), parse_float=_refuse_number("float", limits),
-                           parse_constant=_refuse_constant)
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _decoder(limits.max_number_length).decode(text)
     except RecursionError:
         raise InvalidRequest(f"{what} is nested too deeply (at most {limits.max_json_depth} levels, "
                              "--max-json-depth)") from None
@@ -86,25 +94,28 @@ def parse_json(raw: bytes, limits: Limits, what: str = "The request body"):
 
 def _count(value) -> int:
     """Resources in a context or prefetch value: a Bundle's entries, a list's items, one resource."""
-    if isinstance(value, list):
-        return len(value)
     if isinstance(value, dict):
         entries = value.get("entry")
         return len(entries) if value.get("resourceType") == "Bundle" and isinstance(entries, list) else 1
-    return 0
+    return len(value) if isinstance(value, list) else 0
 
 
 def check_hook_size(body, limits: Limits) -> None:
     """Refuse a hook call with more orders or prefetched resources than this server works through per call."""
     if not isinstance(body, dict):
         return
-    context = body.get("context") if isinstance(body.get("context"), dict) else {}
-    orders = sum(_count(context.get(k)) for k in ("draftOrders", "dispatchedOrders", "appointments"))
+    context, orders = body.get("context"), 0
+    if isinstance(context, dict):
+        for key in ("draftOrders", "dispatchedOrders", "appointments"):
+            if key in context:
+                orders += _count(context[key])
     if orders > limits.max_orders:
         raise OverLimit(f"The hook call has {orders:,} orders; this service takes at most {limits.max_orders} "
                         "per call (--max-orders): split the call")
-    prefetch = body.get("prefetch") if isinstance(body.get("prefetch"), dict) else {}
-    resources = sum(_count(v) for v in prefetch.values())
+    prefetch, resources = body.get("prefetch"), 0
+    if isinstance(prefetch, dict):
+        for value in prefetch.values():
+            resources += _count(value)
     if resources > limits.max_prefetch_resources:
         raise OverLimit(f"The hook call prefetches {resources:,} resources; this service takes at most "
                         f"{limits.max_prefetch_resources} per call (--max-prefetch-resources)")

@@ -149,6 +149,7 @@ BAD = {  # name: (body, status)
     "not-utf8": (b'{"hook": "order-sign\xff"}', 400),
     "not-an-object": (b"[1, 2]", 400),
     "empty": (b"", 400),
+    "byte-order-mark": (b"\xef\xbb\xbf" + json.dumps(SIGN).encode(), 400),
     "too-deep": (b"[" * 200 + b"]" * 200, 400),
     "nan": (b'{"hook": NaN}', 400),
     "long-number": (b'{"hook": "order-sign", "n": 1' + b"0" * 100 + b"}", 400),
