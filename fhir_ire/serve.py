@@ -32,6 +32,7 @@ def add_arguments(p):
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+STOP_REPEAT = 0.25  # seconds between the times a received stop is given to the handler again (_forward)
 _forwarding = None  # the process that forwards its stop signals (a forked worker starts its own thread)
 
 
@@ -54,14 +55,24 @@ def forward_stop_signals() -> None:
 
 
 def _forward() -> None:
+    """Wait for a stop signal, then give it to the handler in place, and again every STOP_REPEAT seconds until the
+    process ends. Said once, a stop can be lost: a worker forked while the signal arrived still has its parent's
+    handler (its own is installed after its app is loaded), and granian's main loop clears its wake-up when a
+    worker's exit races the signal (tests/hardening/test_signals.py). Granian's handlers only set an event, so
+    saying it again is harmless."""
+    sig = signal.sigwait(STOP_SIGNALS)
     while True:
-        sig = signal.sigwait(STOP_SIGNALS)
         handler = signal.getsignal(sig)
         if handler is signal.SIG_IGN:
+            sig = signal.sigwait(STOP_SIGNALS)
             continue
         if not callable(handler) or handler is signal.default_int_handler:  # not the server's yet: as by default
             os._exit(128 + sig)
-        handler(sig, None)
+        try:
+            handler(sig, None)
+        except Exception:  # noqa: BLE001 - a handler that fails is logged; the stop is said again
+            log.exception("stop signal handler failed")
+        time.sleep(STOP_REPEAT)
 
 
 def app_from_env():

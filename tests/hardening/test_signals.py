@@ -86,3 +86,26 @@ def test_a_stop_signal_stops_every_process_gracefully(tmp_path, sig):
         assert proc.wait(timeout=120) == 0, log.read_text()[-2000:]
     text = log.read_text()
     assert "refused to gracefully stop" not in text and "Traceback" not in text, text[-2000:]
+
+
+def test_a_stop_signal_while_the_workers_start_stops_every_process(tmp_path):
+    """Ctrl-C as the workers are spawned: a worker forked as the signal arrives still has its parent's handler when
+    it is given the signal, so the stop is given again until its own handler takes it (serve._forward)."""
+    log = tmp_path / "serve.log"
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "fhir_ire.cli", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--bundles", str(ROOT / "bundles"), "--workers", "2", "--drain-timeout",
+                                 "600"], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "Spawning worker-2" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.005)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=120) == 0, log.read_text()[-2000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert "refused to gracefully stop" not in log.read_text()
