@@ -32,7 +32,7 @@ def add_arguments(p):
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-STOP_REPEAT = 0.25  # seconds between the times a received stop is given to the handler again (_forward)
+STOP_REPEAT = 0.25  # seconds between two looks for a new handler to give a received stop to (_forward)
 _forwarding = None  # the process that forwards its stop signals (a forked worker starts its own thread)
 
 
@@ -55,12 +55,11 @@ def forward_stop_signals() -> None:
 
 
 def _forward() -> None:
-    """Wait for a stop signal, then give it to the handler in place, and again every STOP_REPEAT seconds until the
-    process ends. Said once, a stop can be lost: a worker forked while the signal arrived still has its parent's
-    handler (its own is installed after its app is loaded), and granian's main loop clears its wake-up when a
-    worker's exit races the signal (tests/hardening/test_signals.py). Granian's handlers only set an event, so
-    saying it again is harmless."""
-    sig = signal.sigwait(STOP_SIGNALS)
+    """Wait for a stop signal, then give it to the handler in place, and to each other handler put in place later
+    until the process ends, once each (a second stop is a forced one for granian's worker). Given once, a stop was
+    lost by a worker forked as the signal arrived: it still had its parent's handler, its own being installed after
+    its app is loaded, and it served on until the drain timeout (tests/hardening/test_signals.py)."""
+    sig, given = signal.sigwait(STOP_SIGNALS), []
     while True:
         handler = signal.getsignal(sig)
         if handler is signal.SIG_IGN:
@@ -68,10 +67,12 @@ def _forward() -> None:
             continue
         if not callable(handler) or handler is signal.default_int_handler:  # not the server's yet: as by default
             os._exit(128 + sig)
-        try:
-            handler(sig, None)
-        except Exception:  # noqa: BLE001 - a handler that fails is logged; the stop is said again
-            log.exception("stop signal handler failed")
+        if handler not in given:
+            given.append(handler)
+            try:
+                handler(sig, None)
+            except Exception:  # noqa: BLE001 - a handler that fails is logged; a later one is still given the stop
+                log.exception("stop signal handler failed")
         time.sleep(STOP_REPEAT)
 
 
