@@ -22,16 +22,21 @@ STOPS = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
 LOOKUP = "/fhir/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=C25.0"
 
 
+def start(log: Path, port: int, *args: str) -> subprocess.Popen:
+    """fhir-ire serve with 2 workers in a session of its own (so that the group can be signalled), output to log."""
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "fhir_ire.cli", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--bundles", str(ROOT / "bundles"), "--workers", "2", *args],
+                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+
+
 @contextmanager
 def served(log: Path, *args: str):
     """fhir-ire serve with 2 workers (each given a few requests, so that request threads exist); yields the main
     process. Whatever is still running at the end is killed."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "fhir_ire.cli", "serve", "--host", "127.0.0.1", "--port",
-                                 str(port), "--bundles", str(ROOT / "bundles"), "--workers", "2", *args],
-                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+    proc = start(log, port, *args)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -92,11 +97,7 @@ def test_a_stop_signal_while_the_workers_start_stops_every_process(tmp_path):
     """Ctrl-C as the workers are spawned: a worker forked as the signal arrives still has its parent's handler when
     it is given the signal, so the stop is given again until its own handler takes it (serve._forward)."""
     log = tmp_path / "serve.log"
-    port = free_port()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "fhir_ire.cli", "serve", "--host", "127.0.0.1", "--port",
-                                 str(port), "--bundles", str(ROOT / "bundles"), "--workers", "2", "--drain-timeout",
-                                 "600"], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+    proc = start(log, free_port(), "--drain-timeout", "600")
     try:
         deadline = time.monotonic() + 60
         while "Spawning worker-2" not in log.read_text():
